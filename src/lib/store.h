@@ -1,0 +1,125 @@
+/*
+ * The LMDB store.  This header and store.c are the only places that know
+ * LMDB exists: everything else sees named databases of versioned records.
+ *
+ * Functions return 0 or a negative errno:
+ *   -ENOENT  no such entry
+ *   -ENOSPC  the map could not grow (disk full)
+ *   -EROFS   the store was opened read-only
+ *   -EIO     any other store failure; store_strerror() says what
+ */
+#ifndef TRUSTFS_STORE_H
+#define TRUSTFS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_txn;
+
+/* The databases that hold certificates; the order is part of the schema. */
+enum store_db {
+	STORE_PINNED = 0,
+	STORE_REJECTED,
+	STORE_ROOTS,
+	STORE_DISTRUSTED,
+	STORE_CHAINS,
+	STORE_NDBS
+};
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_NAME_MAX 255
+
+/* Open flags. */
+#define STORE_RDONLY 0x1	/* refuse every change with -EROFS */
+#define STORE_GROUP 0x2		/* create dir/files 0750/0640, not 0700/0600 */
+#define STORE_NOCREATE 0x4	/* fail with -ENOENT if the store does not exist */
+
+/* Per-certificate index keys, supplied by the caller (store.c never parses
+ * certificates).  Kept in the record so that a delete can drop them. */
+struct store_key {
+	unsigned char sha256[32];	/* SHA-256 of the DER certificate */
+	uint32_t subject_hash;		/* X509_NAME_hash_ex() of its subject */
+};
+
+struct store_rec {
+	uint64_t ctime;		/* seconds since the epoch: entry created */
+	uint64_t mtime;		/* certificate last changed */
+	uint64_t first_seen;	/* pins: first handshake */
+	uint64_t last_seen;	/* pins: latest handshake */
+	uint64_t seen_count;	/* pins: handshakes that matched */
+	uint32_t slot;		/* roots: N of certs/HASH.N */
+	uint32_t flags;		/* reserved, 0 */
+	unsigned char other_sha256[32];	/* rejected: SHA-256 of the pin it did not match */
+	const struct store_key *keys;	/* one per certificate, in payload order */
+	size_t nkeys;
+	const unsigned char *der;	/* DER certificates back to back */
+	size_t der_len;
+};
+/*
+ * Lifetime: a record filled in by store_get()/store_foreach() points into the
+ * memory map (keys, der) and is valid only until its transaction ends or the
+ * next write in that transaction.  Copy what you need.
+ */
+
+int store_open(const char *dir, unsigned flags, struct store **out,
+    char *err, size_t errlen);
+void store_close(struct store *st);	/* NULL-safe */
+const char *store_path(const struct store *st);
+const char *store_strerror(const struct store *st);	/* last failure */
+/* Changes whenever anybody (any process) commits: cheap cache validator. */
+uint64_t store_generation(struct store *st);
+
+int store_txn_begin(struct store *st, int write, struct store_txn **out);
+int store_txn_commit(struct store_txn *txn);	/* frees txn, even on error */
+void store_txn_abort(struct store_txn *txn);	/* frees txn; NULL-safe */
+
+/*
+ * Runs fn inside one write transaction and commits it.  If the map is full
+ * the transaction is aborted, the map grown and fn run again, so fn must
+ * have no side effects outside the transaction.  A non-zero return from fn
+ * aborts and is returned.
+ */
+typedef int (*store_write_fn)(struct store_txn *txn, void *arg);
+int store_write(struct store *st, store_write_fn fn, void *arg);
+
+int store_get(struct store_txn *txn, enum store_db db, const char *name,
+    struct store_rec *out);
+/* Insert or replace; maintains the indexes. */
+int store_put(struct store_txn *txn, enum store_db db, const char *name,
+    const struct store_rec *rec);
+int store_del(struct store_txn *txn, enum store_db db, const char *name);
+int store_count(struct store_txn *txn, enum store_db db, size_t *n);
+
+/* Visits entries in name order; a non-zero return from fn stops the walk
+ * and is returned. */
+typedef int (*store_iter_fn)(const char *name, const struct store_rec *rec,
+    void *arg);
+int store_foreach(struct store_txn *txn, enum store_db db, store_iter_fn fn,
+    void *arg);
+
+/* Index look-ups: the entries holding a certificate with this SHA-256, or
+ * with a subject of this hash.  fn as for store_foreach. */
+typedef int (*store_ref_fn)(enum store_db db, const char *name, void *arg);
+int store_find_sha256(struct store_txn *txn, const unsigned char sha256[32],
+    store_ref_fn fn, void *arg);
+int store_find_subject(struct store_txn *txn, uint32_t subject_hash,
+    store_ref_fn fn, void *arg);
+
+/* Small named values (policy text, last import report, counters).
+ * store_meta_get copies into a malloc'd buffer the caller frees. */
+int store_meta_get(struct store_txn *txn, const char *key, char **val,
+    size_t *len);
+int store_meta_put(struct store_txn *txn, const char *key, const void *val,
+    size_t len);
+
+/* The audit log: lines appended in order, oldest dropped past max_lines. */
+int store_audit_append(struct store_txn *txn, const char *line,
+    size_t max_lines);
+typedef int (*store_line_fn)(const char *line, size_t len, void *arg);
+int store_audit_foreach(struct store_txn *txn, store_line_fn fn, void *arg);
+
+/* A consistent, compacted copy of the environment into an empty dir. */
+int store_backup(struct store *st, const char *dir);
+
+#endif
