@@ -1,0 +1,20 @@
+#!/bin/bash
+# Installs the Debian 12 packages that trustfs needs to build, test and
+# run its demo; does nothing when they are all there.
+set -eu
+pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 libssl-dev openssl
+liblmdb-dev lmdb-utils check ca-certificates curl python3 attr procps
+util-linux libgnutls28-dev"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "Installing:$missing"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,268 @@
+/*
+ * trustfs: the daemon.  main() follows sshfs: parse options, validate,
+ * open the store, fuse_new, signal handlers, mount, daemonize, loop, and
+ * unwind in reverse on every failure.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#include <fuse_lowlevel.h>
+
+struct options {
+	char *store;
+	char *group;
+	int help;
+	int version;
+	int ro;
+};
+
+enum { KEY_HELP, KEY_VERSION, KEY_RO };
+
+#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+static const struct fuse_opt option_spec[] = {
+	OPT("--store=%s", store),
+	OPT("--store %s", store),
+	OPT("store=%s", store),
+	OPT("--group=%s", group),
+	OPT("--group %s", group),
+	OPT("group=%s", group),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_END
+};
+
+static struct fs the_fs;
+
+struct fs *
+fs_get(void)
+{
+	return &the_fs;
+}
+
+static int
+opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	switch (key) {
+	case KEY_HELP:
+		o->help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->version = 1;
+		return 0;
+	case KEY_RO:
+		/* Noted, and passed on: the kernel refuses writes too. */
+		o->ro = 1;
+		return 1;
+	}
+	return 1;
+}
+
+static void
+usage(const char *prog)
+{
+	printf("usage: %s [--store DIR] [--group NAME] [-f] [-d] [-o OPTS] "
+	    "MOUNTPOINT\n\n"
+	    "Shows the trustfs store (pins, roots, chains) as files.\n\n"
+	    "    --store DIR     the store (default $TRUSTFS_STORE, else\n"
+	    "                    /var/lib/trustfs for root, else\n"
+	    "                    ${XDG_DATA_HOME:-~/.local/share}/trustfs)\n"
+	    "    --group NAME    members of NAME may change the store too\n"
+	    "    -f              stay in the foreground, log to stderr\n"
+	    "    -d              debug: foreground, every FUSE request logged\n"
+	    "    -s              single-threaded\n"
+	    "    -o ro           refuse every change (EROFS)\n"
+	    "    -o allow_other  let every user read the trust store\n\n"
+	    "Unmount with 'fusermount3 -u MOUNTPOINT' or 'umount MOUNTPOINT'.\n"
+	    "See trustfs(8).\n", prog);
+}
+
+static char *
+default_store(void)
+{
+	const char *env = getenv("TRUSTFS_STORE"), *xdg, *home;
+	char buf[PATH_MAX];
+
+	if (env != NULL && *env)
+		return strdup(env);
+	if (geteuid() == 0)
+		return strdup("/var/lib/trustfs");
+	xdg = getenv("XDG_DATA_HOME");
+	home = getenv("HOME");
+	if (xdg != NULL && *xdg)
+		snprintf(buf, sizeof(buf), "%s/trustfs", xdg);
+	else
+		snprintf(buf, sizeof(buf), "%s/.local/share/trustfs",
+		    home ? home : ".");
+	return strdup(buf);
+}
+
+static void *
+fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	struct fs *fs = fs_get();
+	char err[512];
+
+	/* Other processes (TLS clients, trustctl) change the store behind
+	 * the kernel's back: never trust cached names or attributes. */
+	cfg->entry_timeout = 0;
+	cfg->attr_timeout = 0;
+	cfg->negative_timeout = 0;
+	cfg->hard_remove = 1;
+	conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* LMDB handles must not cross fork(), so the store opened to
+	 * validate the options was closed; this is the daemon's own. */
+	if (fs->st == NULL &&
+	    store_open(fs->store_dir, fs->store_flags, &fs->st, err,
+	    sizeof(err)) != 0) {
+		fs_log(LOG_ERR, "%s", err);
+		fuse_exit(fuse_get_context()->fuse);
+	}
+	return fs;
+}
+
+static void
+fs_destroy(void *data)
+{
+	struct fs *fs = data;
+
+	if (fs->views != NULL)
+		views_put(fs, fs->views);
+	fs->views = NULL;
+	store_close(fs->st);
+	fs->st = NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd = { 0 };
+	struct options o = { 0 };
+	struct fuse_operations ops;
+	struct fuse *fuse = NULL;
+	struct fs *fs = fs_get();
+	struct store *probe = NULL;
+	struct group *gr;
+	char err[512];
+	int rc = 1;
+
+	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
+		goto out;
+	if (o.version) {
+		printf("trustfs %s\n", "0.1.0");
+		rc = 0;
+		goto out;
+	}
+	if (fuse_parse_cmdline(&args, &cmd) != 0)
+		goto out;
+	if (o.help) {
+		usage(argv[0]);
+		rc = 0;
+		goto out;
+	}
+	if (cmd.mountpoint == NULL) {
+		fprintf(stderr, "trustfs: no mount point given\n");
+		usage(argv[0]);
+		rc = 2;
+		goto out;
+	}
+	pthread_mutex_init(&fs->lock, NULL);
+	fs->foreground = cmd.foreground;
+	fs->uid = geteuid();
+	fs->gid = getegid();
+	fs->store_dir = o.store ? strdup(o.store) : default_store();
+	if (fs->store_dir == NULL)
+		goto out;
+	if (o.group != NULL) {
+		gr = getgrnam(o.group);
+		if (gr == NULL) {
+			fprintf(stderr, "trustfs: no such group: %s\n", o.group);
+			rc = 2;
+			goto out;
+		}
+		fs->gid = gr->gr_gid;
+		fs->group_write = 1;
+		fs->store_flags |= STORE_GROUP;
+	}
+	if (o.ro)
+		fs->store_flags |= STORE_RDONLY;
+
+	/* Validate the store now, so that a bad one is reported on the
+	 * terminal, not in syslog after we detached. */
+	if (store_open(fs->store_dir, fs->store_flags, &probe, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "trustfs: %s\n", err);
+		goto out;
+	}
+	/* fuse_daemonize() changes to "/": keep the store's full path. */
+	{
+		char *abs = realpath(fs->store_dir, NULL);
+
+		if (abs != NULL) {
+			free(fs->store_dir);
+			fs->store_dir = abs;
+		}
+	}
+	if (cmd.foreground)
+		fs->st = probe;
+	else
+		store_close(probe);
+	probe = NULL;
+
+	/* Permissions are the kernel's job (DESIGN section 7). */
+	fuse_opt_add_arg(&args, "-odefault_permissions");
+	fuse_opt_add_arg(&args, "-ofsname=trustfs");
+	fuse_opt_add_arg(&args, "-osubtype=trustfs");
+
+	ops = fs_file_ops;
+	ops.init = fs_init;
+	ops.destroy = fs_destroy;
+	fuse = fuse_new(&args, &ops, sizeof(ops), fs);
+	if (fuse == NULL)
+		goto out_store;
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+		goto out_destroy;
+	if (fuse_mount(fuse, cmd.mountpoint) != 0)
+		goto out_signals;
+	fs_log_init(cmd.foreground);
+	if (fuse_daemonize(cmd.foreground) != 0)
+		goto out_unmount;
+	if (cmd.singlethread)
+		rc = fuse_loop(fuse);
+	else {
+		struct fuse_loop_config *lc = fuse_loop_cfg_create();
+
+		rc = fuse_loop_mt(fuse, lc);
+		fuse_loop_cfg_destroy(lc);
+	}
+	rc = rc != 0;
+out_unmount:
+	fuse_unmount(fuse);
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_destroy:
+	fuse_destroy(fuse);
+out_store:
+	store_close(fs->st);
+	fs->st = NULL;
+out:
+	free(fs->store_dir);
+	free(cmd.mountpoint);
+	free(o.store);
+	free(o.group);
+	fuse_opt_free_args(&args);
+	return rc;
+}

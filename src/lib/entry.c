@@ -1,0 +1,777 @@
+/*
+ * Trust entries: what a change to pinned/, roots/, distrusted/, chains/
+ * or rejected/ means, whoever makes it (the mount, trustctl, a TLS client).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+#include "buf.h"
+#include "cert.h"
+#include "entry.h"
+#include "names.h"
+
+static const char *const db_dirs[STORE_NDBS] = {
+	[STORE_PINNED] = "pinned",
+	[STORE_REJECTED] = "rejected",
+	[STORE_ROOTS] = "roots",
+	[STORE_DISTRUSTED] = "distrusted",
+	[STORE_CHAINS] = "chains",
+};
+
+const char *
+entry_db_dir(enum store_db db)
+{
+	if ((int)db < 0 || db >= STORE_NDBS)
+		return "?";
+	return db_dirs[db];
+}
+
+int
+entry_db_from_dir(const char *dir)
+{
+	int i;
+
+	for (i = 0; i < STORE_NDBS; i++)
+		if (strcmp(dir, db_dirs[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int
+is_host_db(enum store_db db)
+{
+	return db == STORE_PINNED || db == STORE_REJECTED;
+}
+
+int
+entry_name(enum store_db db, const char *in, char *out, size_t outlen,
+    char *why, size_t whylen)
+{
+	int rc;
+
+	if (is_host_db(db)) {
+		rc = name_host_port(in, out, outlen);
+		if (rc != 0)
+			snprintf(why, whylen, "'%s' is not HOST_PORT "
+			    "(a host, '_', and a port from 1 to 65535)", in);
+		return rc;
+	}
+	rc = name_check_file(in);
+	if (rc != 0) {
+		snprintf(why, whylen, "'%s' is not a valid file name", in);
+		return rc;
+	}
+	if (!name_is_label(in)) {
+		snprintf(why, whylen, "names in %s/ end in .pem", db_dirs[db]);
+		return -EINVAL;
+	}
+	if (strlen(in) + 1 > outlen)
+		return -ENAMETOOLONG;
+	strcpy(out, in);
+	return 0;
+}
+
+int
+entry_certs(const struct store_rec *rec, STACK_OF(X509) **out)
+{
+	return cert_decode_der(rec->der, rec->der_len, out);
+}
+
+/* A record's keys and payload, built from certificates; free with rec_free. */
+struct recbuf {
+	struct store_rec rec;
+	struct store_key *keys;
+	unsigned char *der;
+};
+
+static void
+recbuf_free(struct recbuf *r)
+{
+	free(r->keys);
+	free(r->der);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+recbuf_build(struct recbuf *r, STACK_OF(X509) *sk)
+{
+	size_t n = (size_t)sk_X509_num(sk), i, len;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->keys = calloc(n ? n : 1, sizeof(*r->keys));
+	if (r->keys == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(sk, (int)i);
+
+		cert_sha256(x, r->keys[i].sha256);
+		r->keys[i].subject_hash = cert_subject_hash(x);
+	}
+	rc = cert_der_all(sk, &r->der, &len);
+	if (rc != 0) {
+		recbuf_free(r);
+		return rc;
+	}
+	r->rec.keys = r->keys;
+	r->rec.nkeys = n;
+	r->rec.der = r->der;
+	r->rec.der_len = len;
+	return 0;
+}
+
+/* Copies a record that points into the map, so that it survives a write. */
+static int
+recbuf_copy(struct recbuf *r, const struct store_rec *src)
+{
+	memset(r, 0, sizeof(*r));
+	r->rec = *src;
+	r->keys = malloc(src->nkeys ? src->nkeys * sizeof(*r->keys) : 1);
+	r->der = malloc(src->der_len ? src->der_len : 1);
+	if (r->keys == NULL || r->der == NULL) {
+		recbuf_free(r);
+		return -ENOMEM;
+	}
+	memcpy(r->keys, src->keys, src->nkeys * sizeof(*r->keys));
+	memcpy(r->der, src->der, src->der_len);
+	r->rec.keys = r->keys;
+	r->rec.der = r->der;
+	return 0;
+}
+
+/* First entry of `db' holding a certificate with this SHA-256. */
+struct find_ctx {
+	enum store_db want;
+	char name[256];
+	int found;
+};
+
+static int
+find_cb(enum store_db db, const char *name, void *arg)
+{
+	struct find_ctx *f = arg;
+
+	if (db != f->want)
+		return 0;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->found = 1;
+	return 1;
+}
+
+static int
+find_sha(struct store_txn *txn, enum store_db db, const unsigned char *sha,
+    char *name, size_t namelen)
+{
+	struct find_ctx f = { .want = db };
+	int rc;
+
+	rc = store_find_sha256(txn, sha, find_cb, &f);
+	if (rc < 0)
+		return rc;
+	if (!f.found)
+		return -ENOENT;
+	if (name != NULL)
+		snprintf(name, namelen, "%s", f.name);
+	return 0;
+}
+
+/* The smallest N not used by another root with the same subject hash, so
+ * that certs/HASH.N names never clash and never move (c_rehash numbering). */
+struct slot_ctx {
+	struct store_txn *txn;
+	const char *self;
+	unsigned char used[64];	/* bitmap of slots 0..511 */
+};
+
+static int
+slot_cb(enum store_db db, const char *name, void *arg)
+{
+	struct slot_ctx *s = arg;
+	struct store_rec rec;
+
+	if (db != STORE_ROOTS || (s->self && strcmp(name, s->self) == 0))
+		return 0;
+	if (store_get(s->txn, db, name, &rec) == 0 && rec.slot < 512)
+		s->used[rec.slot / 8] |= (unsigned char)(1u << (rec.slot % 8));
+	return 0;
+}
+
+static int
+free_slot(struct store_txn *txn, uint32_t hash, const char *self,
+    uint32_t *slot)
+{
+	struct slot_ctx s = { .txn = txn, .self = self };
+	uint32_t i;
+	int rc;
+
+	rc = store_find_subject(txn, hash, slot_cb, &s);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < 512; i++)
+		if (!(s.used[i / 8] & (1u << (i % 8)))) {
+			*slot = i;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+/*
+ * Chains are kept leaf side first: each certificate is followed by its
+ * issuer when the issuer is in the chain (RFC 5246 7.4.2 order).  The
+ * leaf-side end is the one certificate that issued nothing else here.
+ */
+static int
+chain_order(STACK_OF(X509) *in, STACK_OF(X509) **out)
+{
+	int n = sk_X509_num(in), i, j, start = -1;
+	STACK_OF(X509) *sk;
+	char *used;
+	X509 *cur;
+
+	sk = sk_X509_new_null();
+	used = calloc((size_t)n + 1, 1);
+	if (sk == NULL || used == NULL)
+		goto err;
+	for (i = 0; i < n && start < 0; i++) {
+		int issues_other = 0;
+
+		for (j = 0; j < n; j++)
+			if (i != j && X509_check_issued(sk_X509_value(in, i),
+			    sk_X509_value(in, j)) == X509_V_OK)
+				issues_other = 1;
+		if (!issues_other)
+			start = i;
+	}
+	if (start < 0)
+		start = 0;
+	for (cur = sk_X509_value(in, start), used[start] = 1; cur != NULL;) {
+		X509 *next = NULL;
+
+		if (!sk_X509_push(sk, cur))
+			goto err;
+		X509_up_ref(cur);
+		for (j = 0; j < n; j++)
+			if (!used[j] && X509_check_issued(sk_X509_value(in, j),
+			    cur) == X509_V_OK) {
+				used[j] = 1;
+				next = sk_X509_value(in, j);
+				break;
+			}
+		cur = next;
+	}
+	/* Whatever is not linked keeps its input order, after the path. */
+	for (j = 0; j < n; j++)
+		if (!used[j]) {
+			if (!sk_X509_push(sk, sk_X509_value(in, j)))
+				goto err;
+			X509_up_ref(sk_X509_value(in, j));
+		}
+	free(used);
+	*out = sk;
+	return 0;
+err:
+	free(used);
+	sk_X509_pop_free(sk, X509_free);
+	return -ENOMEM;
+}
+
+static void
+mark_changed(struct store_txn *txn)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", (long long)time(NULL));
+	(void)store_meta_put(txn, "changed", v, strlen(v));
+}
+
+time_t
+entry_last_change(struct store_txn *txn)
+{
+	char *v = NULL;
+	size_t len;
+	time_t t = 0;
+
+	if (store_meta_get(txn, "changed", &v, &len) == 0)
+		t = (time_t)strtoll(v, NULL, 10);
+	free(v);
+	return t;
+}
+
+/* Audit values are one token each: spaces, '%' and controls are %XX. */
+static int
+audit_token(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+	int rc = 0;
+
+	for (p = (const unsigned char *)s; *p && rc == 0; p++) {
+		if (*p <= 0x20 || *p == 0x7f || *p == '%' || *p == '"')
+			rc = buf_printf(b, "%%%02X", *p);
+		else
+			rc = buf_append(b, p, 1);
+	}
+	return rc;
+}
+
+int
+entry_audit(struct store_txn *txn, const struct entry_actor *who,
+    const char *action, const char *path, const unsigned char *sha256,
+    const char *refused)
+{
+	struct buf b = { 0 };
+	char t[32], hex[65];
+	time_t now = time(NULL);
+	struct tm tm;
+	char *v = NULL;
+	size_t len, max = ENTRY_AUDIT_MAX_DEFAULT;
+	int rc;
+
+	gmtime_r(&now, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (sha256 != NULL)
+		cert_hex(sha256, 32, 0, hex);
+	else
+		strcpy(hex, "-");
+	rc = buf_printf(&b, "%s uid=%ld pid=%ld comm=", t,
+	    who ? (long)who->uid : -1L, who ? (long)who->pid : -1L);
+	if (rc == 0)
+		rc = audit_token(&b, who && who->comm ? who->comm : "?");
+	if (rc == 0)
+		rc = buf_printf(&b, " action=%s path=", action);
+	if (rc == 0)
+		rc = audit_token(&b, path);
+	if (rc == 0)
+		rc = buf_printf(&b, " sha256=%s", hex);
+	if (rc == 0 && refused != NULL) {
+		rc = buf_puts(&b, " refused=");
+		if (rc == 0)
+			rc = audit_token(&b, refused);
+	}
+	if (rc != 0)
+		goto out;
+	if (store_meta_get(txn, "audit_max", &v, &len) == 0)
+		max = (size_t)strtoull(v, NULL, 10);
+	rc = store_audit_append(txn, b.data, max);
+out:
+	free(v);
+	buf_free(&b);
+	return rc;
+}
+
+static void
+entry_path(enum store_db db, const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", db_dirs[db], name);
+}
+
+/* Removes roots/ entries holding this certificate (it was distrusted). */
+static int
+drop_from_roots(struct store_txn *txn, const unsigned char *sha,
+    const struct entry_actor *who)
+{
+	char name[256];
+	int rc;
+
+	while ((rc = find_sha(txn, STORE_ROOTS, sha, name, sizeof(name))) == 0) {
+		rc = entry_remove(txn, STORE_ROOTS, name, who);
+		if (rc != 0)
+			return rc;
+	}
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static int
+is_distrusted(struct store_txn *txn, STACK_OF(X509) *sk, char *name,
+    size_t namelen, X509 **which)
+{
+	unsigned char sha[32];
+	int i, rc;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		cert_sha256(sk_X509_value(sk, i), sha);
+		rc = find_sha(txn, STORE_DISTRUSTED, sha, name, namelen);
+		if (rc == 0) {
+			*which = sk_X509_value(sk, i);
+			return 1;
+		}
+		if (rc != -ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
+int
+entry_add(struct store_txn *txn, enum store_db db, const char *name,
+    STACK_OF(X509) *certs, unsigned flags, const struct entry_actor *who,
+    struct entry_result *res, char *why, size_t whylen)
+{
+	STACK_OF(X509) *sk = NULL;
+	struct recbuf rb = { 0 };
+	struct store_rec old;
+	char path[300], dname[256], base[256];
+	X509 *leaf, *bad = NULL;
+	time_t now = time(NULL);
+	int rc, n = sk_X509_num(certs), have_old = 0;
+	unsigned i;
+
+	memset(res, 0, sizeof(*res));
+	if (n <= 0) {
+		snprintf(why, whylen, "no certificate");
+		return -EINVAL;
+	}
+	if (db != STORE_CHAINS && n > 1) {
+		snprintf(why, whylen, "%s/ holds one certificate per file; this "
+		    "input has %d (write bundles to import)", db_dirs[db], n);
+		return -EINVAL;
+	}
+	if (db == STORE_CHAINS)
+		rc = chain_order(certs, &sk);
+	else {
+		sk = sk_X509_dup(certs);
+		rc = sk == NULL ? -ENOMEM : 0;
+		if (rc == 0)
+			for (i = 0; i < (unsigned)n; i++)
+				X509_up_ref(sk_X509_value(sk, (int)i));
+	}
+	if (rc != 0)
+		goto out;
+	leaf = sk_X509_value(sk, 0);
+	cert_sha256(leaf, res->sha256);
+
+	if (db == STORE_ROOTS || db == STORE_CHAINS) {
+		rc = is_distrusted(txn, sk, dname, sizeof(dname), &bad);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			if (flags & ENTRY_AUTOLABEL) {
+				res->outcome = ENTRY_SKIPPED_DISTRUSTED;
+				snprintf(res->name, sizeof(res->name), "%s", dname);
+				rc = 0;
+				goto out;
+			}
+			snprintf(why, whylen, "the certificate is distrusted "
+			    "(distrusted/%s); remove it there first", dname);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	/* A root or distrusted certificate is there once, whatever its name. */
+	if (db == STORE_ROOTS || db == STORE_DISTRUSTED) {
+		rc = find_sha(txn, db, res->sha256, res->name, sizeof(res->name));
+		if (rc == 0) {
+			res->outcome = ENTRY_UNCHANGED;
+			goto out;
+		}
+		if (rc != -ENOENT)
+			goto out;
+	}
+
+	if (flags & ENTRY_AUTOLABEL) {
+		cert_label(leaf, base, sizeof(base));
+		for (i = 1;; i++) {
+			rc = name_label_nth(base, i, res->name, sizeof(res->name));
+			if (rc != 0)
+				goto out;
+			rc = store_get(txn, db, res->name, &old);
+			if (rc == -ENOENT)
+				break;
+			if (rc != 0)
+				goto out;
+		}
+	} else {
+		rc = entry_name(db, name, res->name, sizeof(res->name), why,
+		    whylen);
+		if (rc != 0)
+			goto out;
+		rc = store_get(txn, db, res->name, &old);
+		if (rc == 0)
+			have_old = 1;
+		else if (rc != -ENOENT)
+			goto out;
+	}
+
+	rc = recbuf_build(&rb, sk);
+	if (rc != 0)
+		goto out;
+	if (have_old) {
+		if (old.der_len == rb.rec.der_len &&
+		    memcmp(old.der, rb.rec.der, old.der_len) == 0) {
+			res->outcome = ENTRY_UNCHANGED;
+			rc = 0;
+			goto out;
+		}
+		if (!(flags & ENTRY_REPLACE)) {
+			snprintf(why, whylen, "%s/%s holds a different "
+			    "certificate; remove it first or rename over it",
+			    db_dirs[db], res->name);
+			rc = -EEXIST;
+			goto out;
+		}
+		rb.rec.ctime = old.ctime;
+	} else
+		rb.rec.ctime = (uint64_t)now;
+	rb.rec.mtime = (uint64_t)now;
+	if (db == STORE_ROOTS) {
+		rc = free_slot(txn, rb.keys[0].subject_hash, res->name,
+		    &rb.rec.slot);
+		if (rc != 0)
+			goto out;
+	}
+	rc = store_put(txn, db, res->name, &rb.rec);
+	if (rc != 0)
+		goto out;
+	if (db == STORE_DISTRUSTED) {
+		rc = drop_from_roots(txn, res->sha256, who);
+		if (rc != 0)
+			goto out;
+	}
+	res->outcome = have_old ? ENTRY_REPLACED : ENTRY_ADDED;
+	entry_path(db, res->name, path, sizeof(path));
+	rc = entry_audit(txn, who, have_old ? "replace" : "add", path,
+	    res->sha256, NULL);
+	mark_changed(txn);
+out:
+	recbuf_free(&rb);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+int
+entry_remove(struct store_txn *txn, enum store_db db, const char *name,
+    const struct entry_actor *who)
+{
+	struct store_rec rec;
+	unsigned char sha[32];
+	char path[300];
+	int rc, have_sha = 0;
+
+	rc = store_get(txn, db, name, &rec);
+	if (rc != 0)
+		return rc;
+	if (rec.nkeys > 0) {
+		memcpy(sha, rec.keys[0].sha256, 32);
+		have_sha = 1;
+	}
+	rc = store_del(txn, db, name);
+	if (rc != 0)
+		return rc;
+	entry_path(db, name, path, sizeof(path));
+	mark_changed(txn);
+	return entry_audit(txn, who, "remove", path, have_sha ? sha : NULL,
+	    NULL);
+}
+
+static int
+rename_allowed(enum store_db from, enum store_db to)
+{
+	if (from == to)
+		return 1;
+	return (from == STORE_REJECTED && to == STORE_PINNED) ||
+	    (from == STORE_ROOTS && to == STORE_DISTRUSTED) ||
+	    (from == STORE_DISTRUSTED && to == STORE_ROOTS);
+}
+
+int
+entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
+    enum store_db to_db, const char *to, int noreplace,
+    const struct entry_actor *who, char *why, size_t whylen)
+{
+	struct recbuf rb = { 0 };
+	struct store_rec src, dst;
+	char fname[256], tname[256], path[600], p1[300], p2[300];
+	time_t now = time(NULL);
+	int rc;
+
+	if (!rename_allowed(from_db, to_db)) {
+		snprintf(why, whylen, "moving %s/ entries to %s/ has no meaning",
+		    db_dirs[from_db], db_dirs[to_db]);
+		return -EXDEV;
+	}
+	rc = entry_name(from_db, from, fname, sizeof(fname), why, whylen);
+	if (rc == 0)
+		rc = entry_name(to_db, to, tname, sizeof(tname), why, whylen);
+	if (rc != 0)
+		return rc;
+	rc = store_get(txn, from_db, fname, &src);
+	if (rc != 0)
+		return rc;
+	if (from_db == to_db && strcmp(fname, tname) == 0)
+		return 0;
+	rc = recbuf_copy(&rb, &src);
+	if (rc != 0)
+		return rc;
+	rc = store_get(txn, to_db, tname, &dst);
+	if (rc == 0) {
+		if (noreplace) {
+			snprintf(why, whylen, "%s/%s exists", db_dirs[to_db],
+			    tname);
+			rc = -EEXIST;
+			goto out;
+		}
+		rc = store_del(txn, to_db, tname);
+	} else if (rc == -ENOENT)
+		rc = 0;
+	if (rc != 0)
+		goto out;
+	if (from_db != to_db) {
+		rb.rec.mtime = (uint64_t)now;
+		memset(rb.rec.other_sha256, 0, sizeof(rb.rec.other_sha256));
+	}
+	if (to_db == STORE_PINNED && from_db == STORE_REJECTED) {
+		/* An accepted certificate starts a new pin history. */
+		rb.rec.ctime = (uint64_t)now;
+		rb.rec.seen_count = rb.rec.seen_count ? rb.rec.seen_count : 1;
+	}
+	if (to_db == STORE_ROOTS && from_db != STORE_ROOTS) {
+		rc = free_slot(txn, rb.keys[0].subject_hash, tname,
+		    &rb.rec.slot);
+		if (rc != 0)
+			goto out;
+	}
+	rc = store_del(txn, from_db, fname);
+	if (rc == 0)
+		rc = store_put(txn, to_db, tname, &rb.rec);
+	if (rc != 0)
+		goto out;
+	entry_path(from_db, fname, p1, sizeof(p1));
+	entry_path(to_db, tname, p2, sizeof(p2));
+	snprintf(path, sizeof(path), "%s->%s", p1, p2);
+	mark_changed(txn);
+	rc = entry_audit(txn, who, "rename", path,
+	    rb.rec.nkeys ? rb.keys[0].sha256 : NULL, NULL);
+out:
+	recbuf_free(&rb);
+	return rc;
+}
+
+/* The roots/ entry that anchors a certificate: the root itself, or a root
+ * that issued it.  name gets the file name; -ENOENT if none. */
+struct anchor_ctx {
+	struct store_txn *txn;
+	X509 *x;
+	char name[256];
+	int found;
+};
+
+static int
+anchor_cb(enum store_db db, const char *name, void *arg)
+{
+	struct anchor_ctx *a = arg;
+	STACK_OF(X509) *sk = NULL;
+	struct store_rec rec;
+	int hit = 0;
+
+	if (db != STORE_ROOTS || store_get(a->txn, db, name, &rec) != 0)
+		return 0;
+	if (entry_certs(&rec, &sk) == 0 && sk_X509_num(sk) > 0 &&
+	    X509_check_issued(sk_X509_value(sk, 0), a->x) == X509_V_OK) {
+		snprintf(a->name, sizeof(a->name), "%s", name);
+		a->found = hit = 1;
+	}
+	sk_X509_pop_free(sk, X509_free);
+	return hit;
+}
+
+int
+entry_anchor(struct store_txn *txn, X509 *x, char *name, size_t namelen)
+{
+	struct anchor_ctx a = { .txn = txn, .x = x };
+	unsigned char sha[32];
+	int ok, rc;
+	uint32_t h;
+
+	cert_sha256(x, sha);
+	rc = find_sha(txn, STORE_ROOTS, sha, name, namelen);
+	if (rc != -ENOENT)
+		return rc;
+	h = (uint32_t)X509_NAME_hash_ex(X509_get_issuer_name(x), NULL, NULL,
+	    &ok);
+	if (!ok)
+		return -ENOENT;
+	rc = store_find_subject(txn, h, anchor_cb, &a);
+	if (rc < 0)
+		return rc;
+	if (!a.found)
+		return -ENOENT;
+	snprintf(name, namelen, "%s", a.name);
+	return 0;
+}
+
+static void
+fmt_seen(uint64_t t, char *out, size_t outlen)
+{
+	if (t == 0)
+		snprintf(out, outlen, "never");
+	else
+		cert_time_str((time_t)t, out, outlen);
+}
+
+int
+entry_render(struct store_txn *txn, enum store_db db, const char *name,
+    const struct store_rec *rec, time_t now, struct buf *out)
+{
+	STACK_OF(X509) *sk = NULL;
+	struct cert_field f[8];
+	char host[256], hostport[300], first[64], last[64], count[32];
+	char other[100], pos[64], anchor[300], chain[400];
+	unsigned port;
+	size_t nf;
+	int i, n, rc;
+
+	rc = entry_certs(rec, &sk);
+	if (rc != 0)
+		return rc;
+	n = sk_X509_num(sk);
+	for (i = 0; i < n && rc == 0; i++) {
+		nf = 0;
+		if (db == STORE_PINNED || db == STORE_REJECTED) {
+			if (name_host_port_split(name, host, sizeof(host),
+			    &port) == 0)
+				snprintf(hostport, sizeof(hostport),
+				    strchr(host, ':') ? "[%s]:%u" : "%s:%u",
+				    host, port);
+			else
+				snprintf(hostport, sizeof(hostport), "%s", name);
+			f[nf++] = (struct cert_field){ "Host", hostport };
+			fmt_seen(rec->first_seen, first, sizeof(first));
+			fmt_seen(rec->last_seen, last, sizeof(last));
+			snprintf(count, sizeof(count), "%llu",
+			    (unsigned long long)rec->seen_count);
+			if (db == STORE_PINNED) {
+				f[nf++] = (struct cert_field){ "First Seen", first };
+				f[nf++] = (struct cert_field){ "Last Seen", last };
+				f[nf++] = (struct cert_field){ "Seen Count", count };
+			} else {
+				f[nf++] = (struct cert_field){ "Presented", last };
+				cert_hex(rec->other_sha256, 32, ':', other);
+				f[nf++] = (struct cert_field){
+				    "Pinned SHA256 Fingerprint", other };
+			}
+		}
+		if (db == STORE_CHAINS) {
+			snprintf(pos, sizeof(pos), "%d of %d", i + 1, n);
+			f[nf++] = (struct cert_field){ "Chain Position", pos };
+			if (i == n - 1) {
+				X509 *top = sk_X509_value(sk, i);
+
+				if (entry_anchor(txn, top, anchor,
+				    sizeof(anchor)) == 0)
+					snprintf(chain, sizeof(chain),
+					    "yes, roots/%s", anchor);
+				else
+					snprintf(chain, sizeof(chain), "no: "
+					    "no root in roots/ issued the last "
+					    "certificate");
+				f[nf++] = (struct cert_field){
+				    "Anchored In roots/", chain };
+			}
+		}
+		rc = cert_render(out, sk_X509_value(sk, i), now, f, nf);
+	}
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}

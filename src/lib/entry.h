@@ -1,0 +1,110 @@
+/*
+ * Trust entries: the rules for adding, replacing, renaming and removing
+ * pins, roots, distrusted certificates and chains.  The daemon, trustctl and
+ * the library all change the store through here, inside a store
+ * transaction that the caller owns, so that a bundle import is one
+ * transaction and every change writes its audit line in the same commit.
+ */
+#ifndef TRUSTFS_ENTRY_H
+#define TRUSTFS_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "store.h"
+
+/* Who is making a change, for audit.log (DESIGN section 7). */
+struct entry_actor {
+	uid_t uid;
+	pid_t pid;
+	const char *comm;	/* command name; NULL = "?" */
+};
+
+#define ENTRY_AUDIT_MAX_DEFAULT 10000
+
+/* What a successful entry_add did. */
+enum entry_outcome {
+	ENTRY_ADDED,		/* a new entry */
+	ENTRY_REPLACED,		/* an entry of that name now holds other certs */
+	ENTRY_UNCHANGED,	/* the same certificate was there already */
+	ENTRY_SKIPPED_DISTRUSTED	/* import only: listed in distrusted/ */
+};
+
+struct entry_result {
+	enum entry_outcome outcome;
+	char name[256];		/* the entry's name (labels get _2, _3...) */
+	unsigned char sha256[32];	/* leaf-side certificate */
+};
+
+/* Flags for entry_add. */
+#define ENTRY_REPLACE 0x1	/* the name may hold other certs: replace them */
+#define ENTRY_AUTOLABEL 0x2	/* name == NULL: pick LABEL.pem from the subject */
+
+/* The directory names of the mount, by database. */
+const char *entry_db_dir(enum store_db db);
+/* Which database a directory name is; -1 if none. */
+int entry_db_from_dir(const char *dir);
+
+/*
+ * Adds certificates under `name' in `db'.  The rules of DESIGN section 2:
+ * pinned/, roots/ and distrusted/ take exactly one certificate (-EINVAL,
+ * "write bundles to import"); names are checked and normalized; a name
+ * that holds a different certificate is -EEXIST unless ENTRY_REPLACE; the
+ * same certificate again changes nothing.  A certificate in distrusted/
+ * may not be added to roots/ or chains/ (-EINVAL); adding one to
+ * distrusted/ removes it from roots/.  Chains are stored leaf side first.
+ * `why' gets the reason for any failure.
+ */
+int entry_add(struct store_txn *txn, enum store_db db, const char *name,
+    STACK_OF(X509) *certs, unsigned flags, const struct entry_actor *who,
+    struct entry_result *res, char *why, size_t whylen);
+
+/* Removes an entry.  0, -ENOENT, or a store error. */
+int entry_remove(struct store_txn *txn, enum store_db db, const char *name,
+    const struct entry_actor *who);
+
+/*
+ * Renames within a directory (relabel; the target is replaced), and the
+ * cross-directory moves that mean something: rejected/ -> pinned/ (accept
+ * the new certificate), roots/ <-> distrusted/ (decommission, reinstate).
+ * Other moves are -EXDEV so that mv(1) falls back to copy and remove.
+ * noreplace: -EEXIST if the target exists (RENAME_NOREPLACE).
+ */
+int entry_rename(struct store_txn *txn, enum store_db from_db,
+    const char *from, enum store_db to_db, const char *to, int noreplace,
+    const struct entry_actor *who, char *why, size_t whylen);
+
+/* Normalizes a name for `db': HOST_PORT for pinned/ and rejected/,
+ * LABEL.pem elsewhere.  0, -EINVAL or -ENAMETOOLONG; `why' says which rule. */
+int entry_name(enum store_db db, const char *in, char *out, size_t outlen,
+    char *why, size_t whylen);
+
+/* Certificates of a stored record, decoded.  Caller frees with
+ * sk_X509_pop_free(sk, X509_free). */
+int entry_certs(const struct store_rec *rec, STACK_OF(X509) **out);
+
+/* Appends DESIGN section 3's text for an entry: every certificate, with
+ * the pin, rejected or chain lines that belong to its directory. */
+struct buf;
+int entry_render(struct store_txn *txn, enum store_db db, const char *name,
+    const struct store_rec *rec, time_t now, struct buf *out);
+
+/* Appends one audit line: time, uid, pid, command, action, path, SHA-256
+ * (may be NULL) and, for a refusal, the reason. */
+int entry_audit(struct store_txn *txn, const struct entry_actor *who,
+    const char *action, const char *path, const unsigned char *sha256,
+    const char *refused);
+
+/* The time of the last change to the store (0 = never). */
+time_t entry_last_change(struct store_txn *txn);
+
+
+
+/* The roots/ entry that anchors x (x itself, or a root that issued it):
+ * 0 with its name, -ENOENT, or a store error. */
+int entry_anchor(struct store_txn *txn, X509 *x, char *name, size_t namelen);
+#endif

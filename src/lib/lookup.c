@@ -1,0 +1,98 @@
+/*
+ * An X509_LOOKUP over the store's subject index: OpenSSL asks for an
+ * issuer by name, and only the roots with that subject are decoded
+ * (DESIGN section 6: never parse every root).  X509_LOOKUP_METHOD(3).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "cert.h"
+#include "entry.h"
+#include "handle.h"
+
+static X509_LOOKUP_METHOD *method;
+
+struct found {
+	struct store_txn *txn;
+	const X509_NAME *name;
+	X509_STORE *xs;
+	X509 *first;
+};
+
+static int
+found_cb(enum store_db db, const char *name, void *arg)
+{
+	struct found *f = arg;
+	STACK_OF(X509) *sk = NULL;
+	struct store_rec rec;
+	X509 *x;
+
+	if (db != STORE_ROOTS || store_get(f->txn, db, name, &rec) != 0)
+		return 0;
+	if (entry_certs(&rec, &sk) != 0)
+		return 0;
+	x = sk_X509_value(sk, 0);
+	/* The hash can collide: compare the names themselves. */
+	if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x), f->name) == 0) {
+		/* Every match goes in, so that OpenSSL can try each (two
+		 * roots may share a subject). */
+		X509_STORE_add_cert(f->xs, x);
+		if (f->first == NULL) {
+			X509_up_ref(x);
+			f->first = x;
+		}
+	}
+	sk_X509_pop_free(sk, X509_free);
+	return 0;
+}
+
+static int
+by_subject(X509_LOOKUP *ctx, X509_LOOKUP_TYPE type, const X509_NAME *name,
+    X509_OBJECT *ret)
+{
+	struct store *st = X509_LOOKUP_get_method_data(ctx);
+	struct found f = { .name = name };
+	uint32_t h;
+	int ok = 0;
+
+	if (type != X509_LU_X509 || st == NULL)
+		return 0;
+	f.xs = X509_LOOKUP_get_store(ctx);
+	h = (uint32_t)X509_NAME_hash_ex(name, NULL, NULL, &ok);
+	if (!ok || store_txn_begin(st, 0, &f.txn) != 0)
+		return 0;
+	(void)store_find_subject(f.txn, h, found_cb, &f);
+	store_txn_abort(f.txn);
+	ERR_clear_error();	/* a duplicate add is not an error here */
+	if (f.first == NULL)
+		return 0;
+	ok = X509_OBJECT_set1_X509(ret, f.first);
+	X509_free(f.first);
+	return ok;
+}
+
+int
+lookup_add(X509_STORE *xs, struct store *st)
+{
+	X509_LOOKUP *lu;
+
+	if (method == NULL) {
+		X509_LOOKUP_METHOD *m = X509_LOOKUP_meth_new("trustfs roots");
+
+		if (m == NULL ||
+		    !X509_LOOKUP_meth_set_get_by_subject(m, by_subject)) {
+			X509_LOOKUP_meth_free(m);
+			return -ENOMEM;
+		}
+		/* Benign race: two threads may both build one; one leaks. */
+		method = m;
+	}
+	lu = X509_STORE_add_lookup(xs, method);
+	if (lu == NULL)
+		return -ENOMEM;
+	X509_LOOKUP_set_method_data(lu, st);
+	return 0;
+}

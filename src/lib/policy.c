@@ -1,0 +1,190 @@
+/* The policy file: parse once, match with fnmatch(3) globs. */
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "policy.h"
+
+struct rule {
+	char *pattern;
+	enum trustfs_mode mode;
+};
+
+struct policy {
+	struct rule *rules;
+	size_t n;
+};
+
+static const char *const mode_names[] = {
+	[TRUSTFS_MODE_TOFU] = "tofu",
+	[TRUSTFS_MODE_CHAIN] = "chain",
+	[TRUSTFS_MODE_CHAIN_OR_TOFU] = "chain-or-tofu",
+	[TRUSTFS_MODE_PINNED] = "pinned",
+};
+#define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
+
+int
+policy_mode_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NMODES; i++)
+		if (strcmp(name, mode_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+policy_mode_name(enum trustfs_mode m)
+{
+	if ((size_t)m >= NMODES)
+		return "?";
+	return mode_names[m];
+}
+
+void
+policy_free(struct policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++)
+		free(p->rules[i].pattern);
+	free(p->rules);
+	free(p);
+}
+
+/* Splits one line into at most three whitespace-separated words. */
+static int
+split_words(char *line, char **w, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (*p) {
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		if (n == max)
+			return max + 1;
+		w[n++] = p;
+		while (*p && !isspace((unsigned char)*p))
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* A pattern is a glob over HOST_PORT names: their characters, plus the
+ * glob characters * ? [ ] ! and '-' in classes. */
+static int
+pattern_ok(const char *pat)
+{
+	const unsigned char *p;
+
+	if (strlen(pat) > NAME_MAX_BYTES)
+		return 0;
+	for (p = (const unsigned char *)pat; *p; p++)
+		if (!isalnum(*p) && !strchr("._-:*?[]!", *p))
+			return 0;
+	return 1;
+}
+
+int
+policy_parse(const char *text, size_t len, struct policy **out, char *why,
+    size_t whylen)
+{
+	struct policy *p;
+	char *copy, *line, *next, *hash, *w[3];
+	int lineno = 0, n, mode, rc = 0;
+
+	*out = NULL;
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(why, whylen, "the policy holds a NUL byte");
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	copy = malloc(len + 1);
+	if (p == NULL || copy == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (line = copy; line != NULL && rc == 0; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		n = split_words(line, w, 2);
+		if (n == 0)
+			continue;
+		if (n != 2) {
+			snprintf(why, whylen, "line %d: expected 'PATTERN MODE', "
+			    "found %s", lineno, n == 1 ? "one word" :
+			    "more than two words");
+			rc = -EINVAL;
+			break;
+		}
+		if (!pattern_ok(w[0])) {
+			snprintf(why, whylen, "line %d: bad pattern '%.64s' "
+			    "(a glob over HOST_PORT names)", lineno, w[0]);
+			rc = -EINVAL;
+			break;
+		}
+		mode = policy_mode_from_name(w[1]);
+		if (mode < 0) {
+			snprintf(why, whylen, "line %d: unknown mode '%.32s' "
+			    "(tofu, chain, chain-or-tofu or pinned)", lineno,
+			    w[1]);
+			rc = -EINVAL;
+			break;
+		}
+		if (p->n % 16 == 0) {
+			struct rule *r = realloc(p->rules,
+			    (p->n + 16) * sizeof(*r));
+
+			if (r == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			p->rules = r;
+		}
+		p->rules[p->n].pattern = strdup(w[0]);
+		if (p->rules[p->n].pattern == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		p->rules[p->n++].mode = (enum trustfs_mode)mode;
+	}
+out:
+	free(copy);
+	if (rc != 0)
+		policy_free(p);
+	else
+		*out = p;
+	return rc;
+}
+
+enum trustfs_mode
+policy_mode(const struct policy *p, const char *host_port)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->n; i++)
+		/* No FNM_PATHNAME: names hold no '/'.  Case was folded when
+		 * the name was normalized. */
+		if (fnmatch(p->rules[i].pattern, host_port, 0) == 0)
+			return p->rules[i].mode;
+	return TRUSTFS_MODE_TOFU;
+}

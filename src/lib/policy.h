@@ -1,0 +1,36 @@
+/*
+ * The verification policy (DESIGN section 5): lines of "PATTERN MODE",
+ * '#' starts a comment, the first matching pattern wins, and with no match
+ * the mode is tofu.
+ */
+#ifndef TRUSTFS_POLICY_H
+#define TRUSTFS_POLICY_H
+
+#include <stddef.h>
+
+#include "trustfs.h"
+
+struct policy;
+
+/* The policy of a store that has none saved. */
+#define POLICY_DEFAULT_TEXT \
+	"# trustfs policy: PATTERN MODE, first match wins; see trustfs-policy(5)\n" \
+	"*                    tofu\n"
+
+/*
+ * Parses policy text.  Returns 0 and *out, or -EINVAL with `why' naming
+ * the line ("line 3: unknown mode 'chian'"), or -ENOMEM.  Free with
+ * policy_free().
+ */
+int policy_parse(const char *text, size_t len, struct policy **out,
+    char *why, size_t whylen);
+void policy_free(struct policy *p);	/* NULL-safe */
+
+/* The mode for a normalized HOST_PORT name. */
+enum trustfs_mode policy_mode(const struct policy *p, const char *host_port);
+
+/* Mode names as the policy file spells them; -1 if unknown. */
+int policy_mode_from_name(const char *name);
+const char *policy_mode_name(enum trustfs_mode m);
+
+#endif

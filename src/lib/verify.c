@@ -1,0 +1,855 @@
+/*
+ * libtrustfs: the handle, the policy, TOFU and chain checks (DESIGN
+ * sections 5 and 6).  Every path that cannot decide refuses: a verdict
+ * starts as "not trusted" and only a completed check changes that.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "entry.h"
+#include "handle.h"
+#include "names.h"
+
+extern char *program_invocation_short_name;
+
+static void
+set_error(struct trustfs *t, int with_errno, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n;
+
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	n = strlen(t->err);
+	if (with_errno && n < sizeof(t->err))
+		snprintf(t->err + n, sizeof(t->err) - n, ": %s",
+		    strerror(saved));
+}
+
+void
+trustfs_set_error(struct trustfs *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(t, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+trustfs_set_errorx(struct trustfs *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(t, 0, fmt, ap);
+	va_end(ap);
+}
+
+struct trustfs *
+trustfs_open(const char *dir)
+{
+	struct trustfs *t = calloc(1, sizeof(*t));
+	char def[4096], err[512];
+	const char *env, *xdg, *home;
+
+	if (t == NULL)
+		return NULL;
+	if (dir == NULL) {
+		env = getenv("TRUSTFS_STORE");
+		xdg = getenv("XDG_DATA_HOME");
+		home = getenv("HOME");
+		if (env != NULL && *env)
+			snprintf(def, sizeof(def), "%s", env);
+		else if (geteuid() == 0)
+			snprintf(def, sizeof(def), "/var/lib/trustfs");
+		else if (xdg != NULL && *xdg)
+			snprintf(def, sizeof(def), "%s/trustfs", xdg);
+		else
+			snprintf(def, sizeof(def), "%s/.local/share/trustfs",
+			    home ? home : ".");
+		dir = def;
+	}
+	if (store_open(dir, 0, &t->st, err, sizeof(err)) != 0)
+		trustfs_set_errorx(t, "%s", err);
+	return t;
+}
+
+static void flush_seen(struct trustfs *t);
+
+void
+trustfs_free(struct trustfs *t)
+{
+	if (t == NULL)
+		return;
+	flush_seen(t);
+	free(t->seen);
+	policy_free(t->policy);
+	store_close(t->st);
+	free(t);
+}
+
+const char *
+trustfs_error(struct trustfs *t)
+{
+	if (t == NULL || t->err[0] == '\0')
+		return NULL;
+	return t->err;
+}
+
+static const char *const reason_names[] = {
+	[TRUSTFS_REASON_NONE] = "none",
+	[TRUSTFS_FIRST_USE] = "first-use",
+	[TRUSTFS_PIN_MATCH] = "pin-match",
+	[TRUSTFS_CHAIN_OK] = "chain-ok",
+	[TRUSTFS_PIN_MISMATCH] = "pin-mismatch",
+	[TRUSTFS_UNKNOWN_ISSUER] = "unknown-issuer",
+	[TRUSTFS_NAME_MISMATCH] = "name-mismatch",
+	[TRUSTFS_EXPIRED] = "expired",
+	[TRUSTFS_NOT_YET_VALID] = "not-yet-valid",
+	[TRUSTFS_DISTRUSTED] = "distrusted",
+	[TRUSTFS_NO_PIN] = "no-pin",
+	[TRUSTFS_BAD_CHAIN] = "bad-chain",
+};
+
+const char *
+trustfs_reason_name(enum trustfs_reason r)
+{
+	if ((size_t)r >= sizeof(reason_names) / sizeof(reason_names[0]))
+		return "?";
+	return reason_names[r];
+}
+
+const char *
+trustfs_mode_name(enum trustfs_mode m)
+{
+	return policy_mode_name(m);
+}
+
+const struct policy *
+trustfs_policy(struct trustfs *t)
+{
+	struct store_txn *txn = NULL;
+	struct policy *p = NULL;
+	uint64_t gen = store_generation(t->st);
+	char *text = NULL, why[256];
+	size_t len;
+	int rc;
+
+	if (t->policy != NULL && t->policy_gen == gen)
+		return t->policy;
+	rc = store_txn_begin(t->st, 0, &txn);
+	if (rc == 0)
+		rc = store_meta_get(txn, "policy", &text, &len);
+	store_txn_abort(txn);
+	if (rc == -ENOENT)
+		rc = policy_parse(POLICY_DEFAULT_TEXT,
+		    strlen(POLICY_DEFAULT_TEXT), &p, why, sizeof(why));
+	else if (rc == 0)
+		rc = policy_parse(text, len, &p, why, sizeof(why));
+	free(text);
+	if (rc != 0) {
+		/* Only valid policies are ever saved; keep the last one. */
+		return t->policy;
+	}
+	policy_free(t->policy);
+	t->policy = p;
+	t->policy_gen = gen;
+	return p;
+}
+
+static void
+actor(struct entry_actor *who)
+{
+	who->uid = getuid();
+	who->pid = getpid();
+	who->comm = program_invocation_short_name;
+}
+
+/* --- TOFU ---------------------------------------------------------- */
+
+struct tofu_args {
+	const char *hp;
+	X509 *leaf;
+	unsigned char sha[32];
+	int may_pin;
+	struct trustfs_verdict *v;
+	char subject[512];
+};
+
+static void
+mismatch_message(struct trustfs_verdict *v)
+{
+	/* Cisco Prime Infrastructure's words, so that runbooks match. */
+	snprintf(v->message, sizeof(v->message), "Current certificate of the "
+	    "remote host is different from what was used earlier - %s",
+	    v->subject);
+}
+
+/* First use, or a mismatch recorded in rejected/: one write transaction
+ * that looks at the pin again, since another process may have pinned
+ * the host since we read it. */
+static int
+tofu_write(struct store_txn *txn, void *arg)
+{
+	struct tofu_args *a = arg;
+	struct trustfs_verdict *v = a->v;
+	struct store_rec rec, nrec;
+	struct store_key key;
+	struct entry_actor who;
+	unsigned char *der = NULL;
+	unsigned char pin_sha[32];
+	char path[300];
+	size_t len;
+	time_t now = time(NULL);
+	int rc;
+
+	actor(&who);
+	rc = cert_der(a->leaf, &der, &len);
+	if (rc != 0)
+		return rc;
+	memcpy(key.sha256, a->sha, 32);
+	key.subject_hash = cert_subject_hash(a->leaf);
+	memset(&nrec, 0, sizeof(nrec));
+	nrec.ctime = nrec.mtime = nrec.first_seen = nrec.last_seen =
+	    (uint64_t)now;
+	nrec.seen_count = 1;
+	nrec.keys = &key;
+	nrec.nkeys = 1;
+	nrec.der = der;
+	nrec.der_len = len;
+
+	rc = store_get(txn, STORE_PINNED, a->hp, &rec);
+	if (rc == -ENOENT) {
+		if (!a->may_pin) {
+			v->reason = TRUSTFS_NO_PIN;
+			rc = 0;
+			goto out;
+		}
+		rc = store_put(txn, STORE_PINNED, a->hp, &nrec);
+		snprintf(path, sizeof(path), "pinned/%s", a->hp);
+		if (rc == 0)
+			rc = entry_audit(txn, &who, "pin", path, a->sha, NULL);
+		if (rc == 0) {
+			v->trusted = 1;
+			v->reason = TRUSTFS_FIRST_USE;
+		}
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if (rec.nkeys > 0 && memcmp(rec.keys[0].sha256, a->sha, 32) == 0) {
+		v->trusted = 1;
+		v->reason = TRUSTFS_PIN_MATCH;
+		rc = 0;
+		goto out;
+	}
+	memcpy(pin_sha, rec.nkeys ? rec.keys[0].sha256 : a->sha, 32);
+	v->reason = TRUSTFS_PIN_MISMATCH;
+	memcpy(nrec.other_sha256, pin_sha, 32);
+	nrec.seen_count = 1;
+	rc = store_put(txn, STORE_REJECTED, a->hp, &nrec);
+	snprintf(path, sizeof(path), "rejected/%s", a->hp);
+	if (rc == 0)
+		rc = entry_audit(txn, &who, "reject", path, a->sha,
+		    "pin mismatch");
+out:
+	free(der);
+	return rc;
+}
+
+/* Adds a sighting; written at most every TRUSTFS_SEEN_INTERVAL seconds. */
+struct seen_args {
+	const char *hp;
+	uint64_t add;
+};
+
+static int
+seen_write(struct store_txn *txn, void *arg)
+{
+	struct seen_args *a = arg;
+	struct store_rec rec, nrec;
+	struct store_key *keys = NULL;
+	unsigned char *der = NULL;
+	int rc;
+
+	rc = store_get(txn, STORE_PINNED, a->hp, &rec);
+	if (rc != 0)
+		return rc == -ENOENT ? 0 : rc;	/* removed meanwhile */
+	/* Copy out: the record points into the map we are about to write. */
+	keys = malloc(rec.nkeys * sizeof(*keys) + 1);
+	der = malloc(rec.der_len + 1);
+	if (keys == NULL || der == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(keys, rec.keys, rec.nkeys * sizeof(*keys));
+	memcpy(der, rec.der, rec.der_len);
+	nrec = rec;
+	nrec.keys = keys;
+	nrec.der = der;
+	nrec.last_seen = (uint64_t)time(NULL);
+	if (nrec.first_seen == 0)
+		nrec.first_seen = nrec.last_seen;
+	nrec.seen_count += a->add;
+	rc = store_put(txn, STORE_PINNED, a->hp, &nrec);
+out:
+	free(keys);
+	free(der);
+	return rc;
+}
+
+static struct seen_pending *
+seen_slot(struct trustfs *t, const char *hp)
+{
+	struct seen_pending *s;
+	size_t i;
+
+	for (i = 0; i < t->nseen; i++)
+		if (strcmp(t->seen[i].name, hp) == 0)
+			return &t->seen[i];
+	s = realloc(t->seen, (t->nseen + 1) * sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	t->seen = s;
+	s = &t->seen[t->nseen++];
+	snprintf(s->name, sizeof(s->name), "%s", hp);
+	s->count = 0;
+	return s;
+}
+
+static void
+flush_seen(struct trustfs *t)
+{
+	struct seen_args a;
+	size_t i;
+
+	for (i = 0; t->st != NULL && i < t->nseen; i++) {
+		if (t->seen[i].count == 0)
+			continue;
+		a.hp = t->seen[i].name;
+		a.add = t->seen[i].count;
+		if (store_write(t->st, seen_write, &a) == 0)
+			t->seen[i].count = 0;
+	}
+}
+
+static void
+note_seen(struct trustfs *t, const char *hp, uint64_t last_seen)
+{
+	struct seen_pending *s = seen_slot(t, hp);
+	struct seen_args a = { hp, 1 };
+	time_t now = time(NULL);
+
+	if (s != NULL && (uint64_t)now < last_seen + TRUSTFS_SEEN_INTERVAL) {
+		s->count++;
+		return;
+	}
+	if (s != NULL)
+		a.add += s->count;
+	/* A failed sighting update costs history, not safety. */
+	if (store_write(t->st, seen_write, &a) == 0 && s != NULL)
+		s->count = 0;
+}
+
+static int
+is_distrusted_sha(struct trustfs *t, const unsigned char *sha, char *name,
+    size_t namelen);
+
+static int
+check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
+    struct trustfs_verdict *v)
+{
+	struct tofu_args a = { .hp = hp, .leaf = leaf, .may_pin = may_pin,
+	    .v = v };
+	struct store_txn *txn = NULL;
+	struct store_rec rec;
+	uint64_t last = 0;
+	int rc, match = 0;
+
+	memcpy(a.sha, v->sha256, 32);
+	snprintf(v->entry, sizeof(v->entry), "pinned/%s", hp);
+	/* The common case, a known pin presented again, is one read. */
+	rc = store_txn_begin(t->st, 0, &txn);
+	if (rc == 0) {
+		rc = store_get(txn, STORE_PINNED, hp, &rec);
+		if (rc == 0 && rec.nkeys > 0 &&
+		    memcmp(rec.keys[0].sha256, a.sha, 32) == 0) {
+			match = 1;
+			last = rec.last_seen;
+		}
+	}
+	store_txn_abort(txn);
+	if (rc != 0 && rc != -ENOENT) {
+		trustfs_set_errorx(t, "reading pinned/%s: %s", hp,
+		    store_strerror(t->st));
+		return -1;
+	}
+	if (match) {
+		v->trusted = 1;
+		v->reason = TRUSTFS_PIN_MATCH;
+		note_seen(t, hp, last);
+	} else {
+		rc = store_write(t->st, tofu_write, &a);
+		if (rc != 0) {
+			/* Never fails open: no pin written, no trust. */
+			v->trusted = 0;
+			trustfs_set_errorx(t, "recording pinned/%s: %s", hp,
+			    rc == -EIO ? store_strerror(t->st) : strerror(-rc));
+			return -1;
+		}
+	}
+	switch (v->reason) {
+	case TRUSTFS_FIRST_USE:
+		snprintf(v->message, sizeof(v->message), "first use: pinned "
+		    "%s as pinned/%s", v->subject, hp);
+		break;
+	case TRUSTFS_PIN_MATCH:
+		snprintf(v->message, sizeof(v->message), "matches the pin "
+		    "pinned/%s", hp);
+		break;
+	case TRUSTFS_PIN_MISMATCH:
+		mismatch_message(v);
+		snprintf(v->entry, sizeof(v->entry), "rejected/%s", hp);
+		break;
+	case TRUSTFS_NO_PIN:
+		snprintf(v->message, sizeof(v->message), "no pin for %s and "
+		    "the policy is pinned: nothing is pinned automatically "
+		    "(cp the certificate to pinned/%s to trust it)", hp, hp);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* --- chain ---------------------------------------------------------- */
+
+struct find_distrust {
+	char name[256];
+	int found;
+};
+
+static int
+distrust_cb(enum store_db db, const char *name, void *arg)
+{
+	struct find_distrust *f = arg;
+
+	if (db != STORE_DISTRUSTED)
+		return 0;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->found = 1;
+	return 1;
+}
+
+/* 1 if distrusted (name set), 0 if not, -1 on a store error. */
+static int
+is_distrusted_sha(struct trustfs *t, const unsigned char *sha, char *name,
+    size_t namelen)
+{
+	struct find_distrust f = { .found = 0 };
+	struct store_txn *txn = NULL;
+	int rc;
+
+	rc = store_txn_begin(t->st, 0, &txn);
+	if (rc == 0)
+		rc = store_find_sha256(txn, sha, distrust_cb, &f);
+	store_txn_abort(txn);
+	if (rc < 0) {
+		trustfs_set_errorx(t, "reading distrusted/: %s",
+		    store_strerror(t->st));
+		return -1;
+	}
+	if (f.found)
+		snprintf(name, namelen, "%s", f.name);
+	return f.found;
+}
+
+/* 1 if any certificate of sk is distrusted, filling in the verdict. */
+static int
+check_distrusted(struct trustfs *t, STACK_OF(X509) *sk,
+    struct trustfs_verdict *v)
+{
+	unsigned char sha[32];
+	char name[256], *subj;
+	int i, rc;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		cert_sha256(sk_X509_value(sk, i), sha);
+		rc = is_distrusted_sha(t, sha, name, sizeof(name));
+		if (rc != 0) {
+			if (rc == 1) {
+				subj = cert_name_str(X509_get_subject_name(
+				    sk_X509_value(sk, i)));
+				v->trusted = 0;
+				v->reason = TRUSTFS_DISTRUSTED;
+				snprintf(v->entry, sizeof(v->entry),
+				    "distrusted/%s", name);
+				snprintf(v->message, sizeof(v->message),
+				    "certificate is distrusted: %s "
+				    "(distrusted/%s)", subj ? subj : "?", name);
+				free(subj);
+			}
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Intermediates from chains/ for the issuers the peer did not send: one
+ * index look-up per missing link, at most 8 links. */
+struct chain_pick {
+	struct store_txn *txn;
+	X509 *child;
+	STACK_OF(X509) *out;
+	X509 *added;
+};
+
+static int
+chain_pick_cb(enum store_db db, const char *name, void *arg)
+{
+	struct chain_pick *p = arg;
+	STACK_OF(X509) *sk = NULL;
+	struct store_rec rec;
+	int i, hit = 0;
+
+	if (db != STORE_CHAINS || store_get(p->txn, db, name, &rec) != 0 ||
+	    entry_certs(&rec, &sk) != 0)
+		return 0;
+	for (i = 0; i < sk_X509_num(sk) && !hit; i++) {
+		X509 *x = sk_X509_value(sk, i);
+
+		if (X509_check_issued(x, p->child) == X509_V_OK &&
+		    X509_check_issued(x, x) != X509_V_OK) {
+			X509_up_ref(x);
+			if (!sk_X509_push(p->out, x))
+				X509_free(x);
+			else
+				p->added = x;
+			hit = 1;
+		}
+	}
+	sk_X509_pop_free(sk, X509_free);
+	return hit;
+}
+
+static void
+add_chain_intermediates(struct trustfs *t, STACK_OF(X509) *untrusted,
+    X509 *leaf)
+{
+	struct chain_pick p = { .out = untrusted };
+	X509 *cur = leaf;
+	int depth, i, have, ok;
+	uint32_t h;
+
+	if (store_txn_begin(t->st, 0, &p.txn) != 0)
+		return;
+	for (depth = 0; depth < 8 && cur != NULL; depth++) {
+		/* Already supplied by the peer? Follow it instead. */
+		have = 0;
+		for (i = 0; i < sk_X509_num(untrusted) && !have; i++)
+			if (X509_check_issued(sk_X509_value(untrusted, i),
+			    cur) == X509_V_OK && sk_X509_value(untrusted, i) !=
+			    cur) {
+				cur = sk_X509_value(untrusted, i);
+				have = 1;
+			}
+		if (have)
+			continue;
+		if (X509_check_issued(cur, cur) == X509_V_OK)
+			break;
+		h = (uint32_t)X509_NAME_hash_ex(X509_get_issuer_name(cur), NULL,
+		    NULL, &ok);
+		p.child = cur;
+		p.added = NULL;
+		if (!ok || store_find_subject(p.txn, h, chain_pick_cb, &p) < 0)
+			break;
+		cur = p.added;
+	}
+	store_txn_abort(p.txn);
+}
+
+X509_STORE *
+trustfs_x509_store(struct trustfs *t)
+{
+	X509_STORE *xs;
+
+	if (t == NULL || t->st == NULL) {
+		if (t != NULL && !t->err[0])
+			trustfs_set_errorx(t, "the store is not open");
+		return NULL;
+	}
+	xs = X509_STORE_new();
+	if (xs == NULL || lookup_add(xs, t->st) != 0) {
+		X509_STORE_free(xs);
+		trustfs_set_errorx(t, "out of memory");
+		return NULL;
+	}
+	return xs;
+}
+
+static enum trustfs_reason
+reason_of(int err)
+{
+	switch (err) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return TRUSTFS_UNKNOWN_ISSUER;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return TRUSTFS_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return TRUSTFS_NOT_YET_VALID;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return TRUSTFS_NAME_MISMATCH;
+	default:
+		return TRUSTFS_BAD_CHAIN;
+	}
+}
+
+static int
+check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
+    struct trustfs_verdict *v)
+{
+	STACK_OF(X509) *untrusted = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	X509_STORE *xs = NULL;
+	X509_VERIFY_PARAM *param;
+	X509 *leaf = sk_X509_value(chain, 0), *top;
+	char anchor[256], *subj = NULL, ip[64];
+	int i, rc = -1, err, depth, is_ip;
+	unsigned char sha[32];
+
+	rc = check_distrusted(t, chain, v);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = -1;
+	untrusted = sk_X509_new_null();
+	xs = trustfs_x509_store(t);
+	ctx = X509_STORE_CTX_new();
+	if (untrusted == NULL || xs == NULL || ctx == NULL)
+		goto out;
+	for (i = 1; i < sk_X509_num(chain); i++) {
+		X509_up_ref(sk_X509_value(chain, i));
+		if (!sk_X509_push(untrusted, sk_X509_value(chain, i))) {
+			X509_free(sk_X509_value(chain, i));
+			goto out;
+		}
+	}
+	add_chain_intermediates(t, untrusted, leaf);
+	if (!X509_STORE_CTX_init(ctx, xs, leaf, untrusted))
+		goto out;
+	param = X509_STORE_CTX_get0_param(ctx);
+	/* RFC 6125 name checks as OpenSSL does them; an IP literal is
+	 * matched against iPAddress SANs only (RFC 6125 1.7.2). */
+	snprintf(ip, sizeof(ip), "%s", host ? host : "");
+	if (ip[0] == '[' && strchr(ip, ']') != NULL) {
+		memmove(ip, ip + 1, strlen(ip));
+		*strchr(ip, ']') = '\0';
+	}
+	{
+		ASN1_OCTET_STRING *a = a2i_IPADDRESS(ip);
+
+		is_ip = a != NULL;
+		ASN1_OCTET_STRING_free(a);
+	}
+	if (host != NULL && (is_ip ? !X509_VERIFY_PARAM_set1_ip_asc(param,
+	    ip) : !X509_VERIFY_PARAM_set1_host(param, host, 0)))
+		goto out;
+	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+
+	if (X509_verify_cert(ctx) == 1) {
+		/* The path OpenSSL built may run through a distrusted
+		 * certificate that the peer did not send. */
+		rc = check_distrusted(t, X509_STORE_CTX_get0_chain(ctx), v);
+		if (rc != 0) {
+			rc = rc < 0 ? -1 : 0;
+			goto out;
+		}
+		top = sk_X509_value(X509_STORE_CTX_get0_chain(ctx),
+		    sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) - 1);
+		cert_sha256(top, sha);
+		anchor[0] = '\0';
+		{
+			struct store_txn *txn = NULL;
+
+			if (store_txn_begin(t->st, 0, &txn) == 0)
+				(void)entry_anchor(txn, top, anchor,
+				    sizeof(anchor));
+			store_txn_abort(txn);
+		}
+		v->trusted = 1;
+		v->reason = TRUSTFS_CHAIN_OK;
+		snprintf(v->entry, sizeof(v->entry), "roots/%s", anchor);
+		snprintf(v->message, sizeof(v->message), "chain verified to "
+		    "roots/%s", anchor);
+		rc = 0;
+		goto out;
+	}
+	err = X509_STORE_CTX_get_error(ctx);
+	depth = X509_STORE_CTX_get_error_depth(ctx);
+	v->trusted = 0;
+	v->reason = reason_of(err);
+	if (v->reason == TRUSTFS_NAME_MISMATCH)
+		snprintf(v->message, sizeof(v->message), "hostname mismatch: "
+		    "the certificate (%s) is not valid for %s", v->subject,
+		    host);
+	else {
+		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+
+		subj = bad ? cert_name_str(X509_get_subject_name(bad)) : NULL;
+		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s)",
+		    X509_verify_cert_error_string(err), depth,
+		    subj ? subj : v->subject);
+	}
+	rc = 0;
+out:
+	if (rc < 0 && !t->err[0])
+		trustfs_set_errorx(t, "chain verification could not run");
+	free(subj);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(xs);
+	sk_X509_pop_free(untrusted, X509_free);
+	ERR_clear_error();
+	return rc;
+}
+
+/* --- the checks ----------------------------------------------------- */
+
+/* Fills in what every verdict says about the peer certificate. */
+static void
+verdict_init(struct trustfs_verdict *v, X509 *leaf, enum trustfs_mode mode)
+{
+	char *subj;
+
+	memset(v, 0, sizeof(*v));
+	v->mode = mode;
+	cert_sha256(leaf, v->sha256);
+	subj = cert_name_str(X509_get_subject_name(leaf));
+	snprintf(v->subject, sizeof(v->subject), "%s", subj ? subj : "");
+	free(subj);
+}
+
+int
+trustfs_verify_chain(struct trustfs *t, const char *host,
+    STACK_OF(X509) *chain, struct trustfs_verdict *v)
+{
+	if (v != NULL)
+		memset(v, 0, sizeof(*v));
+	if (t == NULL || v == NULL)
+		return -1;
+	if (t->st == NULL)
+		return -1;
+	t->err[0] = '\0';
+	if (chain == NULL || sk_X509_num(chain) < 1) {
+		trustfs_set_errorx(t, "no certificate to verify");
+		return -1;
+	}
+	verdict_init(v, sk_X509_value(chain, 0), TRUSTFS_MODE_CHAIN);
+	return check_chain(t, host, chain, v);
+}
+
+int
+trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
+    const char *host, unsigned int port, STACK_OF(X509) *chain,
+    struct trustfs_verdict *v)
+{
+	char hp[300];
+	X509 *leaf;
+	int rc;
+
+	if (v != NULL)
+		memset(v, 0, sizeof(*v));
+	if (v == NULL || t == NULL || t->st == NULL)
+		return -1;
+	t->err[0] = '\0';
+	if (chain == NULL || sk_X509_num(chain) < 1) {
+		trustfs_set_errorx(t, "the peer presented no certificate");
+		return -1;
+	}
+	if (host == NULL || name_host_port_make(host, port, hp, sizeof(hp))) {
+		trustfs_set_errorx(t, "'%s' port %u is not a valid host and "
+		    "port", host ? host : "(null)", port);
+		return -1;
+	}
+	leaf = sk_X509_value(chain, 0);
+	verdict_init(v, leaf, mode);
+
+	switch (mode) {
+	case TRUSTFS_MODE_TOFU:
+	case TRUSTFS_MODE_PINNED: {
+		char name[256];
+
+		/* A pin never overrides a distrust decision. */
+		rc = is_distrusted_sha(t, v->sha256, name, sizeof(name));
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return check_distrusted(t, chain, v) < 0 ? -1 : 0;
+		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU, v) ;
+	}
+	case TRUSTFS_MODE_CHAIN:
+		return check_chain(t, host, chain, v);
+	case TRUSTFS_MODE_CHAIN_OR_TOFU:
+		rc = check_chain(t, host, chain, v);
+		if (rc != 0 || v->trusted || v->reason == TRUSTFS_DISTRUSTED)
+			return rc;
+		rc = check_tofu(t, hp, leaf, 1, v);
+		v->mode = mode;
+		return rc;
+	}
+	trustfs_set_errorx(t, "unknown mode %d", (int)mode);
+	return -1;
+}
+
+int
+trustfs_check(struct trustfs *t, const char *host, unsigned int port,
+    STACK_OF(X509) *chain, struct trustfs_verdict *v)
+{
+	const struct policy *p;
+	char hp[300];
+
+	if (v != NULL)
+		memset(v, 0, sizeof(*v));
+	if (t == NULL || v == NULL)
+		return -1;
+	if (t->st == NULL)
+		return -1;
+	if (host == NULL || name_host_port_make(host, port, hp, sizeof(hp))) {
+		trustfs_set_errorx(t, "'%s' port %u is not a valid host and "
+		    "port", host ? host : "(null)", port);
+		return -1;
+	}
+	p = trustfs_policy(t);
+	return trustfs_check_mode(t, policy_mode(p, hp), host, port, chain, v);
+}
+
+int
+trustfs_ssl_check(struct trustfs *t, SSL *ssl, const char *host,
+    unsigned int port, struct trustfs_verdict *v)
+{
+	STACK_OF(X509) *chain;
+
+	if (v != NULL)
+		memset(v, 0, sizeof(*v));
+	if (t == NULL || ssl == NULL || v == NULL)
+		return -1;
+	/* Client side: the peer's chain with the leaf first. */
+	chain = SSL_get_peer_cert_chain(ssl);
+	if (chain == NULL || sk_X509_num(chain) == 0) {
+		trustfs_set_errorx(t, "the handshake gave no peer certificate");
+		return -1;
+	}
+	return trustfs_check(t, host, port, chain, v);
+}
