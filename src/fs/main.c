@@ -22,6 +22,8 @@ struct options {
 	int help;
 	int version;
 	int ro;
+	char *nonopt[2];	/* [STORE] MOUNTPOINT, as mount.fuse3 passes */
+	int nnonopt;
 };
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO };
@@ -61,6 +63,14 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 		return 0;
 	case KEY_VERSION:
 		o->version = 1;
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->nnonopt == 2) {
+			fprintf(stderr, "trustfs: unexpected argument '%s'\n",
+			    arg);
+			return -1;
+		}
+		o->nonopt[o->nnonopt++] = strdup(arg);
 		return 0;
 	case KEY_RO:
 		/* Noted, and passed on: the kernel refuses writes too. */
@@ -166,6 +176,17 @@ main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
+	/* "trustfs STORE MOUNTPOINT" is the form mount(8) helpers use. */
+	if (o.nnonopt == 2 && o.store == NULL) {
+		o.store = o.nonopt[0];
+		o.nonopt[0] = NULL;
+	} else if (o.nnonopt == 2) {
+		fprintf(stderr, "trustfs: the store is given twice\n");
+		rc = 2;
+		goto out;
+	}
+	if (o.nnonopt > 0)
+		fuse_opt_add_arg(&args, o.nonopt[o.nnonopt - 1]);
 	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out;
 	if (o.help) {
@@ -263,6 +284,8 @@ out:
 	free(cmd.mountpoint);
 	free(o.store);
 	free(o.group);
+	free(o.nonopt[0]);
+	free(o.nonopt[1]);
 	fuse_opt_free_args(&args);
 	return rc;
 }
