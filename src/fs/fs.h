@@ -55,6 +55,8 @@ struct fs {
 	struct staged *staged;
 	struct snapshot *views;
 	uint64_t bundle_open_gen;	/* views generation last opened */
+	unsigned long long first_use_at_mount;	/* TOFU counters then */
+	unsigned long long mismatch_at_mount;
 };
 
 /* Which part of the mount a path names. */
@@ -72,6 +74,8 @@ enum special_file {
 	SPECIAL_IMPORT,
 	SPECIAL_POLICY,
 	SPECIAL_AUDIT,
+	SPECIAL_STATUS,
+	SPECIAL_METRICS,
 	SPECIAL_NFILES
 };
 
@@ -128,6 +132,11 @@ int special_commit(struct fs *fs, enum special_file f, const char *data,
     size_t len);
 
 extern const struct fuse_operations fs_file_ops;
+
+/* report.c: status and metrics. */
+int report_status(struct fs *fs, struct buf *out);
+int report_metrics(struct fs *fs, struct buf *out);
+void report_mounted(struct fs *fs);	/* note the counters at mount */
 
 /* One place that turns store and library failures into errno. */
 int fs_errno(int rc);

@@ -140,6 +140,8 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		fs_log(LOG_ERR, "%s", err);
 		fuse_exit(fuse_get_context()->fuse);
 	}
+	if (fs->st != NULL)
+		report_mounted(fs);
 	return fs;
 }
 

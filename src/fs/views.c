@@ -18,6 +18,8 @@ static const char *const special_names[SPECIAL_NFILES] = {
 	[SPECIAL_IMPORT] = "import",
 	[SPECIAL_POLICY] = "policy",
 	[SPECIAL_AUDIT] = "audit.log",
+	[SPECIAL_STATUS] = "status",
+	[SPECIAL_METRICS] = "metrics",
 };
 
 const char *
@@ -266,6 +268,10 @@ special_render(struct fs *fs, enum special_file f, struct buf *out)
 			rc = buf_append(out, v, len);
 		free(v);
 		return fs_errno(rc);
+	case SPECIAL_STATUS:
+		return report_status(fs, out);
+	case SPECIAL_METRICS:
+		return report_metrics(fs, out);
 	case SPECIAL_AUDIT:
 		rc = store_txn_begin(fs->st, 0, &txn);
 		if (rc == 0)

@@ -775,3 +775,21 @@ entry_render(struct store_txn *txn, enum store_db db, const char *name,
 	sk_X509_pop_free(sk, X509_free);
 	return rc;
 }
+
+int
+entry_counter_add(struct store_txn *txn, const char *key)
+{
+	unsigned long long n = 0;
+	char *v = NULL, nv[32];
+	size_t len;
+	int rc;
+
+	rc = store_meta_get(txn, key, &v, &len);
+	if (rc == 0)
+		n = strtoull(v, NULL, 10);
+	else if (rc != -ENOENT)
+		return rc;
+	free(v);
+	snprintf(nv, sizeof(nv), "%llu", n + 1);
+	return store_meta_put(txn, key, nv, strlen(nv));
+}

@@ -107,4 +107,7 @@ time_t entry_last_change(struct store_txn *txn);
 /* The roots/ entry that anchors x (x itself, or a root that issued it):
  * 0 with its name, -ENOENT, or a store error. */
 int entry_anchor(struct store_txn *txn, X509 *x, char *name, size_t namelen);
+/* Adds one to a counter kept in the store (TOFU events, for metrics). */
+int entry_counter_add(struct store_txn *txn, const char *key);
+
 #endif

@@ -238,6 +238,8 @@ tofu_write(struct store_txn *txn, void *arg)
 		snprintf(path, sizeof(path), "pinned/%s", a->hp);
 		if (rc == 0)
 			rc = entry_audit(txn, &who, "pin", path, a->sha, NULL);
+		if (rc == 0)
+			rc = entry_counter_add(txn, "tofu_first_use");
 		if (rc == 0) {
 			v->trusted = 1;
 			v->reason = TRUSTFS_FIRST_USE;
@@ -261,6 +263,8 @@ tofu_write(struct store_txn *txn, void *arg)
 	if (rc == 0)
 		rc = entry_audit(txn, &who, "reject", path, a->sha,
 		    "pin mismatch");
+	if (rc == 0)
+		rc = entry_counter_add(txn, "tofu_mismatch");
 out:
 	free(der);
 	return rc;

@@ -7,7 +7,7 @@ mount_fs
 IDT=$TESTDATA/identrust-commercial-root-ca-1.pem
 
 check_eq "the top level" "$(ls "$MNT" | tr '\n' ' ')" \
-	"audit.log bundle.pem certs chains distrusted import pinned policy rejected roots "
+	"audit.log bundle.pem certs chains distrusted import metrics pinned policy rejected roots status "
 check "empty store lists no pins" test -z "$(ls "$MNT/pinned")"
 
 # Roots: cp, cat (inspect), xattrs.

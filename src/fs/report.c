@@ -1,0 +1,248 @@
+/*
+ * status and metrics: what the store holds, what has expired or soon will,
+ * for people (status) and for Prometheus (metrics, text exposition format
+ * 0.0.4).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cert.h"
+#include "fs.h"
+
+/* Each entry's earliest notAfter (a chain expires with its first link). */
+struct expiry {
+	char path[300];
+	time_t not_after;
+	time_t not_before;
+};
+
+struct walk {
+	enum store_db db;
+	struct expiry *e;
+	size_t n, cap;
+	int rc;
+};
+
+static int
+walk_cb(const char *name, const struct store_rec *rec, void *arg)
+{
+	struct walk *w = arg;
+	STACK_OF(X509) *sk = NULL;
+	struct expiry *e;
+	int i;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 256;
+		e = realloc(w->e, w->cap * sizeof(*e));
+		if (e == NULL) {
+			w->rc = -ENOMEM;
+			return 1;
+		}
+		w->e = e;
+	}
+	e = &w->e[w->n];
+	snprintf(e->path, sizeof(e->path), "%s/%s", entry_db_dir(w->db), name);
+	e->not_after = 0;
+	e->not_before = 0;
+	if (entry_certs(rec, &sk) != 0)
+		return 0;	/* unreadable: not counted as expiring */
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		time_t na = cert_not_after(sk_X509_value(sk, i));
+		time_t nb = cert_not_before(sk_X509_value(sk, i));
+
+		if (i == 0 || na < e->not_after)
+			e->not_after = na;
+		if (i == 0 || nb > e->not_before)
+			e->not_before = nb;
+	}
+	sk_X509_pop_free(sk, X509_free);
+	w->n++;
+	return 0;
+}
+
+/* Walks every certificate directory: counts[] and the expiry list. */
+static int
+walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
+    time_t *changed)
+{
+	struct store_txn *txn = NULL;
+	int rc, db;
+
+	memset(w, 0, sizeof(*w));
+	rc = store_txn_begin(fs->st, 0, &txn);
+	for (db = 0; rc == 0 && db < STORE_NDBS; db++) {
+		size_t before = w->n;
+
+		w->db = (enum store_db)db;
+		rc = store_foreach(txn, w->db, walk_cb, w);
+		if (rc > 0)
+			rc = w->rc;
+		counts[db] = w->n - before;
+	}
+	if (rc == 0 && changed != NULL)
+		*changed = entry_last_change(txn);
+	store_txn_abort(txn);
+	if (rc != 0) {
+		free(w->e);
+		w->e = NULL;
+	}
+	return rc;
+}
+
+int
+report_status(struct fs *fs, struct buf *out)
+{
+	size_t counts[STORE_NDBS], i;
+	struct walk w;
+	time_t now = time(NULL), changed = 0;
+	char t[64];
+	int rc, db, any;
+
+	rc = walk_all(fs, counts, &w, &changed);
+	if (rc != 0)
+		return fs_errno(rc);
+	rc = buf_printf(out, "Store: %s\n", fs->store_dir);
+	if (changed) {
+		cert_time_str(changed, t, sizeof(t));
+		rc = rc ? rc : buf_printf(out, "Last Change: %s\n", t);
+	}
+	for (db = 0; rc == 0 && db < STORE_NDBS; db++)
+		rc = buf_printf(out, "%s: %zu\n", entry_db_dir((enum store_db)db),
+		    counts[db]);
+	/* Expired and not-yet-valid entries stay where they are (an admin
+	 * decides), but they are listed here until somebody does. */
+	for (any = 0, i = 0; rc == 0 && i < w.n; i++)
+		if (w.e[i].not_after < now) {
+			if (!any++)
+				rc = buf_puts(out, "\nExpired:\n");
+			cert_time_str(w.e[i].not_after, t, sizeof(t));
+			rc = rc ? rc : buf_printf(out, "%s expired %s\n",
+			    w.e[i].path, t);
+		}
+	for (any = 0, i = 0; rc == 0 && i < w.n; i++) {
+		long days = (long)((w.e[i].not_after - now) / 86400);
+
+		if (w.e[i].not_after >= now &&
+		    days < CERT_EXPIRING_DAYS) {
+			if (!any++)
+				rc = buf_printf(out, "\nExpiring within %d "
+				    "days:\n", CERT_EXPIRING_DAYS);
+			cert_time_str(w.e[i].not_after, t, sizeof(t));
+			rc = rc ? rc : buf_printf(out, "%s expires in %ld "
+			    "day%s (%s)\n", w.e[i].path, days,
+			    days == 1 ? "" : "s", t);
+		}
+	}
+	for (any = 0, i = 0; rc == 0 && i < w.n; i++)
+		if (w.e[i].not_before > now) {
+			if (!any++)
+				rc = buf_puts(out, "\nNot yet valid:\n");
+			cert_time_str(w.e[i].not_before, t, sizeof(t));
+			rc = rc ? rc : buf_printf(out, "%s valid from %s\n",
+			    w.e[i].path, t);
+		}
+	free(w.e);
+	return rc;
+}
+
+/* Prometheus label values escape \, " and newline. */
+static int
+label(struct buf *b, const char *s)
+{
+	int rc = 0;
+
+	for (; *s && rc == 0; s++) {
+		if (*s == '\\' || *s == '"')
+			rc = buf_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			rc = buf_puts(b, "\\n");
+		else
+			rc = buf_append(b, s, 1);
+	}
+	return rc;
+}
+
+static unsigned long long
+counter(struct store_txn *txn, const char *key)
+{
+	unsigned long long n = 0;
+	char *v = NULL;
+	size_t len;
+
+	if (store_meta_get(txn, key, &v, &len) == 0)
+		n = strtoull(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+void
+report_mounted(struct fs *fs)
+{
+	struct store_txn *txn;
+
+	if (store_txn_begin(fs->st, 0, &txn) != 0)
+		return;
+	fs->first_use_at_mount = counter(txn, "tofu_first_use");
+	fs->mismatch_at_mount = counter(txn, "tofu_mismatch");
+	store_txn_abort(txn);
+}
+
+int
+report_metrics(struct fs *fs, struct buf *out)
+{
+	size_t counts[STORE_NDBS], i;
+	struct store_txn *txn = NULL;
+	unsigned long long first = 0, mism = 0;
+	struct walk w;
+	time_t now = time(NULL), changed = 0;
+	int rc, db;
+
+	rc = walk_all(fs, counts, &w, &changed);
+	if (rc != 0)
+		return fs_errno(rc);
+	if (store_txn_begin(fs->st, 0, &txn) == 0) {
+		first = counter(txn, "tofu_first_use");
+		mism = counter(txn, "tofu_mismatch");
+		store_txn_abort(txn);
+	}
+	rc = buf_puts(out, "# HELP trustfs_entries Entries per directory of "
+	    "the mount.\n# TYPE trustfs_entries gauge\n");
+	for (db = 0; rc == 0 && db < STORE_NDBS; db++)
+		rc = buf_printf(out, "trustfs_entries{dir=\"%s\"} %zu\n",
+		    entry_db_dir((enum store_db)db), counts[db]);
+	if (rc == 0)
+		rc = buf_puts(out, "# HELP trustfs_expiry_seconds Seconds until "
+		    "the certificate expires; negative once expired.\n"
+		    "# TYPE trustfs_expiry_seconds gauge\n");
+	for (i = 0; rc == 0 && i < w.n; i++) {
+		if (strncmp(w.e[i].path, "roots/", 6) != 0 &&
+		    strncmp(w.e[i].path, "pinned/", 7) != 0)
+			continue;
+		rc = buf_puts(out, "trustfs_expiry_seconds{path=\"");
+		rc = rc ? rc : label(out, w.e[i].path);
+		rc = rc ? rc : buf_printf(out, "\"} %lld\n",
+		    (long long)(w.e[i].not_after - now));
+	}
+	if (rc == 0)
+		rc = buf_printf(out, "# HELP trustfs_tofu_first_use_total TOFU "
+		    "first-use pins since the mount.\n"
+		    "# TYPE trustfs_tofu_first_use_total counter\n"
+		    "trustfs_tofu_first_use_total %llu\n"
+		    "# HELP trustfs_tofu_mismatch_total TOFU pin mismatches "
+		    "since the mount.\n"
+		    "# TYPE trustfs_tofu_mismatch_total counter\n"
+		    "trustfs_tofu_mismatch_total %llu\n"
+		    "# HELP trustfs_last_change_timestamp_seconds When the "
+		    "store last changed.\n"
+		    "# TYPE trustfs_last_change_timestamp_seconds gauge\n"
+		    "trustfs_last_change_timestamp_seconds %lld\n",
+		    first - (first >= fs->first_use_at_mount ?
+		    fs->first_use_at_mount : first),
+		    mism - (mism >= fs->mismatch_at_mount ?
+		    fs->mismatch_at_mount : mism), (long long)changed);
+	free(w.e);
+	return rc;
+}
