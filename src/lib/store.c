@@ -1,0 +1,865 @@
+/*
+ * The LMDB store: the only file that calls mdb_*.  One environment, named
+ * databases, versioned records, and a map that grows when it is full.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+#define MAP_INITIAL (10u << 20)
+#define GROW_TRIES 24
+#define REC_VERSION 1
+/* Record layout, little-endian: version(1) pad(3) ctime(8) mtime(8)
+ * first_seen(8) last_seen(8) seen_count(8) slot(4) flags(4)
+ * other_sha256(32) nkeys(4) der_len(4), then nkeys keys of sha256(32)
+ * subject_hash(4), then der_len bytes of DER. */
+#define REC_HDR 92
+#define KEY_SIZE 36
+
+static const char *const db_names[STORE_NDBS] = {
+	"pinned", "rejected", "roots", "distrusted", "chains"
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbs[STORE_NDBS];
+	MDB_dbi idx_sha, idx_subj, audit, meta;
+	unsigned flags;
+	char *path;
+	pthread_rwlock_t resize;	/* txns read-hold it; growth writes */
+	size_t mapsize;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	int write;
+	int map_full;			/* an MDB_MAP_FULL was seen */
+	struct store_key *keys;		/* decoded keys of the last record */
+	size_t nkeys_cap;
+};
+
+static __thread char errbuf[512];
+
+const char *
+store_strerror(const struct store *st)
+{
+	return errbuf[0] ? errbuf : "no error";
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+/* The one place that turns LMDB's answers into errno and a message. */
+static int
+map_err(struct store_txn *txn, int rc, const char *what)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;
+	case MDB_MAP_FULL:
+		if (txn != NULL)
+			txn->map_full = 1;
+		snprintf(errbuf, sizeof(errbuf), "%s: the store is full", what);
+		return -ENOSPC;
+	case ENOSPC:
+	case EDQUOT:
+		snprintf(errbuf, sizeof(errbuf), "%s: no space left on the "
+		    "store's device", what);
+		return -ENOSPC;
+	case EACCES:
+	case EROFS:
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", what,
+		    mdb_strerror(rc));
+		return -rc;
+	case ENOMEM:
+		return -ENOMEM;
+	default:
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", what,
+		    mdb_strerror(rc));
+		return -EIO;
+	}
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	put64(p, v);	/* little-endian: the low four bytes */
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static int
+txn_begin_raw(struct store *st, int write, MDB_txn **out)
+{
+	int rc, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, out);
+		if (rc != MDB_MAP_RESIZED)
+			return rc;
+		/* Another process grew the map: adopt its size (lmdb.h,
+		 * mdb_env_set_mapsize) with no transaction of ours open. */
+		pthread_rwlock_unlock(&st->resize);
+		pthread_rwlock_wrlock(&st->resize);
+		mdb_env_set_mapsize(st->env, 0);
+		pthread_rwlock_unlock(&st->resize);
+		pthread_rwlock_rdlock(&st->resize);
+	}
+	return rc;
+}
+
+int
+store_txn_begin(struct store *st, int write, struct store_txn **out)
+{
+	struct store_txn *t;
+	int rc;
+
+	*out = NULL;
+	if (write && (st->flags & STORE_RDONLY))
+		return -EROFS;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	t->st = st;
+	t->write = write;
+	pthread_rwlock_rdlock(&st->resize);
+	rc = txn_begin_raw(st, write, &t->txn);
+	if (rc != 0) {
+		pthread_rwlock_unlock(&st->resize);
+		free(t);
+		return map_err(NULL, rc, "beginning a transaction");
+	}
+	*out = t;
+	return 0;
+}
+
+static void
+txn_free(struct store_txn *t)
+{
+	pthread_rwlock_unlock(&t->st->resize);
+	free(t->keys);
+	free(t);
+}
+
+int
+store_txn_commit(struct store_txn *t)
+{
+	int rc;
+
+	rc = mdb_txn_commit(t->txn);
+	txn_free(t);
+	return map_err(NULL, rc, "committing");
+}
+
+void
+store_txn_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	txn_free(t);
+}
+
+static int
+grow(struct store *st)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_rwlock_wrlock(&st->resize);
+	mdb_env_info(st->env, &info);
+	st->mapsize = info.me_mapsize * 2;
+	rc = mdb_env_set_mapsize(st->env, st->mapsize);
+	pthread_rwlock_unlock(&st->resize);
+	return map_err(NULL, rc, "growing the store");
+}
+
+int
+store_write(struct store *st, store_write_fn fn, void *arg)
+{
+	struct store_txn *t;
+	int rc, tries, full;
+
+	for (tries = 0; tries < GROW_TRIES; tries++) {
+		rc = store_txn_begin(st, 1, &t);
+		if (rc != 0)
+			return rc;
+		rc = fn(t, arg);
+		full = t->map_full;
+		if (rc != 0) {
+			store_txn_abort(t);
+		} else {
+			rc = mdb_txn_commit(t->txn);
+			full = full || rc == MDB_MAP_FULL;
+			txn_free(t);
+			rc = map_err(NULL, rc, "committing");
+		}
+		if (!full)
+			return rc;
+		rc = grow(st);
+		if (rc != 0)
+			return rc;
+	}
+	snprintf(errbuf, sizeof(errbuf), "the store could not grow enough");
+	return -ENOSPC;
+}
+
+static int
+open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+	return mdb_dbi_open(txn, name, flags, dbi);
+}
+
+static int
+schema_check(struct store *st, MDB_txn *txn, int write, char *err,
+    size_t errlen)
+{
+	MDB_val k = { 6, (void *)"schema" }, v;
+	char buf[32];
+	long ver;
+	int rc;
+
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		if (!write)
+			return 0;
+		snprintf(buf, sizeof(buf), "%d", STORE_SCHEMA_VERSION);
+		v.mv_size = strlen(buf);
+		v.mv_data = buf;
+		return mdb_put(txn, st->meta, &k, &v, 0);
+	}
+	if (rc != 0)
+		return rc;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(v.mv_size < 31 ? v.mv_size :
+	    31), (const char *)v.mv_data);
+	ver = strtol(buf, NULL, 10);
+	if (ver > STORE_SCHEMA_VERSION || ver < 1) {
+		snprintf(err, errlen, "store at %s has schema version %ld; this "
+		    "trustfs understands up to %d", st->path, ver,
+		    STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_open(const char *dir, unsigned flags, struct store **out, char *err,
+    size_t errlen)
+{
+	mode_t dmode = (flags & STORE_GROUP) ? 0750 : 0700;
+	mode_t fmode = (flags & STORE_GROUP) ? 0640 : 0600;
+	struct store *st;
+	MDB_envinfo info;
+	MDB_txn *txn = NULL;
+	struct stat sb;
+	char path[4096];
+	int rc, i, wr = !(flags & STORE_RDONLY);
+	unsigned dbflags = wr ? MDB_CREATE : 0;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->path = strdup(dir)) == NULL) {
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	st->flags = flags;
+	pthread_rwlock_init(&st->resize, NULL);
+	if (stat(dir, &sb) != 0) {
+		if (errno != ENOENT || (flags & STORE_NOCREATE) || !wr) {
+			rc = -errno;
+			snprintf(err, errlen, "store %s: %s", dir, strerror(errno));
+			goto fail;
+		}
+		if (mkdir(dir, dmode) != 0 || chmod(dir, dmode) != 0) {
+			rc = -errno;
+			snprintf(err, errlen, "creating store %s: %s", dir,
+			    strerror(errno));
+			goto fail;
+		}
+	} else if (!S_ISDIR(sb.st_mode)) {
+		rc = -ENOTDIR;
+		snprintf(err, errlen, "store %s is not a directory", dir);
+		goto fail;
+	}
+	rc = mdb_env_create(&st->env);
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(st->env, 16);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(st->env, MAP_INITIAL);
+	/* MDB_NOTLS: the daemon's threads share read transactions' slots
+	 * freely (lmdb.h, MDB_NOTLS). */
+	if (rc == 0)
+		rc = mdb_env_open(st->env, dir, MDB_NOTLS |
+		    (wr ? 0 : MDB_RDONLY), fmode);
+	if (rc != 0) {
+		snprintf(err, errlen, "opening store %s: %s", dir,
+		    rc == MDB_INVALID ? "not a trustfs store (the LMDB files "
+		    "are not valid)" : mdb_strerror(rc));
+		rc = rc == EACCES ? -EACCES : -EIO;
+		goto fail;
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, i ? "lock.mdb" :
+		    "data.mdb");
+		if (wr)
+			(void)chmod(path, fmode);
+	}
+	/* A bigger existing file keeps its size (mapsize 0 adopts it). */
+	mdb_env_set_mapsize(st->env, 0);
+	mdb_env_info(st->env, &info);
+	if (info.me_mapsize < MAP_INITIAL)
+		mdb_env_set_mapsize(st->env, MAP_INITIAL);
+
+	rc = mdb_txn_begin(st->env, NULL, wr ? 0 : MDB_RDONLY, &txn);
+	for (i = 0; rc == 0 && i < STORE_NDBS; i++)
+		rc = open_dbi(txn, db_names[i], dbflags, &st->dbs[i]);
+	if (rc == 0)
+		rc = open_dbi(txn, "idx_sha256", dbflags | MDB_DUPSORT,
+		    &st->idx_sha);
+	if (rc == 0)
+		rc = open_dbi(txn, "idx_subject", dbflags | MDB_DUPSORT,
+		    &st->idx_subj);
+	if (rc == 0)
+		rc = open_dbi(txn, "audit", dbflags, &st->audit);
+	if (rc == 0)
+		rc = open_dbi(txn, "meta", dbflags, &st->meta);
+	if (rc == MDB_NOTFOUND && !wr) {
+		snprintf(err, errlen, "store %s is empty; open it writable "
+		    "once to create it", dir);
+		rc = -ENOENT;
+		goto fail_txn;
+	}
+	if (rc == 0) {
+		rc = schema_check(st, txn, wr, err, errlen);
+		if (rc == -1) {
+			rc = -EPROTONOSUPPORT;
+			goto fail_txn;
+		}
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	txn = NULL;
+	if (rc != 0) {
+		snprintf(err, errlen, "opening store %s: %s", dir,
+		    mdb_strerror(rc));
+		rc = rc == MDB_INCOMPATIBLE ? -EPROTONOSUPPORT : -EIO;
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail_txn:
+	mdb_txn_abort(txn);
+fail:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->resize);
+	free(st->path);
+	free(st);
+}
+
+uint64_t
+store_generation(struct store *st)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(st->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
+static int
+check_name(const char *name, MDB_val *k)
+{
+	size_t n = strlen(name);
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > STORE_NAME_MAX)
+		return -ENAMETOOLONG;
+	k->mv_size = n;
+	k->mv_data = (void *)name;
+	return 0;
+}
+
+/* Decodes a record; keys go to the transaction's scratch array. */
+static int
+decode(struct store_txn *t, const MDB_val *v, struct store_rec *r)
+{
+	const unsigned char *p = v->mv_data;
+	size_t nkeys, der_len, i;
+
+	if (v->mv_size < REC_HDR || p[0] != REC_VERSION) {
+		snprintf(errbuf, sizeof(errbuf), "a record has an unknown "
+		    "format (version %d)", v->mv_size ? p[0] : -1);
+		return -EIO;
+	}
+	memset(r, 0, sizeof(*r));
+	r->ctime = get64(p + 4);
+	r->mtime = get64(p + 12);
+	r->first_seen = get64(p + 20);
+	r->last_seen = get64(p + 28);
+	r->seen_count = get64(p + 36);
+	r->slot = get32(p + 44);
+	r->flags = get32(p + 48);
+	memcpy(r->other_sha256, p + 52, 32);
+	nkeys = get32(p + 84);
+	der_len = get32(p + 88);
+	if (nkeys > v->mv_size || der_len > v->mv_size ||
+	    REC_HDR + nkeys * KEY_SIZE + der_len != v->mv_size) {
+		snprintf(errbuf, sizeof(errbuf), "a record is damaged");
+		return -EIO;
+	}
+	if (nkeys > t->nkeys_cap) {
+		struct store_key *k = realloc(t->keys, nkeys * sizeof(*k));
+
+		if (k == NULL)
+			return -ENOMEM;
+		t->keys = k;
+		t->nkeys_cap = nkeys;
+	}
+	for (i = 0; i < nkeys; i++) {
+		memcpy(t->keys[i].sha256, p + REC_HDR + i * KEY_SIZE, 32);
+		t->keys[i].subject_hash = get32(p + REC_HDR + i * KEY_SIZE + 32);
+	}
+	r->keys = t->keys;
+	r->nkeys = nkeys;
+	r->der = p + REC_HDR + nkeys * KEY_SIZE;
+	r->der_len = der_len;
+	return 0;
+}
+
+static void
+encode(const struct store_rec *r, unsigned char *p)
+{
+	size_t i;
+
+	memset(p, 0, REC_HDR);
+	p[0] = REC_VERSION;
+	put64(p + 4, r->ctime);
+	put64(p + 12, r->mtime);
+	put64(p + 20, r->first_seen);
+	put64(p + 28, r->last_seen);
+	put64(p + 36, r->seen_count);
+	put32(p + 44, r->slot);
+	put32(p + 48, r->flags);
+	memcpy(p + 52, r->other_sha256, 32);
+	put32(p + 84, (uint32_t)r->nkeys);
+	put32(p + 88, (uint32_t)r->der_len);
+	for (i = 0; i < r->nkeys; i++) {
+		memcpy(p + REC_HDR + i * KEY_SIZE, r->keys[i].sha256, 32);
+		put32(p + REC_HDR + i * KEY_SIZE + 32, r->keys[i].subject_hash);
+	}
+	memcpy(p + REC_HDR + r->nkeys * KEY_SIZE, r->der, r->der_len);
+}
+
+int
+store_get(struct store_txn *t, enum store_db db, const char *name,
+    struct store_rec *out)
+{
+	MDB_val k, v;
+	int rc;
+
+	if ((unsigned)db >= STORE_NDBS)
+		return -EINVAL;
+	rc = check_name(name, &k);
+	if (rc != 0)
+		return rc;
+	rc = mdb_get(t->txn, t->st->dbs[db], &k, &v);
+	if (rc != 0)
+		return map_err(t, rc, "reading");
+	return decode(t, &v, out);
+}
+
+/* Index values: one byte of database, then the entry name. */
+static int
+index_val(enum store_db db, const char *name, unsigned char *buf,
+    MDB_val *v)
+{
+	size_t n = strlen(name);
+
+	buf[0] = (unsigned char)db;
+	memcpy(buf + 1, name, n);
+	v->mv_size = n + 1;
+	v->mv_data = buf;
+	return 0;
+}
+
+static int
+index_change(struct store_txn *t, enum store_db db, const char *name,
+    const struct store_key *keys, size_t nkeys, int add)
+{
+	unsigned char vbuf[STORE_NAME_MAX + 2], hbuf[4];
+	MDB_val k, v;
+	size_t i;
+	int rc = 0;
+
+	index_val(db, name, vbuf, &v);
+	for (i = 0; i < nkeys && rc == 0; i++) {
+		k.mv_size = 32;
+		k.mv_data = (void *)keys[i].sha256;
+		rc = add ? mdb_put(t->txn, t->st->idx_sha, &k, &v,
+		    MDB_NODUPDATA) : mdb_del(t->txn, t->st->idx_sha, &k, &v);
+		if (rc == MDB_KEYEXIST || rc == MDB_NOTFOUND)
+			rc = 0;
+		if (rc != 0)
+			break;
+		/* Big-endian so that the index sorts by hash. */
+		hbuf[0] = (unsigned char)(keys[i].subject_hash >> 24);
+		hbuf[1] = (unsigned char)(keys[i].subject_hash >> 16);
+		hbuf[2] = (unsigned char)(keys[i].subject_hash >> 8);
+		hbuf[3] = (unsigned char)keys[i].subject_hash;
+		k.mv_size = 4;
+		k.mv_data = hbuf;
+		rc = add ? mdb_put(t->txn, t->st->idx_subj, &k, &v,
+		    MDB_NODUPDATA) : mdb_del(t->txn, t->st->idx_subj, &k, &v);
+		if (rc == MDB_KEYEXIST || rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	return map_err(t, rc, "updating the index");
+}
+
+/* Removes an entry's index keys (copied: the record is about to go). */
+static int
+unindex(struct store_txn *t, enum store_db db, const char *name)
+{
+	struct store_rec old;
+	struct store_key *keys;
+	int rc;
+
+	rc = store_get(t, db, name, &old);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	keys = malloc(old.nkeys * sizeof(*keys) + 1);
+	if (keys == NULL)
+		return -ENOMEM;
+	memcpy(keys, old.keys, old.nkeys * sizeof(*keys));
+	rc = index_change(t, db, name, keys, old.nkeys, 0);
+	free(keys);
+	return rc;
+}
+
+int
+store_put(struct store_txn *t, enum store_db db, const char *name,
+    const struct store_rec *rec)
+{
+	MDB_val k, v;
+	size_t size;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if ((unsigned)db >= STORE_NDBS)
+		return -EINVAL;
+	rc = check_name(name, &k);
+	if (rc != 0)
+		return rc;
+	if (rec->nkeys > 65536 || rec->der_len > (1u << 30))
+		return -EFBIG;
+	rc = unindex(t, db, name);
+	if (rc != 0)
+		return rc;
+	size = REC_HDR + rec->nkeys * KEY_SIZE + rec->der_len;
+	v.mv_size = size;
+	/* MDB_RESERVE: LMDB hands us the space and we encode in place. */
+	rc = mdb_put(t->txn, t->st->dbs[db], &k, &v, MDB_RESERVE);
+	if (rc != 0)
+		return map_err(t, rc, "writing");
+	encode(rec, v.mv_data);
+	return index_change(t, db, name, rec->keys, rec->nkeys, 1);
+}
+
+int
+store_del(struct store_txn *t, enum store_db db, const char *name)
+{
+	MDB_val k;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if ((unsigned)db >= STORE_NDBS)
+		return -EINVAL;
+	rc = check_name(name, &k);
+	if (rc != 0)
+		return rc;
+	rc = unindex(t, db, name);
+	if (rc != 0)
+		return rc;
+	return map_err(t, mdb_del(t->txn, t->st->dbs[db], &k, NULL),
+	    "removing");
+}
+
+int
+store_count(struct store_txn *t, enum store_db db, size_t *n)
+{
+	MDB_stat ms;
+	int rc;
+
+	if ((unsigned)db >= STORE_NDBS)
+		return -EINVAL;
+	rc = mdb_stat(t->txn, t->st->dbs[db], &ms);
+	if (rc != 0)
+		return map_err(t, rc, "counting");
+	*n = ms.ms_entries;
+	return 0;
+}
+
+int
+store_foreach(struct store_txn *t, enum store_db db, store_iter_fn fn,
+    void *arg)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct store_rec rec;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, op = MDB_FIRST, ret = 0;
+
+	if ((unsigned)db >= STORE_NDBS)
+		return -EINVAL;
+	rc = mdb_cursor_open(t->txn, t->st->dbs[db], &c);
+	if (rc != 0)
+		return map_err(t, rc, "listing");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size > STORE_NAME_MAX)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		ret = decode(t, &v, &rec);
+		if (ret != 0)
+			break;
+		ret = fn(name, &rec, arg);
+		if (ret != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (ret != 0)
+		return ret;
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "listing");
+}
+
+static int
+find(struct store_txn *t, MDB_dbi dbi, void *key, size_t keylen,
+    store_ref_fn fn, void *arg)
+{
+	char name[STORE_NAME_MAX + 1];
+	MDB_cursor *c;
+	MDB_val k = { keylen, key }, v;
+	int rc, ret = 0;
+
+	rc = mdb_cursor_open(t->txn, dbi, &c);
+	if (rc != 0)
+		return map_err(t, rc, "searching the index");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	while (rc == 0) {
+		const unsigned char *p = v.mv_data;
+
+		if (v.mv_size >= 2 && v.mv_size <= STORE_NAME_MAX + 1 &&
+		    p[0] < STORE_NDBS) {
+			memcpy(name, p + 1, v.mv_size - 1);
+			name[v.mv_size - 1] = '\0';
+			ret = fn((enum store_db)p[0], name, arg);
+			if (ret != 0)
+				break;
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+	}
+	mdb_cursor_close(c);
+	if (ret != 0)
+		return ret;
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "searching the index");
+}
+
+int
+store_find_sha256(struct store_txn *t, const unsigned char sha256[32],
+    store_ref_fn fn, void *arg)
+{
+	unsigned char k[32];
+
+	memcpy(k, sha256, 32);
+	return find(t, t->st->idx_sha, k, 32, fn, arg);
+}
+
+int
+store_find_subject(struct store_txn *t, uint32_t h, store_ref_fn fn,
+    void *arg)
+{
+	unsigned char k[4] = { (unsigned char)(h >> 24),
+	    (unsigned char)(h >> 16), (unsigned char)(h >> 8),
+	    (unsigned char)h };
+
+	return find(t, t->st->idx_subj, k, 4, fn, arg);
+}
+
+int
+store_meta_get(struct store_txn *t, const char *key, char **val,
+    size_t *len)
+{
+	MDB_val k, v;
+	int rc;
+
+	*val = NULL;
+	rc = check_name(key, &k);
+	if (rc != 0)
+		return rc;
+	rc = mdb_get(t->txn, t->st->meta, &k, &v);
+	if (rc != 0)
+		return map_err(t, rc, "reading meta");
+	*val = malloc(v.mv_size + 1);
+	if (*val == NULL)
+		return -ENOMEM;
+	memcpy(*val, v.mv_data, v.mv_size);
+	(*val)[v.mv_size] = '\0';
+	*len = v.mv_size;
+	return 0;
+}
+
+int
+store_meta_put(struct store_txn *t, const char *key, const void *val,
+    size_t len)
+{
+	MDB_val k, v = { len, (void *)val };
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	rc = check_name(key, &k);
+	if (rc != 0)
+		return rc;
+	return map_err(t, mdb_put(t->txn, t->st->meta, &k, &v, 0),
+	    "writing meta");
+}
+
+int
+store_audit_append(struct store_txn *t, const char *line, size_t max_lines)
+{
+	unsigned char kb[8];
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_stat ms;
+	uint64_t seq = 0;
+	int rc, i;
+
+	if (!t->write)
+		return -EROFS;
+	rc = mdb_cursor_open(t->txn, t->st->audit, &c);
+	if (rc != 0)
+		return map_err(t, rc, "audit");
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		for (i = 0; i < 8; i++)
+			seq = (seq << 8) | ((unsigned char *)k.mv_data)[i];
+	/* Big-endian keys keep the lines in order. */
+	seq++;
+	for (i = 7; i >= 0; i--, seq >>= 8)
+		kb[i] = (unsigned char)seq;
+	k.mv_size = 8;
+	k.mv_data = kb;
+	v.mv_size = strlen(line);
+	v.mv_data = (void *)line;
+	rc = mdb_put(t->txn, t->st->audit, &k, &v, MDB_APPEND);
+	if (rc == 0 && max_lines > 0 &&
+	    (rc = mdb_stat(t->txn, t->st->audit, &ms)) == 0) {
+		size_t n = ms.ms_entries;
+
+		while (rc == 0 && n > max_lines) {
+			rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+			if (rc == 0)
+				rc = mdb_cursor_del(c, 0);
+			n--;
+		}
+	}
+	mdb_cursor_close(c);
+	return map_err(t, rc, "writing audit.log");
+}
+
+int
+store_audit_foreach(struct store_txn *t, store_line_fn fn, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, op = MDB_FIRST, ret = 0;
+
+	rc = mdb_cursor_open(t->txn, t->st->audit, &c);
+	if (rc != 0)
+		return map_err(t, rc, "audit");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		ret = fn(v.mv_data, v.mv_size, arg);
+		if (ret != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (ret != 0)
+		return ret;
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "audit");
+}
+
+int
+store_backup(struct store *st, const char *dir)
+{
+	int rc;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	/* A read transaction's snapshot, compacted (lmdb.h, MDB_CP_COMPACT):
+	 * consistent while others write. */
+	pthread_rwlock_rdlock(&st->resize);
+	rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&st->resize);
+	return map_err(NULL, rc, "backup");
+}
