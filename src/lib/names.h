@@ -24,12 +24,12 @@ int name_host_port_make(const char *host, unsigned port, char *out,
 int name_host_port_split(const char *hp, char *host, size_t hostlen,
     unsigned *port);
 
-/* LABEL.pem: a file name in roots/, distrusted/ or chains/. */
+/* 1 if name is LABEL.pem: a file name for roots/, distrusted/, chains/. */
 int name_is_label(const char *name);
 /* "base.pem" for n == 1, "base_N.pem" otherwise. */
 int name_label_nth(const char *base, unsigned n, char *out, size_t outlen);
 
-/* A temporary name that editors and config management write before they
+/* 1 for a temporary name that editors and config management write before they
  * rename over the final name: it begins with '.', or (sed -i) is "sed"
  * and six letters or digits. */
 int name_is_temporary(const char *name);
