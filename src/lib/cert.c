@@ -1,0 +1,640 @@
+/*
+ * Certificates: the one parser for certificate input (PEM, DER, PKCS#7),
+ * fingerprints, labels, and the inspect text of DESIGN section 3.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+
+/* Takes the certificates out of a PKCS#7 SignedData (RFC 2315 9.1). */
+static int
+pkcs7_certs(PKCS7 *p7, STACK_OF(X509) *out)
+{
+	STACK_OF(X509) *certs = NULL;
+	int i, n = 0;
+
+	if (p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign != NULL)
+		certs = p7->d.sign->cert;
+	else if (p7 != NULL && OBJ_obj2nid(p7->type) ==
+	    NID_pkcs7_signedAndEnveloped && p7->d.signed_and_enveloped != NULL)
+		certs = p7->d.signed_and_enveloped->cert;
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		X509_up_ref(x);
+		if (!sk_X509_push(out, x)) {
+			X509_free(x);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Decodes DER certificates back to back; every byte must be used. */
+static int
+der_certs(const unsigned char *p, size_t len, STACK_OF(X509) *out)
+{
+	const unsigned char *end = p + len;
+	X509 *x;
+
+	while (p < end) {
+		x = d2i_X509(NULL, &p, (long)(end - p));
+		if (x == NULL)
+			return -EINVAL;
+		if (!sk_X509_push(out, x)) {
+			X509_free(x);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int
+der_pkcs7(const unsigned char *p, size_t len, STACK_OF(X509) *out,
+    char *why, size_t whylen)
+{
+	const unsigned char *q = p;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &q, (long)len);
+	int n;
+
+	if (p7 == NULL || q != p + len) {
+		PKCS7_free(p7);
+		return -EINVAL;
+	}
+	n = pkcs7_certs(p7, out);
+	PKCS7_free(p7);
+	if (n == 0) {
+		snprintf(why, whylen, "PKCS#7 bundle holds no certificates");
+		return -EINVAL;
+	}
+	return n < 0 ? n : 0;
+}
+
+static size_t
+line_of(const char *start, const char *p)
+{
+	size_t n = 1;
+
+	for (; start < p; start++)
+		if (*start == '\n')
+			n++;
+	return n;
+}
+
+/* Base64 of a PEM body (RFC 7468 section 3): whitespace ignored, any
+ * other character outside the alphabet is an error. */
+static int
+b64_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
+{
+	char *clean;
+	unsigned char *buf;
+	size_t i, n = 0, pad = 0;
+	int got;
+
+	clean = malloc(len + 1);
+	buf = malloc(len + 1);
+	if (clean == NULL || buf == NULL)
+		goto err;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isspace(c))
+			continue;
+		if (!isalnum(c) && c != '+' && c != '/' && c != '=')
+			goto err;
+		if (c == '=')
+			pad++;
+		else if (pad)
+			goto err;	/* data after padding */
+		clean[n++] = (char)c;
+	}
+	if (n == 0 || n % 4 != 0 || pad > 2)
+		goto err;
+	got = EVP_DecodeBlock(buf, (unsigned char *)clean, (int)n);
+	if (got < 0)
+		goto err;
+	free(clean);
+	*out = buf;
+	*outlen = (size_t)got - pad;
+	return 0;
+err:
+	free(clean);
+	free(buf);
+	return -EINVAL;
+}
+
+static int
+pem_block(const char *label, const unsigned char *der, size_t len,
+    STACK_OF(X509) *out, size_t line, char *why, size_t whylen)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	int rc;
+
+	if (strcmp(label, "CERTIFICATE") == 0 ||
+	    strcmp(label, "X509 CERTIFICATE") == 0)
+		x = d2i_X509(NULL, &p, (long)len);
+	else if (strcmp(label, "TRUSTED CERTIFICATE") == 0)
+		x = d2i_X509_AUX(NULL, &p, (long)len);
+	else if (strcmp(label, "PKCS7") == 0 || strcmp(label, "CMS") == 0) {
+		rc = der_pkcs7(der, len, out, why, whylen);
+		if (rc == -EINVAL && !why[0])
+			snprintf(why, whylen, "malformed PKCS#7 in PEM block at "
+			    "line %zu", line);
+		return rc;
+	} else if (strstr(label, "PRIVATE KEY") != NULL) {
+		snprintf(why, whylen, "private keys are not accepted (PEM block "
+		    "at line %zu); write only certificates", line);
+		return -EINVAL;
+	} else {
+		snprintf(why, whylen, "unsupported PEM block '%s' at line %zu",
+		    label, line);
+		return -EINVAL;
+	}
+	if (x == NULL || p != der + len) {
+		X509_free(x);
+		snprintf(why, whylen, "malformed certificate in PEM block at "
+		    "line %zu", line);
+		return -EINVAL;
+	}
+	if (!sk_X509_push(out, x)) {
+		X509_free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every BEGIN/END pair in order; text outside them is ignored. */
+static int
+pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
+    size_t whylen)
+{
+	const char *end = buf + len, *p = buf, *b, *lend, *e;
+	char label[64], endmark[96];
+	unsigned char *der;
+	size_t dlen, line, ll;
+	int rc;
+
+	while ((b = memmem(p, (size_t)(end - p), "-----BEGIN ", 11)) != NULL) {
+		line = line_of(buf, b);
+		lend = memmem(b + 11, (size_t)(end - b - 11), "-----", 5);
+		ll = lend ? (size_t)(lend - b - 11) : 0;
+		if (lend == NULL || ll == 0 || ll >= sizeof(label) ||
+		    memchr(b + 11, '\n', ll) != NULL) {
+			snprintf(why, whylen, "malformed PEM header at line %zu",
+			    line);
+			return -EINVAL;
+		}
+		memcpy(label, b + 11, ll);
+		label[ll] = '\0';
+		snprintf(endmark, sizeof(endmark), "-----END %s-----", label);
+		e = memmem(lend + 5, (size_t)(end - lend - 5), endmark,
+		    strlen(endmark));
+		if (e == NULL) {
+			snprintf(why, whylen, "truncated PEM block (BEGIN %s "
+			    "without END) at line %zu", label, line);
+			return -EINVAL;
+		}
+		if (b64_decode(lend + 5, (size_t)(e - lend - 5), &der,
+		    &dlen) != 0) {
+			snprintf(why, whylen, "bad base64 in PEM block at line "
+			    "%zu", line);
+			return -EINVAL;
+		}
+		rc = pem_block(label, der, dlen, out, line, why, whylen);
+		free(der);
+		if (rc != 0)
+			return rc;
+		p = e + strlen(endmark);
+	}
+	return 0;
+}
+
+int
+cert_parse(const void *buf, size_t len, size_t limit, STACK_OF(X509) **out,
+    char *why, size_t whylen)
+{
+	STACK_OF(X509) *sk = NULL;
+	const unsigned char *p = buf;
+	int rc;
+
+	*out = NULL;
+	why[0] = '\0';
+	if (len > limit) {
+		snprintf(why, whylen, "input is %zu bytes; the limit is %zu",
+		    len, limit);
+		return -EFBIG;
+	}
+	if (len == 0) {
+		snprintf(why, whylen, "empty input");
+		return -EINVAL;
+	}
+	sk = sk_X509_new_null();
+	if (sk == NULL)
+		return -ENOMEM;
+	if (memmem(buf, len, "-----BEGIN ", 11) != NULL) {
+		rc = pem_parse(buf, len, sk, why, whylen);
+	} else if (p[0] == 0x30) {
+		/* DER: certificates back to back, or a PKCS#7. */
+		rc = der_certs(p, len, sk);
+		if (rc == -EINVAL) {
+			sk_X509_pop_free(sk, X509_free);
+			sk = sk_X509_new_null();
+			rc = sk ? der_pkcs7(p, len, sk, why, whylen) : -ENOMEM;
+			if (rc == -EINVAL && !why[0])
+				snprintf(why, whylen, "truncated or malformed "
+				    "DER");
+		}
+	} else {
+		snprintf(why, whylen, "not a certificate: expected PEM, DER or "
+		    "PKCS#7");
+		rc = -EINVAL;
+	}
+	if (rc == 0 && sk_X509_num(sk) == 0) {
+		snprintf(why, whylen, "no certificate found in the input");
+		rc = -EINVAL;
+	}
+	ERR_clear_error();
+	if (rc != 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return rc;
+	}
+	*out = sk;
+	return 0;
+}
+
+int
+cert_decode_der(const unsigned char *der, size_t len, STACK_OF(X509) **out)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int rc;
+
+	*out = NULL;
+	if (sk == NULL)
+		return -ENOMEM;
+	rc = der_certs(der, len, sk);
+	ERR_clear_error();
+	if (rc != 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return rc;
+	}
+	*out = sk;
+	return 0;
+}
+
+int
+cert_der(X509 *x, unsigned char **der, size_t *len)
+{
+	int n;
+
+	*der = NULL;
+	n = i2d_X509(x, der);
+	if (n <= 0) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+cert_der_all(STACK_OF(X509) *sk, unsigned char **der, size_t *len)
+{
+	unsigned char *all = NULL, *one, *grown;
+	size_t total = 0, n;
+	int i, rc;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		rc = cert_der(sk_X509_value(sk, i), &one, &n);
+		if (rc != 0) {
+			free(all);
+			return rc;
+		}
+		grown = realloc(all, total + n);
+		if (grown == NULL) {
+			OPENSSL_free(one);
+			free(all);
+			return -ENOMEM;
+		}
+		all = grown;
+		memcpy(all + total, one, n);
+		total += n;
+		OPENSSL_free(one);
+	}
+	*der = all;
+	*len = total;
+	return 0;
+}
+
+void
+cert_sha256(X509 *x, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	X509_digest(x, EVP_sha256(), out, &n);
+}
+
+void
+cert_sha1(X509 *x, unsigned char out[20])
+{
+	unsigned int n = 20;
+
+	X509_digest(x, EVP_sha1(), out, &n);
+}
+
+uint32_t
+cert_subject_hash(X509 *x)
+{
+	int ok = 0;
+	unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(x), NULL,
+	    NULL, &ok);
+
+	return ok ? (uint32_t)h : 0;
+}
+
+void
+cert_hex(const unsigned char *p, size_t n, char sep, char *out)
+{
+	static const char up[] = "0123456789ABCDEF", lo[] = "0123456789abcdef";
+	const char *d = sep ? up : lo;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sep && i > 0)
+			*out++ = sep;
+		*out++ = d[p[i] >> 4];
+		*out++ = d[p[i] & 15];
+	}
+	*out = '\0';
+}
+
+char *
+cert_name_str(const X509_NAME *name)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *s = NULL;
+	long n;
+
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 &
+	    ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		n = BIO_get_mem_data(b, &data);
+		s = malloc((size_t)n + 1);
+		if (s != NULL) {
+			memcpy(s, data, (size_t)n);
+			s[n] = '\0';
+		}
+	}
+	BIO_free(b);
+	return s;
+}
+
+int
+cert_is_ca(X509 *x)
+{
+	return X509_check_ca(x) != 0;
+}
+
+int
+cert_is_self_signed(X509 *x)
+{
+	return X509_check_issued(x, x) == X509_V_OK;
+}
+
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+time_t
+cert_not_before(X509 *x)
+{
+	return asn1_time(X509_get0_notBefore(x));
+}
+
+time_t
+cert_not_after(X509 *x)
+{
+	return asn1_time(X509_get0_notAfter(x));
+}
+
+enum cert_status
+cert_status(X509 *x, time_t now, long *days_left)
+{
+	time_t na = cert_not_after(x), nb = cert_not_before(x);
+
+	if (days_left != NULL)
+		*days_left = (long)((na - now) / 86400);
+	if (now > na)
+		return CERT_EXPIRED;
+	if (now < nb)
+		return CERT_NOT_YET_VALID;
+	if (na - now < (time_t)CERT_EXPIRING_DAYS * 86400)
+		return CERT_EXPIRING;
+	return CERT_VALID;
+}
+
+void
+cert_status_str(X509 *x, time_t now, char *out, size_t outlen)
+{
+	long days;
+
+	switch (cert_status(x, now, &days)) {
+	case CERT_EXPIRED:
+		snprintf(out, outlen, "expired");
+		break;
+	case CERT_NOT_YET_VALID:
+		snprintf(out, outlen, "not yet valid");
+		break;
+	case CERT_EXPIRING:
+		if (days == 0)
+			snprintf(out, outlen, "expires today");
+		else
+			snprintf(out, outlen, "expires in %ld day%s", days,
+			    days == 1 ? "" : "s");
+		break;
+	default:
+		snprintf(out, outlen, "valid");
+	}
+}
+
+void
+cert_time_str(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* The first value of a name attribute, as UTF-8. */
+static int
+name_entry(X509 *x, int nid, char *out, size_t outlen)
+{
+	X509_NAME *n = X509_get_subject_name(x);
+	unsigned char *utf8 = NULL;
+	int i = X509_NAME_get_index_by_NID(n, nid, -1), len;
+
+	if (i < 0)
+		return -1;
+	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(n, i)));
+	if (len <= 0) {
+		OPENSSL_free(utf8);
+		return -1;
+	}
+	snprintf(out, outlen, "%.*s", len, utf8);
+	OPENSSL_free(utf8);
+	return out[0] ? 0 : -1;
+}
+
+void
+cert_label(X509 *x, char *out, size_t outlen)
+{
+	unsigned char sha[32];
+	char raw[256];
+	size_t i, o = 0;
+	const unsigned char *p;
+
+	if (name_entry(x, NID_commonName, raw, sizeof(raw)) != 0 &&
+	    name_entry(x, NID_organizationName, raw, sizeof(raw)) != 0) {
+		cert_sha256(x, sha);
+		cert_hex(sha, 8, 0, raw);
+	}
+	/* One '_' per character outside [A-Za-z0-9._-], UTF-8 aware. */
+	for (p = (const unsigned char *)raw; *p && o + 1 < outlen && o < 200;) {
+		if (isalnum(*p) || *p == '.' || *p == '_' || *p == '-') {
+			out[o++] = (char)*p++;
+			continue;
+		}
+		out[o++] = '_';
+		if (*p >= 0xc0)
+			for (p++, i = 0; (*p & 0xc0) == 0x80 && i < 3; i++)
+				p++;
+		else
+			p++;
+	}
+	out[o] = '\0';
+	/* Never a hidden or temporary name. */
+	if (out[0] == '.')
+		out[0] = '_';
+}
+
+static void
+key_desc(X509 *x, char *out, size_t outlen)
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	char group[64];
+	size_t glen = 0;
+
+	if (k == NULL) {
+		snprintf(out, outlen, "unknown");
+		return;
+	}
+	switch (EVP_PKEY_get_base_id(k)) {
+	case EVP_PKEY_RSA:
+		snprintf(out, outlen, "RSA %d", EVP_PKEY_get_bits(k));
+		break;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen))
+			snprintf(out, outlen, "EC %d (%s)", EVP_PKEY_get_bits(k),
+			    group);
+		else
+			snprintf(out, outlen, "EC %d", EVP_PKEY_get_bits(k));
+		break;
+	case EVP_PKEY_ED25519:
+		snprintf(out, outlen, "ED25519");
+		break;
+	case EVP_PKEY_ED448:
+		snprintf(out, outlen, "ED448");
+		break;
+	default:
+		snprintf(out, outlen, "%s %d", OBJ_nid2sn(EVP_PKEY_get_base_id(
+		    k)), EVP_PKEY_get_bits(k));
+	}
+	ERR_clear_error();
+}
+
+static void
+serial_str(X509 *x, char *out, size_t outlen)
+{
+	const ASN1_INTEGER *s = X509_get0_serialNumber(x);
+	const unsigned char *d = ASN1_STRING_get0_data(s);
+	int n = ASN1_STRING_length(s);
+
+	if (n <= 0 || (size_t)n * 3 > outlen) {
+		snprintf(out, outlen, "00");
+		return;
+	}
+	cert_hex(d, (size_t)n, ':', out);
+}
+
+int
+cert_pem(struct buf *b, X509 *x)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int rc = -ENOMEM;
+
+	if (bio != NULL && PEM_write_bio_X509(bio, x)) {
+		n = BIO_get_mem_data(bio, &data);
+		rc = buf_append(b, data, (size_t)n);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+cert_render(struct buf *b, X509 *x, time_t now,
+    const struct cert_field *extra, size_t nextra)
+{
+	unsigned char md[32];
+	char *subj = cert_name_str(X509_get_subject_name(x));
+	char *iss = cert_name_str(X509_get_issuer_name(x));
+	char serial[200], nb[64], na[64], sha1[64], sha256[100], key[96];
+	char status[64];
+	size_t i;
+	int rc;
+
+	serial_str(x, serial, sizeof(serial));
+	cert_time_str(cert_not_before(x), nb, sizeof(nb));
+	cert_time_str(cert_not_after(x), na, sizeof(na));
+	cert_sha1(x, md);
+	cert_hex(md, 20, ':', sha1);
+	cert_sha256(x, md);
+	cert_hex(md, 32, ':', sha256);
+	key_desc(x, key, sizeof(key));
+	cert_status_str(x, now, status, sizeof(status));
+	rc = buf_printf(b, "Subject: %s\nIssuer: %s\nSerial Number: %s\n"
+	    "Validity Start: %s\nValidity End: %s\nSHA1 Fingerprint: %s\n"
+	    "SHA256 Fingerprint: %s\nPublic Key: %s\nCA: %s\nStatus: %s\n",
+	    subj ? subj : "", iss ? iss : "", serial, nb, na, sha1, sha256,
+	    key, cert_is_ca(x) ? "yes" : "no", status);
+	for (i = 0; rc == 0 && i < nextra; i++)
+		rc = buf_printf(b, "%s: %s\n", extra[i].key, extra[i].value);
+	if (rc == 0)
+		rc = cert_pem(b, x);
+	free(subj);
+	free(iss);
+	return rc;
+}
