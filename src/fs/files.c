@@ -298,7 +298,7 @@ int
 fs_open(const char *path, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_get();
-	const struct certs_ent *e;
+	const struct certs_ent *e = NULL;
 	struct staged *s;
 	struct handle *h;
 	struct node n;

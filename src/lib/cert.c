@@ -176,39 +176,64 @@ pem_block(const char *label, const unsigned char *der, size_t len,
 	return 0;
 }
 
+/*
+ * The next encapsulation boundary "-----WHAT LABEL-----" that stands on a
+ * line of its own (RFC 7468 section 2; spaces around it allowed), from p.
+ * Mentions of a boundary inside prose are text, and ignored.
+ */
+static const char *
+boundary(const char *buf, const char *p, const char *end, const char *what,
+    char *label, size_t labellen, const char **after)
+{
+	size_t wl = strlen(what), ll;
+	const char *b, *q, *lend;
+
+	for (; (b = memmem(p, (size_t)(end - p), what, wl)) != NULL; p = b + 1) {
+		for (q = b; q > buf && (q[-1] == ' ' || q[-1] == '\t'); q--)
+			;
+		if (q != buf && q[-1] != '\n')
+			continue;
+		lend = memmem(b + wl, (size_t)(end - b - wl), "-----", 5);
+		if (lend == NULL)
+			continue;
+		ll = (size_t)(lend - b - wl);
+		if (ll == 0 || ll >= labellen || memchr(b + wl, '\n', ll))
+			continue;
+		for (q = lend + 5; q < end && (*q == ' ' || *q == '\t' ||
+		    *q == '\r'); q++)
+			;
+		if (q < end && *q != '\n')
+			continue;
+		memcpy(label, b + wl, ll);
+		label[ll] = '\0';
+		*after = lend + 5;
+		return b;
+	}
+	return NULL;
+}
+
 /* Every BEGIN/END pair in order; text outside them is ignored. */
 static int
 pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
     size_t whylen)
 {
-	const char *end = buf + len, *p = buf, *b, *lend, *e;
-	char label[64], endmark[96];
+	const char *end = buf + len, *p = buf, *b, *body, *e, *after;
+	char label[64], elabel[64];
 	unsigned char *der;
-	size_t dlen, line, ll;
+	size_t dlen, line;
 	int rc;
 
-	while ((b = memmem(p, (size_t)(end - p), "-----BEGIN ", 11)) != NULL) {
+	while ((b = boundary(buf, p, end, "-----BEGIN ", label, sizeof(label),
+	    &body)) != NULL) {
 		line = line_of(buf, b);
-		lend = memmem(b + 11, (size_t)(end - b - 11), "-----", 5);
-		ll = lend ? (size_t)(lend - b - 11) : 0;
-		if (lend == NULL || ll == 0 || ll >= sizeof(label) ||
-		    memchr(b + 11, '\n', ll) != NULL) {
-			snprintf(why, whylen, "malformed PEM header at line %zu",
-			    line);
-			return -EINVAL;
-		}
-		memcpy(label, b + 11, ll);
-		label[ll] = '\0';
-		snprintf(endmark, sizeof(endmark), "-----END %s-----", label);
-		e = memmem(lend + 5, (size_t)(end - lend - 5), endmark,
-		    strlen(endmark));
-		if (e == NULL) {
+		e = boundary(buf, body, end, "-----END ", elabel, sizeof(elabel),
+		    &after);
+		if (e == NULL || strcmp(label, elabel) != 0) {
 			snprintf(why, whylen, "truncated PEM block (BEGIN %s "
 			    "without END) at line %zu", label, line);
 			return -EINVAL;
 		}
-		if (b64_decode(lend + 5, (size_t)(e - lend - 5), &der,
-		    &dlen) != 0) {
+		if (b64_decode(body, (size_t)(e - body), &der, &dlen) != 0) {
 			snprintf(why, whylen, "bad base64 in PEM block at line "
 			    "%zu", line);
 			return -EINVAL;
@@ -217,7 +242,7 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
 		free(der);
 		if (rc != 0)
 			return rc;
-		p = e + strlen(endmark);
+		p = after;
 	}
 	return 0;
 }
@@ -244,7 +269,7 @@ cert_parse(const void *buf, size_t len, size_t limit, STACK_OF(X509) **out,
 	sk = sk_X509_new_null();
 	if (sk == NULL)
 		return -ENOMEM;
-	if (memmem(buf, len, "-----BEGIN ", 11) != NULL) {
+	if (memmem(buf, len, "-----BEGIN ", 11) != NULL && p[0] != 0x30) {
 		rc = pem_parse(buf, len, sk, why, whylen);
 	} else if (p[0] == 0x30) {
 		/* DER: certificates back to back, or a PKCS#7. */

@@ -582,7 +582,7 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 {
 	struct recbuf rb = { 0 };
 	struct store_rec src, dst;
-	char fname[256], tname[256], path[600], p1[300], p2[300];
+	char fname[256], tname[256], path[620], p1[300], p2[300];
 	time_t now = time(NULL);
 	int rc;
 
