@@ -153,7 +153,7 @@ cmd_connect(struct trustfs *t, int argc, char **argv)
 	int c, fd = -1, mode = -1, rc = EXIT_ERROR;
 	char *end;
 
-	optind = 1;
+	optind = 0;	/* GNU getopt: start afresh, permuting */
 	while ((c = getopt_long(argc, argv, "n:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -279,7 +279,7 @@ cmd_verify(struct trustfs *t, int argc, char **argv)
 	size_t len;
 	int c, rc = EXIT_ERROR;
 
-	optind = 1;
+	optind = 0;	/* GNU getopt: start afresh, permuting */
 	while ((c = getopt_long(argc, argv, "H:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':

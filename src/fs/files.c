@@ -275,6 +275,7 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 	} else if (trunc) {
 		buf_reset(&s->data);
 		s->dirty = 1;
+		s->too_big = 0;
 		s->mtime = time(NULL);
 	}
 	s->opens++;
@@ -483,6 +484,7 @@ staged_resize(struct staged *s, size_t len)
 	if (s->data.data != NULL)
 		s->data.data[len] = '\0';
 	s->dirty = 1;
+	s->written = 1;
 	s->mtime = time(NULL);
 	return 0;
 }
@@ -505,6 +507,9 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 		snprintf(why, sizeof(why), "input over the %zu-byte limit",
 		    input_limit(s->db));
 		fs_refuse("write", path, EFBIG, why);
+		pthread_mutex_lock(&fs->lock);
+		s->too_big = 1;
+		pthread_mutex_unlock(&fs->lock);
 		return -EFBIG;
 	}
 	pthread_mutex_lock(&fs->lock);
@@ -513,6 +518,7 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 	if (rc == 0) {
 		memcpy(s->data.data + off, buf, size);
 		s->dirty = 1;
+		s->written = 1;
 		s->mtime = time(NULL);
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -581,9 +587,26 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 	/* Held for the whole commit: a second close of the same file
 	 * must not store it twice. */
 	pthread_mutex_lock(&fs->lock);
-	if (!s->dirty || s->unlinked)
+	/* A failure is told to every close of the file, not only the first
+	 * (touch(1) closes a dup first and checks only the last close). */
+	if (!s->dirty || s->unlinked) {
+		rc = s->unlinked ? 0 : s->error;
 		goto out;
+	}
 	s->dirty = 0;
+	/* policy and import act on what was written: a shell's redirection
+	 * closes a dup of the new, still empty file before the data comes,
+	 * and that close must not save an empty policy. */
+	if (s->db < 0 && !s->written) {
+		rc = 0;
+		goto out;
+	}
+	s->written = 0;
+	if (s->too_big) {
+		/* The writer was told at write(); the close says it again. */
+		rc = s->error = -EFBIG;
+		goto out;
+	}
 	if (s->db < 0) {
 		enum special_file f = SPECIAL_IMPORT;
 
@@ -601,6 +624,7 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 	} else
 		rc = commit_entry(fs, path, (enum store_db)s->db, s->name,
 		    s->data.data ? s->data.data : "", s->data.len, 0);
+	s->error = rc;
 out:
 	pthread_mutex_unlock(&fs->lock);
 	return rc;

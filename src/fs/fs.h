@@ -23,9 +23,12 @@ struct staged {
 	struct buf data;
 	time_t mtime;
 	int opens;		/* open handles */
-	int dirty;		/* written since the last flush */
+	int dirty;		/* changed since the last flush */
+	int written;		/* write() or truncate() since the last flush */
 	int temp;		/* a temporary name: kept until renamed/removed */
 	int unlinked;		/* removed while open */
+	int too_big;		/* a write went past the limit: store nothing */
+	int error;		/* the last flush's failure, told to every close */
 };
 
 /* bundle.pem and certs/, built once per store generation. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,7 +272,8 @@ main(int argc, char *argv[])
 		rc = fuse_loop_mt(fuse, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
-	rc = rc != 0;
+	/* Stopped by SIGTERM, SIGINT or SIGHUP is a clean shutdown. */
+	rc = rc != 0 && rc != SIGTERM && rc != SIGINT && rc != SIGHUP;
 out_unmount:
 	fuse_unmount(fuse);
 out_signals:

@@ -27,13 +27,20 @@ trap cleanup EXIT
 
 ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
 not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+# Each check's output lands in $T/out once it has finished, so that the
+# next check can grep what the previous command printed.
 check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-	local d=$1; shift
-	if "$@" >"$T/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/#   /' "$T/out" | head -20; fi
+	local d=$1 rc=0; shift
+	"$@" >"$T/cur" 2>&1 || rc=$?
+	# A grep looks at the output before it: keep that for the next one.
+	[ "$1" = grep ] || mv -f "$T/cur" "$T/out"
+	if [ $rc -eq 0 ]; then ok "$d"; else not_ok "$d"; sed 's/^/#   /' "$T/out" | head -20; fi
 }
 check_fails() { # check_fails DESCRIPTION 'strerror text' COMMAND...
-	local d=$1 want=$2; shift 2
-	if "$@" >"$T/out" 2>&1; then
+	local d=$1 want=$2 rc=0; shift 2
+	"$@" >"$T/cur" 2>&1 || rc=$?
+	mv -f "$T/cur" "$T/out"
+	if [ $rc -eq 0 ]; then
 		not_ok "$d (command succeeded, wanted: $want)"
 	elif grep -q -- "$want" "$T/out"; then
 		ok "$d"
