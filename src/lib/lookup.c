@@ -55,6 +55,8 @@ by_subject(X509_LOOKUP *ctx, X509_LOOKUP_TYPE type, const X509_NAME *name,
 {
 	struct store *st = X509_LOOKUP_get_method_data(ctx);
 	struct found f = { .name = name };
+	X509_OBJECT *o;
+	X509 *x;
 	uint32_t h;
 	int ok = 0;
 
@@ -69,9 +71,19 @@ by_subject(X509_LOOKUP *ctx, X509_LOOKUP_TYPE type, const X509_NAME *name,
 	ERR_clear_error();	/* a duplicate add is not an error here */
 	if (f.first == NULL)
 		return 0;
-	ok = X509_OBJECT_set1_X509(ret, f.first);
 	X509_free(f.first);
-	return ok;
+	/*
+	 * X509_STORE_CTX_get_by_subject() takes its own reference on what we
+	 * return, as by_dir's lookup expects: hand back the store's copy
+	 * (which the store keeps alive) without adding one of ours.
+	 */
+	o = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(f.xs),
+	    X509_LU_X509, name);
+	x = o ? X509_OBJECT_get0_X509(o) : NULL;
+	if (x == NULL || !X509_OBJECT_set1_X509(ret, x))
+		return 0;
+	X509_free(x);
+	return 1;
 }
 
 int
