@@ -32,6 +32,10 @@ void trustfs_set_error(struct trustfs *t, const char *fmt, ...)
 void trustfs_set_errorx(struct trustfs *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* trustfs_open() with store_open() flags (tests open read-only stores to
+ * show that a pin that cannot be written is never trusted). */
+struct trustfs *trustfs_open_flags(const char *dir, unsigned store_flags);
+
 /* The roots/ look-up method for an X509_STORE, by subject over the index. */
 int lookup_add(X509_STORE *xs, struct store *st);
 

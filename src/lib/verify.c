@@ -57,6 +57,12 @@ trustfs_set_errorx(struct trustfs *t, const char *fmt, ...)
 struct trustfs *
 trustfs_open(const char *dir)
 {
+	return trustfs_open_flags(dir, 0);
+}
+
+struct trustfs *
+trustfs_open_flags(const char *dir, unsigned store_flags)
+{
 	struct trustfs *t = calloc(1, sizeof(*t));
 	char def[4096], err[512];
 	const char *env, *xdg, *home;
@@ -78,7 +84,7 @@ trustfs_open(const char *dir)
 			    home ? home : ".");
 		dir = def;
 	}
-	if (store_open(dir, 0, &t->st, err, sizeof(err)) != 0)
+	if (store_open(dir, store_flags, &t->st, err, sizeof(err)) != 0)
 		trustfs_set_errorx(t, "%s", err);
 	return t;
 }

@@ -3,13 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <check.h>
 #include <openssl/bn.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "cert.h"
 #include "testutil.h"
+
+/* Usable outside a running test too (suite set-up), unlike ck_assert. */
+#define REQUIRE(c) do { \
+	if (!(c)) { \
+		fprintf(stderr, "%s:%d: test set-up failed: %s\n", __FILE__, \
+		    __LINE__, #c); \
+		abort(); \
+	} \
+} while (0)
 
 static void
 ext(X509 *x, X509 *issuer, int nid, const char *value)
@@ -19,8 +27,8 @@ ext(X509 *x, X509 *issuer, int nid, const char *value)
 
 	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
 	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ck_assert_ptr_nonnull(e);
-	ck_assert(X509_add_ext(x, e, -1));
+	REQUIRE(e);
+	REQUIRE(X509_add_ext(x, e, -1));
 	X509_EXTENSION_free(e);
 }
 
@@ -33,8 +41,8 @@ tu_make_cert(const struct tu_cert_opts *o, EVP_PKEY **key_out)
 	unsigned char rnd[12];
 	BIGNUM *bn;
 
-	ck_assert_ptr_nonnull(key);
-	ck_assert_ptr_nonnull(x);
+	REQUIRE(key);
+	REQUIRE(x);
 	RAND_bytes(rnd, sizeof(rnd));
 	rnd[0] &= 0x7f;
 	bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
@@ -63,7 +71,7 @@ tu_make_cert(const struct tu_cert_opts *o, EVP_PKEY **key_out)
 		ext(x, o->issuer, NID_authority_key_identifier, "keyid:always");
 	if (o->san)
 		ext(x, o->issuer, NID_subject_alt_name, o->san);
-	ck_assert(X509_sign(x, o->issuer_key ? o->issuer_key : key,
+	REQUIRE(X509_sign(x, o->issuer_key ? o->issuer_key : key,
 	    EVP_sha256()));
 	if (key_out)
 		*key_out = key;
@@ -75,7 +83,7 @@ tu_make_cert(const struct tu_cert_opts *o, EVP_PKEY **key_out)
 void
 tu_pem(struct buf *b, X509 *x)
 {
-	ck_assert_int_eq(cert_pem(b, x), 0);
+	REQUIRE(cert_pem(b, x) == 0);
 }
 
 char *
@@ -83,8 +91,8 @@ tu_mkdtemp(void)
 {
 	char *p = strdup("/tmp/trustfs-unit.XXXXXX");
 
-	ck_assert_ptr_nonnull(p);
-	ck_assert_ptr_nonnull(mkdtemp(p));
+	REQUIRE(p);
+	REQUIRE(mkdtemp(p));
 	return p;
 }
 

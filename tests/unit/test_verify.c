@@ -1,0 +1,410 @@
+/*
+ * verify.c: every policy mode, every verdict reason, and the rule that an
+ * error never means trust.  Table-driven over certificates made here, each
+ * case on a fresh store.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "entry.h"
+#include "handle.h"
+#include "testutil.h"
+
+static X509 *root, *inter, *leaf, *leaf2, *expired, *future, *other_root,
+    *other_leaf;
+static EVP_PKEY *root_key, *inter_key, *other_key;
+
+static void
+make_certs(void)
+{
+	struct tu_cert_opts o;
+
+	o = (struct tu_cert_opts){ .cn = "Unit Root", .is_ca = 1,
+	    .not_before = -86400 };
+	root = tu_make_cert(&o, &root_key);
+	o = (struct tu_cert_opts){ .cn = "Unit Intermediate", .is_ca = 1,
+	    .issuer = root, .issuer_key = root_key, .not_before = -86400 };
+	inter = tu_make_cert(&o, &inter_key);
+	o = (struct tu_cert_opts){ .cn = "server.test", .issuer = inter,
+	    .issuer_key = inter_key, .not_before = -86400,
+	    .san = "DNS:server.test,IP:127.0.0.1" };
+	leaf = tu_make_cert(&o, NULL);
+	leaf2 = tu_make_cert(&o, NULL);		/* same subject, new key */
+	o.not_before = -30 * 86400;
+	o.not_after = -86400;
+	expired = tu_make_cert(&o, NULL);
+	o.not_before = 10 * 86400;
+	o.not_after = 100 * 86400;
+	future = tu_make_cert(&o, NULL);
+	o = (struct tu_cert_opts){ .cn = "Other Root", .is_ca = 1,
+	    .not_before = -86400 };
+	other_root = tu_make_cert(&o, &other_key);
+	o = (struct tu_cert_opts){ .cn = "server.test", .issuer = other_root,
+	    .issuer_key = other_key, .not_before = -86400,
+	    .san = "DNS:server.test" };
+	other_leaf = tu_make_cert(&o, NULL);
+}
+
+static void
+free_certs(void)
+{
+	X509_free(root); X509_free(inter); X509_free(leaf); X509_free(leaf2);
+	X509_free(expired); X509_free(future); X509_free(other_root);
+	X509_free(other_leaf);
+	EVP_PKEY_free(root_key); EVP_PKEY_free(inter_key);
+	EVP_PKEY_free(other_key);
+}
+
+static STACK_OF(X509) *
+chain_of(X509 *a, X509 *b)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+
+	X509_up_ref(a);
+	sk_X509_push(sk, a);
+	if (b != NULL) {
+		X509_up_ref(b);
+		sk_X509_push(sk, b);
+	}
+	return sk;
+}
+
+struct add_ctx {
+	enum store_db db;
+	const char *name;
+	X509 *x;
+};
+
+static int
+add_txn(struct store_txn *txn, void *arg)
+{
+	struct add_ctx *a = arg;
+	struct entry_result res;
+	STACK_OF(X509) *sk = chain_of(a->x, NULL);
+	char why[256];
+	int rc;
+
+	rc = entry_add(txn, a->db, a->name, sk, 0, NULL, &res, why,
+	    sizeof(why));
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+static void
+add(struct trustfs *t, enum store_db db, const char *name, X509 *x)
+{
+	struct add_ctx a = { db, name, x };
+
+	ck_assert_int_eq(store_write(t->st, add_txn, &a), 0);
+}
+
+/* Setups a case can ask for. */
+#define ROOT_IN_ROOTS 0x1
+#define INT_IN_CHAINS 0x2
+#define INT_DISTRUSTED 0x4
+#define PIN_LEAF 0x8
+
+enum peer { P_LEAF_INT, P_LEAF_ONLY, P_LEAF2, P_EXPIRED, P_FUTURE,
+    P_OTHER };
+
+static const struct {
+	const char *what;
+	unsigned setup;
+	enum trustfs_mode mode;
+	const char *host;
+	enum peer peer;
+	int want_trusted;
+	enum trustfs_reason want_reason;
+	const char *want_message;
+} cases[] = {
+	{ "tofu first use", 0, TRUSTFS_MODE_TOFU, "server.test",
+	    P_LEAF_ONLY, 1, TRUSTFS_FIRST_USE, "first use" },
+	{ "tofu pin match", PIN_LEAF, TRUSTFS_MODE_TOFU, "server.test",
+	    P_LEAF_ONLY, 1, TRUSTFS_PIN_MATCH, "matches the pin" },
+	{ "tofu mismatch", PIN_LEAF, TRUSTFS_MODE_TOFU, "server.test",
+	    P_LEAF2, 0, TRUSTFS_PIN_MISMATCH, "Current certificate of the "
+	    "remote host is different from what was used earlier - "
+	    "CN=server.test" },
+	{ "pinned, no pin", 0, TRUSTFS_MODE_PINNED, "server.test",
+	    P_LEAF_ONLY, 0, TRUSTFS_NO_PIN, "no pin" },
+	{ "pinned, pin", PIN_LEAF, TRUSTFS_MODE_PINNED, "server.test",
+	    P_LEAF_ONLY, 1, TRUSTFS_PIN_MATCH, NULL },
+	{ "pinned, mismatch", PIN_LEAF, TRUSTFS_MODE_PINNED, "server.test",
+	    P_LEAF2, 0, TRUSTFS_PIN_MISMATCH, "different from what was used" },
+	{ "chain ok", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN, "server.test",
+	    P_LEAF_INT, 1, TRUSTFS_CHAIN_OK, "roots/Unit_Root.pem" },
+	{ "chain ok by IP", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN, "127.0.0.1",
+	    P_LEAF_INT, 1, TRUSTFS_CHAIN_OK, NULL },
+	{ "chain unknown issuer", 0, TRUSTFS_MODE_CHAIN, "server.test",
+	    P_LEAF_INT, 0, TRUSTFS_UNKNOWN_ISSUER,
+	    "unable to get local issuer certificate" },
+	{ "chain name mismatch", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN,
+	    "wrong.test", P_LEAF_INT, 0, TRUSTFS_NAME_MISMATCH,
+	    "hostname mismatch" },
+	{ "chain IP mismatch", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN, "10.9.9.9",
+	    P_LEAF_INT, 0, TRUSTFS_NAME_MISMATCH, "hostname mismatch" },
+	{ "chain expired", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN, "server.test",
+	    P_EXPIRED, 0, TRUSTFS_EXPIRED, "certificate has expired" },
+	{ "chain not yet valid", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN,
+	    "server.test", P_FUTURE, 0, TRUSTFS_NOT_YET_VALID,
+	    "certificate is not yet valid" },
+	{ "chain missing intermediate", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN,
+	    "server.test", P_LEAF_ONLY, 0, TRUSTFS_UNKNOWN_ISSUER,
+	    "unable to get local issuer certificate" },
+	{ "chain intermediate from chains/", ROOT_IN_ROOTS | INT_IN_CHAINS,
+	    TRUSTFS_MODE_CHAIN, "server.test", P_LEAF_ONLY, 1,
+	    TRUSTFS_CHAIN_OK, NULL },
+	{ "chain distrusted intermediate", ROOT_IN_ROOTS | INT_DISTRUSTED,
+	    TRUSTFS_MODE_CHAIN, "server.test", P_LEAF_INT, 0,
+	    TRUSTFS_DISTRUSTED, "distrusted" },
+	{ "distrusted from chains/", ROOT_IN_ROOTS | INT_IN_CHAINS |
+	    INT_DISTRUSTED, TRUSTFS_MODE_CHAIN, "server.test", P_LEAF_ONLY, 0,
+	    TRUSTFS_DISTRUSTED, NULL },
+	{ "chain other root", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN,
+	    "server.test", P_OTHER, 0, TRUSTFS_UNKNOWN_ISSUER, NULL },
+	{ "chain-or-tofu: chain", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN_OR_TOFU,
+	    "server.test", P_LEAF_INT, 1, TRUSTFS_CHAIN_OK, NULL },
+	{ "chain-or-tofu: tofu", 0, TRUSTFS_MODE_CHAIN_OR_TOFU,
+	    "server.test", P_OTHER, 1, TRUSTFS_FIRST_USE, NULL },
+	{ "chain-or-tofu: distrust wins", ROOT_IN_ROOTS | INT_DISTRUSTED,
+	    TRUSTFS_MODE_CHAIN_OR_TOFU, "server.test", P_LEAF_INT, 0,
+	    TRUSTFS_DISTRUSTED, NULL },
+};
+
+START_TEST(test_case)
+{
+	char *dir = tu_mkdtemp(), name[300];
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = NULL;
+	struct store_txn *txn;
+	struct store_rec rec;
+	unsigned s = cases[_i].setup;
+
+	ck_assert_ptr_null(trustfs_error(t));
+	if (s & ROOT_IN_ROOTS)
+		add(t, STORE_ROOTS, "Unit_Root.pem", root);
+	if (s & INT_IN_CHAINS)
+		add(t, STORE_CHAINS, "int.pem", inter);
+	if (s & INT_DISTRUSTED)
+		add(t, STORE_DISTRUSTED, "int.pem", inter);
+	if (s & PIN_LEAF)
+		add(t, STORE_PINNED, "server.test_443", leaf);
+	switch (cases[_i].peer) {
+	case P_LEAF_INT: peer = chain_of(leaf, inter); break;
+	case P_LEAF_ONLY: peer = chain_of(leaf, NULL); break;
+	case P_LEAF2: peer = chain_of(leaf2, inter); break;
+	case P_EXPIRED: peer = chain_of(expired, inter); break;
+	case P_FUTURE: peer = chain_of(future, inter); break;
+	case P_OTHER: peer = chain_of(other_leaf, NULL); break;
+	}
+	ck_assert_int_eq(trustfs_check_mode(t, cases[_i].mode, cases[_i].host,
+	    443, peer, &v), 0);
+	ck_assert_msg(v.trusted == cases[_i].want_trusted &&
+	    v.reason == cases[_i].want_reason, "%s: trusted %d reason %s: %s",
+	    cases[_i].what, v.trusted, trustfs_reason_name(v.reason),
+	    v.message);
+	if (cases[_i].want_message != NULL)
+		ck_assert_msg(strstr(v.message, cases[_i].want_message) != NULL,
+		    "%s: message '%s'", cases[_i].what, v.message);
+	ck_assert_int_eq(v.mode, cases[_i].mode);
+	/* What the store shows afterwards. */
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn), 0);
+	snprintf(name, sizeof(name), "%s_443", cases[_i].host);
+	if (v.reason == TRUSTFS_FIRST_USE) {
+		ck_assert_int_eq(store_get(txn, STORE_PINNED, name, &rec), 0);
+		ck_assert_int_eq(rec.seen_count, 1);
+		ck_assert(rec.first_seen > 0);
+	}
+	if (v.reason == TRUSTFS_PIN_MISMATCH) {
+		ck_assert_int_eq(store_get(txn, STORE_REJECTED, name, &rec), 0);
+		ck_assert_int_eq(memcmp(rec.keys[0].sha256, v.sha256, 32), 0);
+	}
+	if (v.reason == TRUSTFS_NO_PIN)
+		ck_assert_int_eq(store_get(txn, STORE_PINNED, name, &rec),
+		    -ENOENT);
+	store_txn_abort(txn);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* The policy file picks the mode; a mismatch counts in the store. */
+START_TEST(test_policy_applies)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(leaf, inter);
+	struct store_txn *txn;
+
+	ck_assert_int_eq(store_txn_begin(t->st, 1, &txn), 0);
+	ck_assert_int_eq(store_meta_put(txn, "policy",
+	    "server.test_443 pinned\n* tofu\n", 30), 0);
+	ck_assert_int_eq(store_txn_commit(txn), 0);
+	ck_assert_int_eq(trustfs_check(t, "server.test", 443, peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_NO_PIN);
+	ck_assert_int_eq(trustfs_check(t, "server.test", 8443, peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_FIRST_USE);
+	ck_assert_int_eq(v.mode, TRUSTFS_MODE_TOFU);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Repeated matches do not write every time, and the count is kept. */
+START_TEST(test_seen_batched)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(leaf, NULL);
+	struct store_txn *txn;
+	struct store_rec rec;
+	uint64_t gen;
+	int i;
+
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_TOFU, "h", 1,
+	    peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_FIRST_USE);
+	gen = store_generation(t->st);
+	for (i = 0; i < 100; i++) {
+		ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_TOFU, "h",
+		    1, peer, &v), 0);
+		ck_assert_int_eq(v.reason, TRUSTFS_PIN_MATCH);
+	}
+	ck_assert_msg(store_generation(t->st) == gen,
+	    "100 matches within a minute must not write");
+	trustfs_free(t);	/* writes the pending sightings */
+	t = trustfs_open(dir);
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn), 0);
+	ck_assert_int_eq(store_get(txn, STORE_PINNED, "h_1", &rec), 0);
+	ck_assert_int_eq(rec.seen_count, 101);
+	store_txn_abort(txn);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* An error never looks like trust: -1, and the verdict says untrusted. */
+START_TEST(test_errors_never_trust)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir), *ro;
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(leaf, NULL), *empty = sk_X509_new_null();
+
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_check(t, "h", 443, NULL, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_ptr_nonnull(trustfs_error(t));
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_check(t, "h", 443, empty, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_int_eq(trustfs_check(t, "bad host!", 443, peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_int_eq(trustfs_check(t, "h", 0, peer, &v), -1);
+	ck_assert_int_eq(trustfs_check(NULL, "h", 1, peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_int_eq(trustfs_check(t, "h", 1, peer, NULL), -1);
+
+	/* A pin that cannot be written is never trusted. */
+	ro = trustfs_open_flags(dir, STORE_RDONLY);
+	ck_assert_ptr_null(trustfs_error(ro));
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_check_mode(ro, TRUSTFS_MODE_TOFU, "h", 443,
+	    peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_ptr_nonnull(strstr(trustfs_error(ro), "pinned/h_443"));
+	trustfs_free(ro);
+
+	/* A store that cannot be opened fails every check. */
+	ro = trustfs_open("/proc/no/such/store");
+	ck_assert_ptr_nonnull(trustfs_error(ro));
+	ck_assert_int_eq(trustfs_check(ro, "h", 443, peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_ptr_null(trustfs_x509_store(ro));
+	trustfs_free(ro);
+	trustfs_free(NULL);
+
+	sk_X509_pop_free(peer, X509_free);
+	sk_X509_free(empty);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* The X509_STORE finds roots by subject, and only on demand. */
+START_TEST(test_x509_store_lookup)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	X509_STORE *xs;
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = chain_of(inter, NULL);
+
+	add(t, STORE_ROOTS, "Unit_Root.pem", root);
+	add(t, STORE_ROOTS, "Other_Root.pem", other_root);
+	xs = trustfs_x509_store(t);
+	ck_assert_ptr_nonnull(xs);
+	ck_assert_int_eq(sk_X509_OBJECT_num(X509_STORE_get0_objects(xs)), 0);
+	ck_assert(X509_STORE_CTX_init(ctx, xs, leaf, untrusted));
+	ck_assert_int_eq(X509_verify_cert(ctx), 1);
+	/* Only the root that was asked for was loaded. */
+	ck_assert_int_eq(sk_X509_OBJECT_num(X509_STORE_get0_objects(xs)), 1);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(xs);
+	sk_X509_pop_free(untrusted, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	ck_assert_str_eq(trustfs_reason_name(TRUSTFS_PIN_MISMATCH),
+	    "pin-mismatch");
+	ck_assert_str_eq(trustfs_mode_name(TRUSTFS_MODE_CHAIN_OR_TOFU),
+	    "chain-or-tofu");
+	ck_assert_str_eq(trustfs_reason_name((enum trustfs_reason)999), "?");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("verify");
+	TCase *tc = tcase_create("verify");
+	SRunner *sr;
+	int failed;
+
+	make_certs();
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_case, 0, sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_policy_applies);
+	tcase_add_test(tc, test_seen_batched);
+	tcase_add_test(tc, test_errors_never_trust);
+	tcase_add_test(tc, test_x509_store_lookup);
+	tcase_add_test(tc, test_names);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	/* No fork: the certificates are made once, before the run. */
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	free_certs();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
