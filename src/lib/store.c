@@ -117,7 +117,10 @@ get64(const unsigned char *p)
 static void
 put32(unsigned char *p, uint32_t v)
 {
-	put64(p, v);	/* little-endian: the low four bytes */
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
 }
 
 static uint32_t
