@@ -351,6 +351,7 @@ START_TEST(test_der_roundtrip)
 	ck_assert_int_eq(cert_der_all(sk, &der, &len), 0);
 	ck_assert_int_eq(cert_decode_der(der, len, &back), 0);
 	want_certs(back, a, b);
+	sk_X509_pop_free(back, X509_free);
 	ck_assert_int_eq(cert_decode_der(der, len - 1, &back), -EINVAL);
 	sk_X509_pop_free(sk, X509_free);
 	free(der);
