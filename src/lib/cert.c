@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,12 +364,28 @@ cert_der_all(STACK_OF(X509) *sk, unsigned char **der, size_t *len)
 	return 0;
 }
 
+/*
+ * Digests fetched once: OpenSSL 3 looks EVP_sha256() up in its provider
+ * tables, under a lock, on every use (EVP_MD_fetch(3), "Performance").
+ * Fingerprints are taken several times per verification.
+ */
+static EVP_MD *md_sha256, *md_sha1;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_init(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 void
 cert_sha256(X509 *x, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	X509_digest(x, EVP_sha256(), out, &n);
+	pthread_once(&md_once, md_init);
+	X509_digest(x, md_sha256 ? md_sha256 : EVP_sha256(), out, &n);
 }
 
 void
@@ -376,7 +393,8 @@ cert_sha1(X509 *x, unsigned char out[20])
 {
 	unsigned int n = 20;
 
-	X509_digest(x, EVP_sha1(), out, &n);
+	pthread_once(&md_once, md_init);
+	X509_digest(x, md_sha1 ? md_sha1 : EVP_sha1(), out, &n);
 }
 
 uint32_t

@@ -4,16 +4,75 @@
  * (DESIGN section 6: never parse every root).  X509_LOOKUP_METHOD(3).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "cert.h"
 #include "entry.h"
 #include "handle.h"
 
 static X509_LOOKUP_METHOD *method;
+
+/*
+ * Decoded roots, shared by every handle in the process and keyed by the
+ * SHA-256 of their DER: a root's bytes never change under its
+ * fingerprint, so a cached copy is always right, and the index decides on
+ * every look-up whether the root is still in roots/.  Decoding a root (its
+ * key, its extensions) costs about as much as a signature check; this
+ * keeps "open the store and verify" close to verifying against a store
+ * already in memory.
+ */
+#define ROOT_CACHE 256
+static struct {
+	unsigned char sha256[32];
+	X509 *x;
+} root_cache[ROOT_CACHE];
+static unsigned root_cache_next;
+static pthread_mutex_t root_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A referenced X509 for this record, from the cache or decoded. */
+static X509 *
+root_get(const struct store_rec *rec)
+{
+	STACK_OF(X509) *sk = NULL;
+	X509 *x = NULL;
+	unsigned i;
+
+	if (rec->nkeys == 0)
+		return NULL;
+	pthread_mutex_lock(&root_cache_lock);
+	for (i = 0; i < ROOT_CACHE && x == NULL; i++)
+		if (root_cache[i].x != NULL &&
+		    memcmp(root_cache[i].sha256, rec->keys[0].sha256, 32) == 0) {
+			x = root_cache[i].x;
+			X509_up_ref(x);
+		}
+	pthread_mutex_unlock(&root_cache_lock);
+	if (x != NULL)
+		return x;
+	if (entry_certs(rec, &sk) != 0 || sk_X509_num(sk) < 1) {
+		sk_X509_pop_free(sk, X509_free);
+		return NULL;
+	}
+	x = sk_X509_value(sk, 0);
+	X509_up_ref(x);
+	sk_X509_pop_free(sk, X509_free);
+	/* Computed now, once, rather than on each verification. */
+	X509_check_purpose(x, -1, 0);
+	(void)X509_get0_pubkey(x);
+	pthread_mutex_lock(&root_cache_lock);
+	i = root_cache_next++ % ROOT_CACHE;
+	X509_free(root_cache[i].x);
+	memcpy(root_cache[i].sha256, rec->keys[0].sha256, 32);
+	root_cache[i].x = x;
+	X509_up_ref(x);
+	pthread_mutex_unlock(&root_cache_lock);
+	return x;
+}
 
 struct found {
 	struct store_txn *txn;
@@ -26,15 +85,12 @@ static int
 found_cb(enum store_db db, const char *name, void *arg)
 {
 	struct found *f = arg;
-	STACK_OF(X509) *sk = NULL;
 	struct store_rec rec;
 	X509 *x;
 
 	if (db != STORE_ROOTS || store_get(f->txn, db, name, &rec) != 0)
 		return 0;
-	if (entry_certs(&rec, &sk) != 0)
-		return 0;
-	x = sk_X509_value(sk, 0);
+	x = root_get(&rec);
 	/* The hash can collide: compare the names themselves. */
 	if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x), f->name) == 0) {
 		/* Every match goes in, so that OpenSSL can try each (two
@@ -45,7 +101,7 @@ found_cb(enum store_db db, const char *name, void *arg)
 			f->first = x;
 		}
 	}
-	sk_X509_pop_free(sk, X509_free);
+	X509_free(x);
 	return 0;
 }
 

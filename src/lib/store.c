@@ -284,6 +284,39 @@ schema_check(struct store *st, MDB_txn *txn, int write, char *err,
 	return 0;
 }
 
+/* Opens every named database in one transaction; a write transaction
+ * creates them and the schema record.  LMDB return code, or -1 for a
+ * schema this build does not understand (err says so). */
+static int
+open_dbs(struct store *st, int create, char *err, size_t errlen)
+{
+	unsigned fl = create ? MDB_CREATE : 0;
+	MDB_txn *txn;
+	int rc, i;
+
+	rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+	for (i = 0; rc == 0 && i < STORE_NDBS; i++)
+		rc = open_dbi(txn, db_names[i], fl, &st->dbs[i]);
+	if (rc == 0)
+		rc = open_dbi(txn, "idx_sha256", fl | MDB_DUPSORT, &st->idx_sha);
+	if (rc == 0)
+		rc = open_dbi(txn, "idx_subject", fl | MDB_DUPSORT,
+		    &st->idx_subj);
+	if (rc == 0)
+		rc = open_dbi(txn, "audit", fl, &st->audit);
+	if (rc == 0)
+		rc = open_dbi(txn, "meta", fl, &st->meta);
+	if (rc == 0)
+		rc = schema_check(st, txn, create, err, errlen);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	/* Handles opened in a read transaction stay valid after it ends
+	 * (lmdb.h, mdb_dbi_open). */
+	return create ? mdb_txn_commit(txn) : (mdb_txn_commit(txn), 0);
+}
+
 int
 store_open(const char *dir, unsigned flags, struct store **out, char *err,
     size_t errlen)
@@ -292,11 +325,9 @@ store_open(const char *dir, unsigned flags, struct store **out, char *err,
 	mode_t fmode = (flags & STORE_GROUP) ? 0640 : 0600;
 	struct store *st;
 	MDB_envinfo info;
-	MDB_txn *txn = NULL;
 	struct stat sb;
 	char path[4096];
 	int rc, i, wr = !(flags & STORE_RDONLY);
-	unsigned dbflags = wr ? MDB_CREATE : 0;
 
 	*out = NULL;
 	st = calloc(1, sizeof(*st));
@@ -353,37 +384,21 @@ store_open(const char *dir, unsigned flags, struct store **out, char *err,
 	if (info.me_mapsize < MAP_INITIAL)
 		mdb_env_set_mapsize(st->env, MAP_INITIAL);
 
-	rc = mdb_txn_begin(st->env, NULL, wr ? 0 : MDB_RDONLY, &txn);
-	for (i = 0; rc == 0 && i < STORE_NDBS; i++)
-		rc = open_dbi(txn, db_names[i], dbflags, &st->dbs[i]);
-	if (rc == 0)
-		rc = open_dbi(txn, "idx_sha256", dbflags | MDB_DUPSORT,
-		    &st->idx_sha);
-	if (rc == 0)
-		rc = open_dbi(txn, "idx_subject", dbflags | MDB_DUPSORT,
-		    &st->idx_subj);
-	if (rc == 0)
-		rc = open_dbi(txn, "audit", dbflags, &st->audit);
-	if (rc == 0)
-		rc = open_dbi(txn, "meta", dbflags, &st->meta);
-	if (rc == MDB_NOTFOUND && !wr) {
+	/* Opening an existing store needs no write: try a read transaction
+	 * first, and write only to create the databases. */
+	rc = open_dbs(st, 0, err, errlen);
+	if (rc == MDB_NOTFOUND && wr)
+		rc = open_dbs(st, 1, err, errlen);
+	if (rc == MDB_NOTFOUND) {
 		snprintf(err, errlen, "store %s is empty; open it writable "
 		    "once to create it", dir);
 		rc = -ENOENT;
-		goto fail_txn;
+		goto fail;
 	}
-	if (rc == 0) {
-		rc = schema_check(st, txn, wr, err, errlen);
-		if (rc == -1) {
-			rc = -EPROTONOSUPPORT;
-			goto fail_txn;
-		}
+	if (rc == -1) {
+		rc = -EPROTONOSUPPORT;
+		goto fail;
 	}
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	txn = NULL;
 	if (rc != 0) {
 		snprintf(err, errlen, "opening store %s: %s", dir,
 		    mdb_strerror(rc));
@@ -392,8 +407,6 @@ store_open(const char *dir, unsigned flags, struct store **out, char *err,
 	}
 	*out = st;
 	return 0;
-fail_txn:
-	mdb_txn_abort(txn);
 fail:
 	store_close(st);
 	return rc;

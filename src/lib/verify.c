@@ -4,6 +4,8 @@
  * starts as "not trusted" and only a completed check changes that.
  */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,77 @@ trustfs_open(const char *dir)
 	return trustfs_open_flags(dir, 0);
 }
 
+/*
+ * One LMDB environment per store per process: lmdb.h (Caveats) forbids
+ * opening the same environment twice in a process, and sharing it makes a
+ * second trustfs_open() nearly free.  Handles share it, counted.
+ */
+struct shared_store {
+	struct shared_store *next;
+	char *path;
+	unsigned flags;
+	struct store *st;
+	int refs;
+};
+static struct shared_store *shared;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+shared_open(const char *dir, unsigned flags, struct store **out, char *err,
+    size_t errlen)
+{
+	struct shared_store *s;
+	char *path = realpath(dir, NULL);
+	int rc = 0;
+
+	pthread_mutex_lock(&shared_lock);
+	for (s = shared; path != NULL && s != NULL; s = s->next)
+		if (s->flags == flags && strcmp(s->path, path) == 0)
+			break;
+	if (s == NULL) {
+		rc = store_open(dir, flags, out, err, errlen);
+		if (rc == 0 && path == NULL)
+			path = realpath(dir, NULL);
+		if (rc == 0 && path != NULL &&
+		    (s = calloc(1, sizeof(*s))) != NULL) {
+			s->path = path;
+			path = NULL;
+			s->flags = flags;
+			s->st = *out;
+			s->next = shared;
+			shared = s;
+		}
+	} else
+		*out = s->st;
+	if (s != NULL)
+		s->refs++;
+	pthread_mutex_unlock(&shared_lock);
+	free(path);
+	return rc;
+}
+
+static void
+shared_close(struct store *st)
+{
+	struct shared_store **pp, *s;
+
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&shared_lock);
+	for (pp = &shared; (s = *pp) != NULL; pp = &s->next)
+		if (s->st == st)
+			break;
+	if (s != NULL && --s->refs == 0) {
+		*pp = s->next;
+		free(s->path);
+		free(s);
+		s = NULL;
+	} else if (s != NULL)
+		st = NULL;	/* still used by another handle */
+	pthread_mutex_unlock(&shared_lock);
+	store_close(st);
+}
+
 struct trustfs *
 trustfs_open_flags(const char *dir, unsigned store_flags)
 {
@@ -84,7 +157,7 @@ trustfs_open_flags(const char *dir, unsigned store_flags)
 			    home ? home : ".");
 		dir = def;
 	}
-	if (store_open(dir, store_flags, &t->st, err, sizeof(err)) != 0)
+	if (shared_open(dir, store_flags, &t->st, err, sizeof(err)) != 0)
 		trustfs_set_errorx(t, "%s", err);
 	return t;
 }
@@ -99,7 +172,7 @@ trustfs_free(struct trustfs *t)
 	flush_seen(t);
 	free(t->seen);
 	policy_free(t->policy);
-	store_close(t->st);
+	shared_close(t->st);
 	free(t);
 }
 

@@ -319,6 +319,7 @@ START_TEST(test_errors_never_trust)
 	ck_assert_int_eq(trustfs_check(t, "h", 1, peer, NULL), -1);
 
 	/* A pin that cannot be written is never trusted. */
+	trustfs_free(t);
 	ro = trustfs_open_flags(dir, STORE_RDONLY);
 	ck_assert_ptr_null(trustfs_error(ro));
 	memset(&v, 0xff, sizeof(v));
@@ -339,7 +340,6 @@ START_TEST(test_errors_never_trust)
 
 	sk_X509_pop_free(peer, X509_free);
 	sk_X509_free(empty);
-	trustfs_free(t);
 	tu_rmrf(dir);
 	free(dir);
 }
