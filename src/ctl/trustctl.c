@@ -16,7 +16,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "admin.h"
 #include "cert.h"
+#include "store.h"
 #include "trustfs.h"
 
 #define EXIT_TRUSTED 0
@@ -31,7 +33,13 @@ usage(FILE *f)
 	    "  connect HOST:PORT [--servername NAME] [--mode MODE]\n"
 	    "        TLS handshake (TLS 1.2 or 1.3), then the policy's verdict\n"
 	    "  verify [--host NAME] FILE\n"
-	    "        check a PEM chain (leaf first) offline against roots/\n\n"
+	    "        check a PEM chain (leaf first) offline against roots/\n"
+	    "  export --format pkcs7|pem|openssl-trusted|pkcs12 [-o FILE]\n"
+	    "        the trust anchors of roots/ for another trust system\n"
+	    "  backup FILE\n"
+	    "        a consistent, compacted copy of the store, while in use\n"
+	    "  restore [--force] FILE\n"
+	    "        put a backup in place (the store must not be in use)\n\n"
 	    "  --store DIR   the store (default $TRUSTFS_STORE, else\n"
 	    "                /var/lib/trustfs for root, else\n"
 	    "                ${XDG_DATA_HOME:-~/.local/share}/trustfs)\n"
@@ -355,6 +363,20 @@ main(int argc, char *argv[])
 		return EXIT_ERROR;
 	}
 	cmd = argv[optind];
+	if (strcmp(cmd, "export") == 0 || strcmp(cmd, "backup") == 0 ||
+	    strcmp(cmd, "restore") == 0) {
+		char def[4096];
+
+		if (store == NULL) {
+			store_default_dir(def, sizeof(def));
+			store = def;
+		}
+		if (strcmp(cmd, "export") == 0)
+			return admin_export(store, argc - optind, argv + optind);
+		if (strcmp(cmd, "backup") == 0)
+			return admin_backup(store, argc - optind, argv + optind);
+		return admin_restore(store, argc - optind, argv + optind);
+	}
 	if (strcmp(cmd, "connect") != 0 && strcmp(cmd, "verify") != 0) {
 		fprintf(stderr, "trustctl: unknown command '%s'\n", cmd);
 		usage(stderr);

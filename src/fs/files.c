@@ -287,12 +287,43 @@ out:
 	return rc;
 }
 
+/*
+ * Who may change the trust store (DESIGN section 7): root, the user the
+ * daemon runs as, and members of --group.  Checked here rather than by the
+ * kernel (default_permissions) so that every refusal reaches audit.log.
+ */
+static int
+in_group(struct fs *fs)
+{
+	struct fuse_context *c = fuse_get_context();
+	gid_t groups[256];
+	int i, n;
+
+	if (c->gid == fs->gid)
+		return 1;
+	n = fuse_getgroups(256, groups);
+	for (i = 0; i < n && i < 256; i++)
+		if (groups[i] == fs->gid)
+			return 1;
+	return 0;
+}
+
 static int
 may_change(struct fs *fs, const char *action, const char *path)
 {
-	if (fs->store_flags & STORE_RDONLY)
+	struct fuse_context *c = fuse_get_context();
+
+	if (fs->store_flags & STORE_RDONLY) {
+		fs_refuse(action, path, EROFS, "mounted read-only");
 		return -EROFS;
-	return 0;
+	}
+	if (c->uid == 0 || c->uid == fs->uid ||
+	    (fs->group_write && in_group(fs)))
+		return 0;
+	fs_refuse(action, path, EACCES, fs->group_write ?
+	    "only root and the trust group may change the trust store" :
+	    "only root may change the trust store");
+	return -EACCES;
 }
 
 int
@@ -670,6 +701,9 @@ fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		return -EISDIR;
 	if ((size_t)size > input_limit(node_db(&n)))
 		return -EFBIG;
+	rc = may_change(fs, "truncate", path);
+	if (rc != 0)
+		return rc;
 	pthread_mutex_lock(&fs->lock);
 	if (h != NULL && h->stg != NULL)
 		s = h->stg;

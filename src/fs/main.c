@@ -103,20 +103,9 @@ usage(const char *prog)
 static char *
 default_store(void)
 {
-	const char *env = getenv("TRUSTFS_STORE"), *xdg, *home;
 	char buf[PATH_MAX];
 
-	if (env != NULL && *env)
-		return strdup(env);
-	if (geteuid() == 0)
-		return strdup("/var/lib/trustfs");
-	xdg = getenv("XDG_DATA_HOME");
-	home = getenv("HOME");
-	if (xdg != NULL && *xdg)
-		snprintf(buf, sizeof(buf), "%s/trustfs", xdg);
-	else
-		snprintf(buf, sizeof(buf), "%s/.local/share/trustfs",
-		    home ? home : ".");
+	store_default_dir(buf, sizeof(buf));
 	return strdup(buf);
 }
 
@@ -246,8 +235,6 @@ main(int argc, char *argv[])
 		store_close(probe);
 	probe = NULL;
 
-	/* Permissions are the kernel's job (DESIGN section 7). */
-	fuse_opt_add_arg(&args, "-odefault_permissions");
 	fuse_opt_add_arg(&args, "-ofsname=trustfs");
 	fuse_opt_add_arg(&args, "-osubtype=trustfs");
 

@@ -3,6 +3,7 @@
  * databases, versioned records, and a map that grows when it is full.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -878,4 +879,53 @@ store_backup(struct store *st, const char *dir)
 	rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
 	pthread_rwlock_unlock(&st->resize);
 	return map_err(NULL, rc, "backup");
+}
+
+int
+store_backup_fd(struct store *st, int fd)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&st->resize);
+	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&st->resize);
+	return map_err(NULL, rc, "backup");
+}
+
+int
+store_in_use(const char *dir)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_start = 0, .l_len = 1 };
+	char path[4200];
+	int fd, rc;
+
+	/* Every process with the environment open holds a shared lock on
+	 * the first byte of lock.mdb (LMDB's mdb_env_excl_lock). */
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	rc = fcntl(fd, F_GETLK, &fl);
+	close(fd);
+	if (rc != 0)
+		return -errno;
+	return fl.l_type != F_UNLCK;
+}
+
+void
+store_default_dir(char *out, size_t outlen)
+{
+	const char *env = getenv("TRUSTFS_STORE"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (env != NULL && *env)
+		snprintf(out, outlen, "%s", env);
+	else if (geteuid() == 0)
+		snprintf(out, outlen, "/var/lib/trustfs");
+	else if (xdg != NULL && *xdg)
+		snprintf(out, outlen, "%s/trustfs", xdg);
+	else
+		snprintf(out, outlen, "%s/.local/share/trustfs", home ? home :
+		    ".");
 }

@@ -62,6 +62,10 @@ struct store_rec {
  * next write in that transaction.  Copy what you need.
  */
 
+/* The default store: $TRUSTFS_STORE, else /var/lib/trustfs for root, else
+ * ${XDG_DATA_HOME:-$HOME/.local/share}/trustfs (DESIGN section 1). */
+void store_default_dir(char *out, size_t outlen);
+
 int store_open(const char *dir, unsigned flags, struct store **out,
     char *err, size_t errlen);
 void store_close(struct store *st);	/* NULL-safe */
@@ -121,5 +125,10 @@ int store_audit_foreach(struct store_txn *txn, store_line_fn fn, void *arg);
 
 /* A consistent, compacted copy of the environment into an empty dir. */
 int store_backup(struct store *st, const char *dir);
+/* The same into an open file: an LMDB data file (data.mdb). */
+int store_backup_fd(struct store *st, int fd);
+/* 1 if another process has the store open (an LMDB reader lock is held on
+ * lock.mdb), 0 if not, or a negative errno. */
+int store_in_use(const char *dir);
 
 #endif

@@ -138,23 +138,11 @@ trustfs_open_flags(const char *dir, unsigned store_flags)
 {
 	struct trustfs *t = calloc(1, sizeof(*t));
 	char def[4096], err[512];
-	const char *env, *xdg, *home;
 
 	if (t == NULL)
 		return NULL;
 	if (dir == NULL) {
-		env = getenv("TRUSTFS_STORE");
-		xdg = getenv("XDG_DATA_HOME");
-		home = getenv("HOME");
-		if (env != NULL && *env)
-			snprintf(def, sizeof(def), "%s", env);
-		else if (geteuid() == 0)
-			snprintf(def, sizeof(def), "/var/lib/trustfs");
-		else if (xdg != NULL && *xdg)
-			snprintf(def, sizeof(def), "%s/trustfs", xdg);
-		else
-			snprintf(def, sizeof(def), "%s/.local/share/trustfs",
-			    home ? home : ".");
+		store_default_dir(def, sizeof(def));
 		dir = def;
 	}
 	if (shared_open(dir, store_flags, &t->st, err, sizeof(err)) != 0)
