@@ -80,16 +80,13 @@ build_cb(const char *name, const struct store_rec *rec, void *arg)
 {
 	struct build_ctx *b = arg;
 	struct snapshot *s = b->s;
-	STACK_OF(X509) *sk = NULL;
 	struct certs_ent *e;
 	size_t off = s->bundle.len;
 
-	if (rec->nkeys == 0)
-		return 0;
-	b->rc = entry_certs(rec, &sk);
-	if (b->rc == 0)
-		b->rc = cert_pem(&s->bundle, sk_X509_value(sk, 0));
-	sk_X509_pop_free(sk, X509_free);
+	if (rec->nkeys != 1)
+		return 0;	/* a roots/ entry holds one certificate */
+	/* The stored DER is the certificate: encode it, no need to decode. */
+	b->rc = cert_pem_der(&s->bundle, rec->der, rec->der_len);
 	if (b->rc != 0)
 		return 1;
 	if (s->n == b->cap) {

@@ -648,6 +648,31 @@ cert_pem(struct buf *b, X509 *x)
 }
 
 int
+cert_pem_der(struct buf *b, const unsigned char *der, size_t len)
+{
+	size_t off, n;
+	int rc;
+
+	/* 48 bytes of DER make one 64-character line. */
+	rc = buf_reserve(b, 28 + 26 + (len + 47) / 48 * 65 + 1);
+	if (rc == 0)
+		rc = buf_puts(b, "-----BEGIN CERTIFICATE-----\n");
+	for (off = 0; rc == 0 && off < len; off += n) {
+		n = len - off < 48 ? len - off : 48;
+		rc = buf_reserve(b, 66);
+		if (rc != 0)
+			break;
+		b->len += (size_t)EVP_EncodeBlock((unsigned char *)b->data +
+		    b->len, der + off, (int)n);
+		b->data[b->len++] = '\n';
+		b->data[b->len] = '\0';
+	}
+	if (rc == 0)
+		rc = buf_puts(b, "-----END CERTIFICATE-----\n");
+	return rc;
+}
+
+int
 cert_render(struct buf *b, X509 *x, time_t now,
     const struct cert_field *extra, size_t nextra)
 {

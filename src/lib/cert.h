@@ -80,6 +80,8 @@ int cert_render(struct buf *b, X509 *x, time_t now,
     const struct cert_field *extra, size_t nextra);
 /* Appends just the PEM. */
 int cert_pem(struct buf *b, X509 *x);
+/* The same from one DER certificate, without decoding it (RFC 7468). */
+int cert_pem_der(struct buf *b, const unsigned char *der, size_t len);
 /* Time as "2014-01-16 18:12:23 UTC". */
 void cert_time_str(time_t t, char *out, size_t outlen);
 

@@ -138,6 +138,25 @@ START_TEST(test_ec_key)
 }
 END_TEST
 
+/* The bundle's PEM, encoded straight from DER, is OpenSSL's PEM. */
+START_TEST(test_pem_der)
+{
+	X509 *x = identrust();
+	struct buf a = { 0 }, b = { 0 };
+	unsigned char *der;
+	size_t len;
+
+	ck_assert_int_eq(cert_pem(&a, x), 0);
+	ck_assert_int_eq(cert_der(x, &der, &len), 0);
+	ck_assert_int_eq(cert_pem_der(&b, der, len), 0);
+	ck_assert_str_eq(a.data, b.data);
+	free(der);
+	buf_free(&a);
+	buf_free(&b);
+	X509_free(x);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -151,6 +170,7 @@ main(void)
 	    sizeof(status_cases) / sizeof(status_cases[0]));
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_ec_key);
+	tcase_add_test(tc, test_pem_der);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
