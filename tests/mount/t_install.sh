@@ -44,7 +44,10 @@ C
 export PKG_CONFIG_SYSROOT_DIR=$R
 export PKG_CONFIG_PATH=$R$P/$L/pkgconfig
 check "pkg-config finds trustfs" pkg-config --exists trustfs
+# A sanitizer build's library needs its runtime in the program too.
+san=
+grep -q '^TRUSTFS_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" && san="-fsanitize=address,undefined"
 check "a C program builds against the installed library" \
-	sh -c "cc -o '$T/client' '$T/client.c' \$(pkg-config --cflags --libs trustfs)"
+	sh -c "cc $san -o '$T/client' '$T/client.c' \$(pkg-config --cflags --libs trustfs)"
 check "and runs" sh -c "LD_LIBRARY_PATH='$(dirname "$lib")' '$T/client' '$T/store' | grep -qx pin-mismatch"
 finish
