@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 libssl-dev openssl
 liblmdb-dev lmdb-utils check ca-certificates curl python3 attr procps
-util-linux libgnutls28-dev groff-base binutils ansible-core"
+util-linux libgnutls28-dev groff-base binutils ansible-core git"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

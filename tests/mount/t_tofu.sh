@@ -13,7 +13,7 @@ SERVER=
 start_server() { # start_server CERT KEY [CHAIN]
 	stop_server
 	openssl s_server -accept "127.0.0.1:$PORT" -cert "$1" -key "$2" \
-		${3:+-cert_chain "$3"} -quiet -naccept 1000 </dev/null >>"$T/server.log" 2>&1 &
+		${3:+-cert_chain "$3"} ${S_OPTS:-} -quiet -naccept 1000 </dev/null >>"$T/server.log" 2>&1 &
 	SERVER=$!
 	local i
 	for i in $(seq 50); do
@@ -58,11 +58,23 @@ check_eq "rejected/ has the new certificate" \
 	"$(openssl x509 -in "$CERTS/new.pem" -noout -fingerprint -sha256 | cut -d= -f2)"
 check "rejected/ names the pin it did not match" grep -q "^Pinned SHA256 Fingerprint: $(openssl x509 -in "$CERTS/leaf.pem" -noout -fingerprint -sha256 | cut -d= -f2)" "$MNT/rejected/$H"
 
+# rm of a rejected/ entry discards it; the next mismatch records it again.
+check "rm rejected/ discards it" rm "$MNT/rejected/$H"
+check "gone" test ! -e "$MNT/rejected/$H"
+check_fails "still refused" "different from what was used earlier" TC connect "127.0.0.1:$PORT"
+check "recorded again" test -f "$MNT/rejected/$H"
+
 # 4. mv accepts it.
 check "mv rejected/ pinned/ accepts it" mv "$MNT/rejected/$H" "$MNT/pinned/$H"
 check "rejected/ is empty" test -z "$(ls "$MNT/rejected")"
 check "the new certificate is trusted" TC connect "127.0.0.1:$PORT"
 check "as the pin" grep -qx 'reason: pin-match' "$T/out"
+
+# TLS 1.2 works as well as 1.3.
+S_OPTS=-tls1_2 start_server "$CERTS/new.pem" "$CERTS/new.key"
+check "TLS 1.2 handshake" TC connect "127.0.0.1:$PORT"
+check "reports TLSv1.2" grep -q 'TLSv1.2' "$T/out"
+start_server "$CERTS/new.pem" "$CERTS/new.key"
 
 # 5. rm of the pin: the next connection pins afresh.
 check "rm the pin (deletecert)" rm "$MNT/pinned/$H"

@@ -79,10 +79,29 @@ ctx = ssl.create_default_context(cafile=sys.argv[1])
 n = ctx.cert_store_stats()["x509_ca"]
 assert n == int(sys.argv[2]) + 1, (n, sys.argv[2])
 PY
+check "SSL_CERT_DIR=MOUNT/certs openssl s_client" sh -c "echo | SSL_CERT_FILE=/dev/null SSL_CERT_DIR='$MNT/certs' openssl s_client -connect 127.0.0.1:$PORT -servername server.test -verify_return_error -verify_hostname server.test >/dev/null 2>&1"
+# git verifies through libcurl.  The server is no git server: once TLS is
+# trusted, git complains about what it got instead of the certificate.
+git_tls() {
+	GIT_TERMINAL_PROMPT=0 GIT_SSL_CAINFO="$MNT/bundle.pem" git -c "http.curloptResolve=server.test:$PORT:127.0.0.1" \
+		ls-remote "https://server.test:$PORT/repo.git" 2>&1
+}
+check_fails "git with GIT_SSL_CAINFO=MOUNT/bundle.pem trusts the server" "is this a git repository" git_tls
 check "rm the test root" rm "$MNT/roots/Test_Root.pem"
 check_fails "curl --cacert fails once it is removed" "curl: (60)" curl -sS $RES --cacert "$MNT/bundle.pem" "$URL"
 check_fails "curl --capath fails once it is removed" "curl: (60)" curl -sS $RES --capath "$MNT/certs" "$URL"
+check_fails "git fails once it is removed" "certificate verification failed\|SSL certificate problem" git_tls
 kill $SRV 2>/dev/null
+
+# Export for other trust systems.
+check "export pkcs7" "$TRUSTCTL_BIN" --store "$STORE" export --format pkcs7 -o "$T/out.p7b"
+check_eq "the PKCS#7 holds every root" "$(openssl pkcs7 -inform DER -in "$T/out.p7b" -print_certs | grep -c '^subject=')" "$(ls "$MNT/roots" | wc -l)"
+check "export pem" "$TRUSTCTL_BIN" --store "$STORE" export --format pem -o "$T/out.pem"
+check_eq "the PEM export has bundle.pem's fingerprints" "$(fingerprints "$T/out.pem" | sha256sum)" "$(fingerprints "$MNT/bundle.pem" | sha256sum)"
+check "export openssl-trusted" "$TRUSTCTL_BIN" --store "$STORE" export --format openssl-trusted -o "$T/out.trusted"
+check "trusted for serverAuth" sh -c "openssl x509 -in '$T/out.trusted' -trustout -noout -text | grep -q 'Trusted Uses:' "
+check "export pkcs12" "$TRUSTCTL_BIN" --store "$STORE" export --format pkcs12 -o "$T/out.p12"
+check_eq "the PKCS#12 holds every root" "$(openssl pkcs12 -in "$T/out.p12" -passin pass:changeit -nokeys 2>/dev/null | grep -c 'BEGIN CERTIFICATE')" "$(ls "$MNT/roots" | wc -l)"
 
 # An expired root stays in roots/, flagged, and shows in status.
 "$MKCERT_BIN" --cn "Expired Root" --ca --days-from -400 --days-to -10 --out "$T/expired.pem"
