@@ -58,6 +58,7 @@ struct fs {
 	struct staged *staged;
 	struct snapshot *views;
 	uint64_t bundle_open_gen;	/* views generation last opened */
+	char audit_max[24];	/* --audit-max, saved in the store at mount */
 	unsigned long long first_use_at_mount;	/* TOFU counters then */
 	unsigned long long mismatch_at_mount;
 };

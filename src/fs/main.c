@@ -20,6 +20,7 @@
 struct options {
 	char *store;
 	char *group;
+	char *audit_max;
 	int help;
 	int version;
 	int ro;
@@ -37,6 +38,9 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--group=%s", group),
 	OPT("--group %s", group),
 	OPT("group=%s", group),
+	OPT("--audit-max=%s", audit_max),
+	OPT("--audit-max %s", audit_max),
+	OPT("audit_max=%s", audit_max),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -91,6 +95,7 @@ usage(const char *prog)
 	    "                    /var/lib/trustfs for root, else\n"
 	    "                    ${XDG_DATA_HOME:-~/.local/share}/trustfs)\n"
 	    "    --group NAME    members of NAME may change the store too\n"
+	    "    --audit-max N   keep the newest N lines of audit.log (10000)\n"
 	    "    -f              stay in the foreground, log to stderr\n"
 	    "    -d              debug: foreground, every FUSE request logged\n"
 	    "    -s              single-threaded\n"
@@ -107,6 +112,14 @@ default_store(void)
 
 	store_default_dir(buf, sizeof(buf));
 	return strdup(buf);
+}
+
+static int
+audit_max_txn(struct store_txn *txn, void *arg)
+{
+	const char *v = arg;
+
+	return store_meta_put(txn, "audit_max", v, strlen(v));
 }
 
 static void *
@@ -132,6 +145,10 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	}
 	if (fs->st != NULL)
 		report_mounted(fs);
+	if (fs->st != NULL && fs->audit_max[0] &&
+	    !(fs->store_flags & STORE_RDONLY) &&
+	    store_write(fs->st, audit_max_txn, fs->audit_max) != 0)
+		fs_log(LOG_ERR, "saving --audit-max: %s", store_strerror(fs->st));
 	return fs;
 }
 
@@ -199,6 +216,18 @@ main(int argc, char *argv[])
 	fs->store_dir = o.store ? strdup(o.store) : default_store();
 	if (fs->store_dir == NULL)
 		goto out;
+	if (o.audit_max != NULL) {
+		char *end;
+		unsigned long long n = strtoull(o.audit_max, &end, 10);
+
+		if (*end || n == 0 || n > 100000000ULL) {
+			fprintf(stderr, "trustfs: --audit-max takes a number of "
+			    "lines from 1 to 100000000\n");
+			rc = 2;
+			goto out;
+		}
+		snprintf(fs->audit_max, sizeof(fs->audit_max), "%llu", n);
+	}
 	if (o.group != NULL) {
 		gr = getgrnam(o.group);
 		if (gr == NULL) {
@@ -275,6 +304,7 @@ out:
 	free(cmd.mountpoint);
 	free(o.store);
 	free(o.group);
+	free(o.audit_max);
 	free(o.nonopt[0]);
 	free(o.nonopt[1]);
 	fuse_opt_free_args(&args);

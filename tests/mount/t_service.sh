@@ -95,6 +95,15 @@ check_fails "ro: no rm" "Read-only file system" rm "$MNT/roots/Renamed.pem"
 check_fails "ro: no policy" "Read-only file system" cp "$T/policy" "$MNT/policy"
 umount_fs
 
+# audit.log is bounded: --audit-max keeps the newest N lines.
+check "mount with -o audit_max=3" "$HELPER" "$STORE" "$MNT" -o audit_max=3
+wait_mount
+check "a change" cp "$CERTS/other.pem" "$MNT/roots/Bounded.pem"
+check_eq "audit.log keeps 3 lines" "$(wc -l <"$MNT/audit.log")" "3"
+check "the newest is the last change" sh -c "tail -1 '$MNT/audit.log' | grep -q 'action=add path=roots/Bounded.pem'"
+check "rm it" rm "$MNT/roots/Bounded.pem"
+umount_fs
+
 # A backup taken while pins are being written restores to an equal store.
 mount_fs
 ( for i in $(seq 1 60); do cp "$CERTS/leaf.pem" "$MNT/pinned/w$i.test_443"; done ) &
