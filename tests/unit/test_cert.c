@@ -361,10 +361,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("cert");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	setup();
 	tcase_add_test(tc, test_pem_one);
@@ -378,12 +376,7 @@ main(void)
 	    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_label);
 	tcase_add_test(tc, test_der_roundtrip);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = tu_run("cert", tc, 1);
 	teardown();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

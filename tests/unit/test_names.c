@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "testutil.h"
 
 static const struct {
 	const char *in;
@@ -194,10 +195,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("names");
 	TCase *tc = tcase_create("names");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	tcase_add_loop_test(tc, test_check_file, 0, N(file_cases));
 	tcase_add_test(tc, test_check_file_long);
@@ -207,10 +206,6 @@ main(void)
 	tcase_add_loop_test(tc, test_is_label, 0, N(label_cases));
 	tcase_add_test(tc, test_label_nth);
 	tcase_add_loop_test(tc, test_temporary, 0, N(temp_cases));
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	rc = tu_run("names", tc, 0);
+	return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "testutil.h"
 
 static const struct {
 	const char *text;
@@ -154,10 +155,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("policy");
 	TCase *tc = tcase_create("policy");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	tcase_add_loop_test(tc, test_parse, 0,
 	    sizeof(parse_cases) / sizeof(parse_cases[0]));
@@ -169,10 +168,6 @@ main(void)
 	tcase_add_loop_test(tc, test_shipped, 0,
 	    sizeof(shipped) / sizeof(shipped[0]));
 	tcase_add_test(tc, test_mode_names);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	rc = tu_run("policy", tc, 0);
+	return rc;
 }

@@ -160,10 +160,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("render");
 	TCase *tc = tcase_create("render");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	tcase_add_test(tc, test_identrust_lines);
 	tcase_add_loop_test(tc, test_status, 0,
@@ -171,10 +169,6 @@ main(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_ec_key);
 	tcase_add_test(tc, test_pem_der);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	rc = tu_run("render", tc, 0);
+	return rc;
 }

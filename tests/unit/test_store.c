@@ -437,10 +437,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("store");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
@@ -457,10 +455,6 @@ main(void)
 	tcase_add_test(tc, test_audit_bounded);
 	tcase_add_test(tc, test_backup);
 	tcase_add_test(tc, test_modes);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	rc = tu_run("store", tc, 0);
+	return rc;
 }

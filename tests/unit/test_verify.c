@@ -385,10 +385,8 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("verify");
 	TCase *tc = tcase_create("verify");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	make_certs();
 	tcase_set_timeout(tc, 60);
@@ -398,13 +396,7 @@ main(void)
 	tcase_add_test(tc, test_errors_never_trust);
 	tcase_add_test(tc, test_x509_store_lookup);
 	tcase_add_test(tc, test_names);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	/* No fork: the certificates are made once, before the run. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = tu_run("verify", tc, 1);
 	free_certs();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

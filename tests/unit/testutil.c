@@ -1,4 +1,5 @@
 /* Helpers shared by the unit suites. */
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,21 @@ tu_data_dir(void)
 	const char *d = getenv("TEST_DATA_DIR");
 
 	return d ? d : "tests/data";
+}
+
+int
+tu_run(const char *name, TCase *tc, int nofork)
+{
+	Suite *s = suite_create(name);
+	SRunner *sr;
+	int failed;
+
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	if (nofork)
+		srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -26,6 +26,11 @@ void tu_pem(struct buf *b, X509 *x);
 /* A new temporary directory (malloc'd path) and its removal. */
 char *tu_mkdtemp(void);
 void tu_rmrf(const char *path);
+/* Runs one suite made of tc and returns main()'s exit status.  nofork:
+ * run in this process (suites that make their certificates up front). */
+struct TCase;
+int tu_run(const char *name, struct TCase *tc, int nofork);
+
 /* The test data directory (TEST_DATA_DIR, else "tests/data"). */
 const char *tu_data_dir(void);
 
