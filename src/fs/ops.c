@@ -201,8 +201,19 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		s = views_get(fs);
 		if (s == NULL)
 			return -EIO;
-		for (i = 0; i < s->n; i++)
-			filler(buf, s->ents[i].name, NULL, 0, 0);
+		/* readdirplus: the snapshot knows every size already. */
+		for (i = 0; i < s->n; i++) {
+			struct stat st = { 0 };
+
+			st.st_mode = S_IFREG | 0444;
+			st.st_nlink = 1;
+			st.st_size = (off_t)s->ents[i].len;
+			st.st_uid = fs->uid;
+			st.st_gid = fs->gid;
+			st.st_mtime = st.st_ctime = st.st_atime = s->mtime;
+			filler(buf, s->ents[i].name, &st, 0,
+			    (flags & FUSE_READDIR_PLUS) ? FUSE_FILL_DIR_PLUS : 0);
+		}
 		views_put(fs, s);
 		return 0;
 	default:
