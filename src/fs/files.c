@@ -31,6 +31,11 @@ key_name(const struct node *n, char *out, size_t outlen, int *temp,
 	int rc;
 
 	*temp = 0;
+	if (n->type == NODE_TOPTEMP) {
+		*temp = 1;
+		snprintf(out, outlen, "%s", n->name);
+		return 0;
+	}
 	if (n->type == NODE_FILE) {
 		snprintf(out, outlen, "%s", special_name(n->file));
 		return 0;
@@ -51,6 +56,8 @@ key_name(const struct node *n, char *out, size_t outlen, int *temp,
 static int
 node_db(const struct node *n)
 {
+	if (n->type == NODE_TOPTEMP)
+		return STAGED_TOP;
 	return n->type == NODE_FILE ? -1 : (int)n->db;
 }
 
@@ -158,10 +165,10 @@ fs_entry_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	if (key_name(n, name, sizeof(name), &temp, why, sizeof(why)) != 0)
 		return -ENOENT;
 	pthread_mutex_lock(&fs->lock);
-	s = staged_find(fs, (int)n->db, name);
+	s = staged_find(fs, node_db(n), name);
 	if (s != NULL)
 		file_stat(fs, st, (off_t)s->data.len, s->mtime,
-		    n->db != STORE_REJECTED);
+		    n->type == NODE_TOPTEMP || n->db != STORE_REJECTED);
 	pthread_mutex_unlock(&fs->lock);
 	if (s != NULL)
 		return 0;
@@ -210,6 +217,18 @@ fs_entry_readdir(struct fs *fs, enum store_db db, void *buf,
 	pthread_mutex_unlock(&fs->lock);
 	store_txn_abort(txn);
 	return fs_errno(rc);
+}
+
+void
+fs_top_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler)
+{
+	struct staged *s;
+
+	pthread_mutex_lock(&fs->lock);
+	for (s = fs->staged; s != NULL; s = s->next)
+		if (s->db == STAGED_TOP && !s->unlinked)
+			filler(buf, s->name, NULL, 0, 0);
+	pthread_mutex_unlock(&fs->lock);
 }
 
 static int
@@ -406,7 +425,8 @@ fs_open(const char *path, struct fuse_file_info *fi)
 	if (rc != 0)
 		return rc;
 	pthread_mutex_lock(&fs->lock);
-	s = n.type == NODE_ENTRY ? staged_find(fs, (int)n.db, name) : NULL;
+	s = n.type == NODE_ENTRY || n.type == NODE_TOPTEMP ?
+	    staged_find(fs, node_db(&n), name) : NULL;
 	if (s != NULL)
 		rc = buf_append(&h->own, s->data.data ? s->data.data : "",
 		    s->data.len);
@@ -453,7 +473,8 @@ fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		fs_refuse("create", path, EROFS, "a read-only view");
 		return -EROFS;
 	}
-	if (n.type != NODE_ENTRY && n.type != NODE_FILE)
+	if (n.type != NODE_ENTRY && n.type != NODE_FILE &&
+	    n.type != NODE_TOPTEMP)
 		return -EISDIR;
 	rc = may_change(fs, "create", path);
 	if (rc != 0)
@@ -625,6 +646,11 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 		goto out;
 	}
 	s->dirty = 0;
+	/* A top-level temporary is checked when renamed over its target. */
+	if (s->db == STAGED_TOP) {
+		rc = 0;
+		goto out;
+	}
 	/* policy and import act on what was written: a shell's redirection
 	 * closes a dup of the new, still empty file before the data comes,
 	 * and that close must not save an empty policy. */
@@ -645,8 +671,8 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 		rc = special_commit(fs, f, s->data.data ? s->data.data : "",
 		    s->data.len);
 	} else if (s->temp && s->data.len == 0) {
-		/* mkstemp(3) and close, as Ansible does before it copies:
-		 * nothing to check yet. */
+		/* Nothing to check yet: mkstemp(3) and close, as Ansible
+		 * does before it copies. */
 		rc = 0;
 	} else if (s->temp) {
 		/* Checked now so that the writer hears of bad data; stored
@@ -701,7 +727,8 @@ fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	if (n.type == NODE_CERTSFILE ||
 	    (n.type == NODE_FILE && !special_writable(n.file)))
 		return -EROFS;
-	if (n.type != NODE_ENTRY && n.type != NODE_FILE)
+	if (n.type != NODE_ENTRY && n.type != NODE_FILE &&
+	    n.type != NODE_TOPTEMP)
 		return -EISDIR;
 	if ((size_t)size > input_limit(node_db(&n)))
 		return -EFBIG;
@@ -756,7 +783,7 @@ fs_unlink(const char *path)
 		fs_refuse("remove", path, EROFS, "a read-only view");
 		return -EROFS;
 	}
-	if (n.type != NODE_ENTRY) {
+	if (n.type != NODE_ENTRY && n.type != NODE_TOPTEMP) {
 		fs_refuse("remove", path, EACCES, "the top level is fixed");
 		return n.type == NODE_FILE ? -EACCES : -EISDIR;
 	}
@@ -766,7 +793,7 @@ fs_unlink(const char *path)
 	if (key_name(&n, name, sizeof(name), &temp, why, sizeof(why)) != 0)
 		return -ENOENT;
 	pthread_mutex_lock(&fs->lock);
-	s = staged_find(fs, (int)n.db, name);
+	s = staged_find(fs, node_db(&n), name);
 	if (s != NULL && s->temp)
 		staged_drop(fs, s);
 	pthread_mutex_unlock(&fs->lock);
@@ -826,6 +853,32 @@ rename_to_temp(struct fs *fs, struct node *from, const char *fname,
 	return s ? 0 : -ENOMEM;
 }
 
+/* A top-level temporary renamed over policy or import: saved as if it
+ * had been written there (sed -i policy). */
+static int
+rename_top(struct fs *fs, const char *from, struct node *nf,
+    struct node *nt)
+{
+	struct staged *s;
+	int rc;
+
+	rc = may_change(fs, "rename", from);
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&fs->lock);
+	s = staged_find(fs, STAGED_TOP, nf->name);
+	if (s == NULL)
+		rc = -ENOENT;
+	else {
+		rc = special_commit(fs, nt->file, s->data.data ?
+		    s->data.data : "", s->data.len);
+		if (rc == 0)
+			staged_drop(fs, s);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
 int
 fs_rename(const char *from, const char *to, unsigned int flags)
 {
@@ -850,6 +903,9 @@ fs_rename(const char *from, const char *to, unsigned int flags)
 		fs_refuse("rename", from, EROFS, "a read-only view");
 		return -EROFS;
 	}
+	if (nf.type == NODE_TOPTEMP && nt.type == NODE_FILE &&
+	    special_writable(nt.file))
+		return rename_top(fs, from, &nf, &nt);
 	if (nf.type != NODE_ENTRY || nt.type != NODE_ENTRY)
 		return nf.type == NODE_ENTRY ? -EXDEV : -EACCES;
 	rc = may_change(fs, "rename", from);

@@ -18,7 +18,8 @@
  * in memory until it is renamed over a real entry. */
 struct staged {
 	struct staged *next;
-	int db;			/* enum store_db, or -1 for a top-level file */
+	int db;			/* enum store_db, -1 for a top-level file,
+				 * STAGED_TOP for a top-level temporary */
 	char name[256];		/* as the user wrote it */
 	struct buf data;
 	time_t mtime;
@@ -70,8 +71,12 @@ enum node_type {
 	NODE_ENTRY,		/* pinned/HOST_PORT, roots/LABEL.pem, ... */
 	NODE_CERTSDIR,		/* certs/ */
 	NODE_CERTSFILE,		/* certs/HASH.N */
-	NODE_FILE		/* bundle.pem, import, ... */
+	NODE_FILE,		/* bundle.pem, import, ... */
+	NODE_TOPTEMP		/* a temporary file at the top (sed -i policy) */
 };
+
+/* The staged-file "database" of temporary files at the top level. */
+#define STAGED_TOP (-2)
 
 enum special_file {
 	SPECIAL_BUNDLE,
@@ -106,6 +111,7 @@ void fs_refuse(const char *action, const char *path, int err,
 int fs_entry_getattr(struct fs *fs, const struct node *n, struct stat *st);
 int fs_entry_readdir(struct fs *fs, enum store_db db, void *buf,
     fuse_fill_dir_t filler);
+void fs_top_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler);
 
 /* The FUSE operations in files.c. */
 int fs_unlink(const char *path);

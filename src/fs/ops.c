@@ -82,6 +82,13 @@ fs_route(const char *path, struct node *n)
 			n->type = NODE_FILE;
 			return 0;
 		}
+		/* sed -i and editors write policy through a temporary file
+		 * beside it, then rename it over. */
+		if (name_check_file(p) == 0 && name_is_temporary(p)) {
+			n->type = NODE_TOPTEMP;
+			n->name = p;
+			return 0;
+		}
 		return -ENOENT;
 	}
 	n->name = slash + 1;
@@ -166,6 +173,7 @@ fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	case NODE_FILE:
 		return special_getattr(fs, n.file, st);
 	case NODE_ENTRY:
+	case NODE_TOPTEMP:
 		return fs_entry_getattr(fs, &n, st);
 	}
 	return -ENOENT;
@@ -194,6 +202,7 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		for (i = 0; i < SPECIAL_NFILES; i++)
 			filler(buf, special_name((enum special_file)i), NULL,
 			    0, 0);
+		fs_top_readdir(fs, buf, filler);
 		return 0;
 	case NODE_DBDIR:
 		return fs_entry_readdir(fs, n.db, buf, filler);

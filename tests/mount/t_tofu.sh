@@ -91,6 +91,13 @@ check "and pins nothing" test ! -e "$MNT/pinned/$H"
 printf '* tofu\n* bogus\n' >"$T/bad.policy"
 check_fails "an invalid policy is refused" "Invalid argument" cp "$T/bad.policy" "$MNT/policy"
 check "the old policy stays" grep -qx '127.0.0.1_\* pinned' "$MNT/policy"
+check "sed -i edits the policy (temporary file + rename)" sed -i 's/^127.0.0.1_\* pinned$/127.0.0.1_* pinned   # edited/' "$MNT/policy"
+check "the edit is saved" grep -qx '127.0.0.1_\* pinned   # edited' "$MNT/policy"
+check "no temporary left at the top" test -z "$(ls -A "$MNT" | grep '^sed\|^\.')"
+printf '* bogus\n' >"$T/bad2"
+check_fails "sed -i that breaks the policy is refused" "Invalid argument" sed -i 's/pinned   # edited/bogus/' "$MNT/policy"
+check "the policy stays" grep -qx '127.0.0.1_\* pinned   # edited' "$MNT/policy"
+rm -f "$MNT"/sed* 2>/dev/null
 check "audit.log names the line" grep -q "line%202:%20unknown%20mode%20'bogus'" "$MNT/audit.log"
 
 # 7. chain mode: an unknown root, then cp root.pem roots/.
