@@ -83,15 +83,20 @@ der_pkcs7(const unsigned char *p, size_t len, STACK_OF(X509) *out,
 	return n < 0 ? n : 0;
 }
 
-static size_t
-line_of(const char *start, const char *p)
-{
-	size_t n = 1;
+/* Line numbers for messages, counted on from the last place asked about
+ * so that a bundle of thousands of blocks is read once, not once each. */
+struct lines {
+	const char *at;
+	size_t line;
+};
 
-	for (; start < p; start++)
-		if (*start == '\n')
-			n++;
-	return n;
+static size_t
+line_of(struct lines *l, const char *p)
+{
+	for (; l->at < p; l->at++)
+		if (*l->at == '\n')
+			l->line++;
+	return l->line;
 }
 
 /* Base64 of a PEM body (RFC 7468 section 3): whitespace ignored, any
@@ -219,6 +224,7 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
     size_t whylen)
 {
 	const char *end = buf + len, *p = buf, *b, *body, *e, *after;
+	struct lines lines = { buf, 1 };
 	char label[64], elabel[64];
 	unsigned char *der;
 	size_t dlen, line;
@@ -226,7 +232,7 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
 
 	while ((b = boundary(buf, p, end, "-----BEGIN ", label, sizeof(label),
 	    &body)) != NULL) {
-		line = line_of(buf, b);
+		line = line_of(&lines, b);
 		e = boundary(buf, body, end, "-----END ", elabel, sizeof(elabel),
 		    &after);
 		if (e == NULL || strcmp(label, elabel) != 0) {
