@@ -20,6 +20,18 @@ check "the mount is fuse.trustfs" sh -c "grep ' $MNT ' /proc/mounts | grep -q 'f
 check "root adds a root" cp "$CERTS/root.pem" "$MNT/roots/Root.pem"
 check "root pins a host" cp "$CERTS/leaf.pem" "$MNT/pinned/h.test_443"
 
+# mount(8) itself: type fuse.trustfs goes through mount.fuse3, which runs
+# "trustfs STORE MOUNTPOINT -o OPTIONS" from the standard PATH.
+umount_fs
+link=
+if [ ! -e /usr/local/bin/trustfs ]; then
+	ln -s "$TRUSTFS_BIN" /usr/local/bin/trustfs && link=/usr/local/bin/trustfs
+fi
+check "mount -t fuse.trustfs STORE MNT -o allow_other" mount -t fuse.trustfs "$STORE" "$MNT" -o allow_other,nofail
+[ -n "$link" ] && rm -f "$link"
+wait_mount
+check "the store is there" test -f "$MNT/roots/Root.pem"
+
 # Another user reads everything and changes nothing.
 check "another uid reads bundle.pem" $NOBODY cat "$MNT/bundle.pem"
 check "another uid lists pins" $NOBODY ls "$MNT/pinned"
