@@ -17,82 +17,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509v3.h>
 
-static EVP_PKEY *
-new_key(int rsa_bits)
-{
-	return rsa_bits ? EVP_RSA_gen((unsigned)rsa_bits) :
-	    EVP_EC_gen("P-256");
-}
-
-static int
-add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *e;
-	int ok;
-
-	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	if (e == NULL)
-		return 0;
-	ok = X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	return ok;
-}
-
-static X509 *
-make(const char *cn, const char *org, EVP_PKEY *key, X509 *issuer,
-    EVP_PKEY *ikey, int ca, long from, long to, const char *san)
-{
-	X509 *x = X509_new();
-	X509_NAME *n;
-	ASN1_INTEGER *serial;
-	unsigned char rnd[16];
-	BIGNUM *bn;
-	int ok = x != NULL;
-
-	RAND_bytes(rnd, sizeof(rnd));
-	rnd[0] &= 0x7f;
-	bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
-	serial = X509_get_serialNumber(x);
-	ok = ok && bn && BN_to_ASN1_INTEGER(bn, serial) != NULL;
-	BN_free(bn);
-	ok = ok && X509_set_version(x, 2);
-	ok = ok && X509_gmtime_adj(X509_getm_notBefore(x), from * 86400L);
-	ok = ok && X509_gmtime_adj(X509_getm_notAfter(x), to * 86400L);
-	n = X509_get_subject_name(x);
-	if (ok && org)
-		ok = X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
-		    (const unsigned char *)org, -1, -1, 0);
-	if (ok && cn)
-		ok = X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-		    (const unsigned char *)cn, -1, -1, 0);
-	ok = ok && X509_set_issuer_name(x, issuer ?
-	    X509_get_subject_name(issuer) : n);
-	ok = ok && X509_set_pubkey(x, key);
-	ok = ok && add_ext(x, issuer, NID_basic_constraints, ca ?
-	    "critical,CA:TRUE" : "critical,CA:FALSE");
-	ok = ok && add_ext(x, issuer, NID_key_usage, ca ?
-	    "critical,keyCertSign,cRLSign" : "critical,digitalSignature,"
-	    "keyEncipherment");
-	ok = ok && add_ext(x, issuer, NID_subject_key_identifier, "hash");
-	if (ok && issuer)
-		ok = add_ext(x, issuer, NID_authority_key_identifier,
-		    "keyid:always");
-	if (ok && !ca)
-		ok = add_ext(x, issuer, NID_ext_key_usage, "serverAuth");
-	if (ok && san && *san)
-		ok = add_ext(x, issuer, NID_subject_alt_name, san);
-	ok = ok && X509_sign(x, ikey ? ikey : key, EVP_sha256());
-	if (!ok) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
+#include "gencert.h"
 
 static X509 *
 read_cert(const char *path)
@@ -183,7 +109,7 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	key = new_key(rsa);
+	key = rsa ? EVP_RSA_gen((unsigned)rsa) : EVP_EC_gen("P-256");
 	if (key == NULL)
 		return fail("cannot make a key");
 	if (count > 0) {
@@ -191,8 +117,10 @@ main(int argc, char *argv[])
 			return fail("--count needs a writable --out-bundle");
 		for (i = 0; i < count; i++) {
 			snprintf(cnbuf, sizeof(cnbuf), "Bulk Root %05ld", i);
-			x = make(cnbuf, "trustfs bulk", key, NULL, NULL, 1, -1,
-			    3650, NULL);
+			x = gencert(&(struct gencert_opts){ .cn = cnbuf,
+			    .org = "trustfs bulk", .key = key, .is_ca = 1,
+			    .not_before = -86400, .not_after = 3650L * 86400 },
+			    NULL);
 			if (x == NULL || !PEM_write_X509(f, x)) {
 				fclose(f);
 				return fail("cannot make a certificate");
@@ -211,7 +139,10 @@ main(int argc, char *argv[])
 			goto out;
 		}
 	}
-	x = make(cn, org, key, issuer, ikey, ca, from, to, san);
+	x = gencert(&(struct gencert_opts){ .cn = cn, .org = org, .key = key,
+	    .issuer = issuer, .issuer_key = ikey, .is_ca = ca,
+	    .not_before = from * 86400L, .not_after = to * 86400L,
+	    .san = san[0] ? san : NULL }, NULL);
 	if (x == NULL) {
 		rc = fail("cannot make the certificate");
 		goto out;
