@@ -199,7 +199,7 @@ static void
 open_verify_bench(void)
 {
 	char dir[] = "/tmp/trustfs-bench.XXXXXX", path[400], cafile[400];
-	struct tu_cert_opts o;
+	struct gencert_opts o;
 	EVP_PKEY *rk, *ik;
 	X509 *root, *inter, *leaf;
 	STACK_OF(X509) *roots = system_roots(), *chain, *untrusted;
@@ -211,12 +211,12 @@ open_verify_bench(void)
 	int i, n = 300, nroots;
 	double s, t_tfs, t_warm, t_file, t_path, t_mem;
 
-	o = (struct tu_cert_opts){ .cn = "Bench Root", .is_ca = 1 };
+	o = (struct gencert_opts){ .cn = "Bench Root", .is_ca = 1 };
 	root = tu_make_cert(&o, &rk);
-	o = (struct tu_cert_opts){ .cn = "Bench Intermediate", .is_ca = 1,
+	o = (struct gencert_opts){ .cn = "Bench Intermediate", .is_ca = 1,
 	    .issuer = root, .issuer_key = rk };
 	inter = tu_make_cert(&o, &ik);
-	o = (struct tu_cert_opts){ .cn = "server.test", .issuer = inter,
+	o = (struct gencert_opts){ .cn = "server.test", .issuer = inter,
 	    .issuer_key = ik, .san = "DNS:server.test" };
 	leaf = tu_make_cert(&o, NULL);
 	sk_X509_push(roots, root);
@@ -342,7 +342,7 @@ int
 main(int argc, char *argv[])
 {
 	long max = 1000000, sizes[] = { 1000, 100000, 1000000 };
-	struct tu_cert_opts o = { .cn = "target.example" };
+	struct gencert_opts o = { .cn = "target.example" };
 	gnutls_datum_t gder;
 	unsigned char *der;
 	size_t len;

@@ -21,14 +21,14 @@ static size_t der_a_len, der_b_len;
 static void
 setup(void)
 {
-	struct tu_cert_opts o = { .cn = "Parser A", .is_ca = 1 };
+	struct gencert_opts o = { .cn = "Parser A", .is_ca = 1 };
 	EVP_PKEY *k;
 
 	a = tu_make_cert(&o, &k);
-	o = (struct tu_cert_opts){ .cn = "Parser B", .issuer = a,
+	o = (struct gencert_opts){ .cn = "Parser B", .issuer = a,
 	    .issuer_key = k, .is_ca = 1 };
 	b = tu_make_cert(&o, NULL);
-	o = (struct tu_cert_opts){ .cn = "Parser C" };
+	o = (struct gencert_opts){ .cn = "Parser C" };
 	c = tu_make_cert(&o, NULL);
 	EVP_PKEY_free(k);
 	tu_pem(&pem_a, a);
@@ -313,24 +313,24 @@ END_TEST
 
 START_TEST(test_label)
 {
-	struct tu_cert_opts o = { .cn = "Caf\xc3\xa9 Root/CA v2" };
+	struct gencert_opts o = { .cn = "Caf\xc3\xa9 Root/CA v2" };
 	X509 *x = tu_make_cert(&o, NULL), *y;
 	char l[256];
 
 	cert_label(x, l, sizeof(l));
 	ck_assert_str_eq(l, "Caf__Root_CA_v2");
 	X509_free(x);
-	o = (struct tu_cert_opts){ .org = "Only Org" };
+	o = (struct gencert_opts){ .org = "Only Org" };
 	x = tu_make_cert(&o, NULL);
 	cert_label(x, l, sizeof(l));
 	ck_assert_str_eq(l, "Only_Org");
 	X509_free(x);
-	o = (struct tu_cert_opts){ .cn = ".hidden" };
+	o = (struct gencert_opts){ .cn = ".hidden" };
 	x = tu_make_cert(&o, NULL);
 	cert_label(x, l, sizeof(l));
 	ck_assert_str_eq(l, "_hidden");
 	X509_free(x);
-	o = (struct tu_cert_opts){ 0 };
+	o = (struct gencert_opts){ 0 };
 	y = tu_make_cert(&o, NULL);
 	cert_label(y, l, sizeof(l));
 	ck_assert_int_eq(strlen(l), 16);	/* SHA-256 prefix */

@@ -87,7 +87,7 @@ static const struct {
 
 START_TEST(test_status)
 {
-	struct tu_cert_opts o = { .cn = "status", .not_before =
+	struct gencert_opts o = { .cn = "status", .not_before =
 	    status_cases[_i].from * 86400, .not_after =
 	    status_cases[_i].to * 86400 - 60 };
 	X509 *x = tu_make_cert(&o, NULL);
@@ -104,7 +104,7 @@ END_TEST
 /* What cat shows parses back to the same certificate. */
 START_TEST(test_round_trip)
 {
-	struct tu_cert_opts o = { .cn = "round trip", .san = "DNS:a.test" };
+	struct gencert_opts o = { .cn = "round trip", .san = "DNS:a.test" };
 	X509 *x = tu_make_cert(&o, NULL), *id = identrust();
 	struct buf b = { 0 };
 	STACK_OF(X509) *sk;
@@ -126,7 +126,7 @@ END_TEST
 
 START_TEST(test_ec_key)
 {
-	struct tu_cert_opts o = { .cn = "ec" };
+	struct gencert_opts o = { .cn = "ec" };
 	X509 *x = tu_make_cert(&o, NULL);
 	struct buf b = { 0 };
 

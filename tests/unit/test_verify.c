@@ -21,15 +21,15 @@ static EVP_PKEY *root_key, *inter_key, *other_key;
 static void
 make_certs(void)
 {
-	struct tu_cert_opts o;
+	struct gencert_opts o;
 
-	o = (struct tu_cert_opts){ .cn = "Unit Root", .is_ca = 1,
+	o = (struct gencert_opts){ .cn = "Unit Root", .is_ca = 1,
 	    .not_before = -86400 };
 	root = tu_make_cert(&o, &root_key);
-	o = (struct tu_cert_opts){ .cn = "Unit Intermediate", .is_ca = 1,
+	o = (struct gencert_opts){ .cn = "Unit Intermediate", .is_ca = 1,
 	    .issuer = root, .issuer_key = root_key, .not_before = -86400 };
 	inter = tu_make_cert(&o, &inter_key);
-	o = (struct tu_cert_opts){ .cn = "server.test", .issuer = inter,
+	o = (struct gencert_opts){ .cn = "server.test", .issuer = inter,
 	    .issuer_key = inter_key, .not_before = -86400,
 	    .san = "DNS:server.test,IP:127.0.0.1" };
 	leaf = tu_make_cert(&o, NULL);
@@ -40,10 +40,10 @@ make_certs(void)
 	o.not_before = 10 * 86400;
 	o.not_after = 100 * 86400;
 	future = tu_make_cert(&o, NULL);
-	o = (struct tu_cert_opts){ .cn = "Other Root", .is_ca = 1,
+	o = (struct gencert_opts){ .cn = "Other Root", .is_ca = 1,
 	    .not_before = -86400 };
 	other_root = tu_make_cert(&o, &other_key);
-	o = (struct tu_cert_opts){ .cn = "server.test", .issuer = other_root,
+	o = (struct gencert_opts){ .cn = "server.test", .issuer = other_root,
 	    .issuer_key = other_key, .not_before = -86400,
 	    .san = "DNS:server.test" };
 	other_leaf = tu_make_cert(&o, NULL);

@@ -19,15 +19,9 @@
 } while (0)
 
 X509 *
-tu_make_cert(const struct tu_cert_opts *o, EVP_PKEY **key_out)
+tu_make_cert(const struct gencert_opts *o, EVP_PKEY **key_out)
 {
-	struct gencert_opts g = {
-		.cn = o->cn, .org = o->org, .issuer = o->issuer,
-		.issuer_key = o->issuer_key, .is_ca = o->is_ca,
-		.not_before = o->not_before, .not_after = o->not_after,
-		.san = o->san,
-	};
-	X509 *x = gencert(&g, key_out);
+	X509 *x = gencert(o, key_out);
 
 	REQUIRE(x != NULL);
 	return x;

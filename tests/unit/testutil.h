@@ -7,20 +7,10 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
+#include "gencert.h"
 
-struct tu_cert_opts {
-	const char *cn;
-	const char *org;
-	X509 *issuer;		/* NULL: self-signed */
-	EVP_PKEY *issuer_key;
-	int is_ca;
-	long not_before;	/* seconds from now (negative: past) */
-	long not_after;		/* seconds from now; 0 means one year */
-	const char *san;	/* "DNS:a,IP:1.2.3.4" or NULL */
-};
-
-/* A certificate; *key_out (if not NULL) gets its new EC P-256 key. */
-X509 *tu_make_cert(const struct tu_cert_opts *o, EVP_PKEY **key_out);
+/* gencert(), failing the test run if it cannot. */
+X509 *tu_make_cert(const struct gencert_opts *o, EVP_PKEY **key_out);
 /* PEM of x appended to b. */
 void tu_pem(struct buf *b, X509 *x);
 /* A new temporary directory (malloc'd path) and its removal. */
