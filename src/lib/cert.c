@@ -141,34 +141,43 @@ err:
 	return -EINVAL;
 }
 
+/* What a PEM label holds, decided before its body is decoded, so that a
+ * private key is refused as such even when its body is unreadable. */
+enum pem_kind { PEM_X509, PEM_X509_AUX, PEM_PKCS7, PEM_KEY, PEM_OTHER };
+
+static enum pem_kind
+pem_kind(const char *label)
+{
+	if (strcmp(label, "CERTIFICATE") == 0 ||
+	    strcmp(label, "X509 CERTIFICATE") == 0)
+		return PEM_X509;
+	if (strcmp(label, "TRUSTED CERTIFICATE") == 0)
+		return PEM_X509_AUX;
+	/* CMS (RFC 5652) SignedData has the PKCS#7 encoding. */
+	if (strcmp(label, "PKCS7") == 0 || strcmp(label, "CMS") == 0)
+		return PEM_PKCS7;
+	if (strstr(label, "PRIVATE KEY") != NULL)
+		return PEM_KEY;
+	return PEM_OTHER;
+}
+
 static int
-pem_block(const char *label, const unsigned char *der, size_t len,
+pem_block(enum pem_kind kind, const unsigned char *der, size_t len,
     STACK_OF(X509) *out, size_t line, char *why, size_t whylen)
 {
 	const unsigned char *p = der;
-	X509 *x = NULL;
+	X509 *x;
 	int rc;
 
-	if (strcmp(label, "CERTIFICATE") == 0 ||
-	    strcmp(label, "X509 CERTIFICATE") == 0)
-		x = d2i_X509(NULL, &p, (long)len);
-	else if (strcmp(label, "TRUSTED CERTIFICATE") == 0)
-		x = d2i_X509_AUX(NULL, &p, (long)len);
-	else if (strcmp(label, "PKCS7") == 0 || strcmp(label, "CMS") == 0) {
+	if (kind == PEM_PKCS7) {
 		rc = der_pkcs7(der, len, out, why, whylen);
 		if (rc == -EINVAL && !why[0])
 			snprintf(why, whylen, "malformed PKCS#7 in PEM block at "
 			    "line %zu", line);
 		return rc;
-	} else if (strstr(label, "PRIVATE KEY") != NULL) {
-		snprintf(why, whylen, "private keys are not accepted (PEM block "
-		    "at line %zu); write only certificates", line);
-		return -EINVAL;
-	} else {
-		snprintf(why, whylen, "unsupported PEM block '%s' at line %zu",
-		    label, line);
-		return -EINVAL;
 	}
+	x = kind == PEM_X509_AUX ? d2i_X509_AUX(NULL, &p, (long)len) :
+	    d2i_X509(NULL, &p, (long)len);
 	if (x == NULL || p != der + len) {
 		X509_free(x);
 		snprintf(why, whylen, "malformed certificate in PEM block at "
@@ -223,9 +232,10 @@ static int
 pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
     size_t whylen)
 {
-	const char *end = buf + len, *p = buf, *b, *body, *e, *after;
+	const char *end = buf + len, *p = buf, *b, *body, *e, *after, *next;
 	struct lines lines = { buf, 1 };
-	char label[64], elabel[64];
+	enum pem_kind kind;
+	char label[64], elabel[64], scratch[64];
 	unsigned char *der;
 	size_t dlen, line;
 	int rc;
@@ -235,9 +245,25 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
 		line = line_of(&lines, b);
 		e = boundary(buf, body, end, "-----END ", elabel, sizeof(elabel),
 		    &after);
+		/* A BEGIN before the END: this block was cut short. */
+		if (e != NULL && boundary(buf, body, e, "-----BEGIN ", scratch,
+		    sizeof(scratch), &next) != NULL)
+			e = NULL;
 		if (e == NULL || strcmp(label, elabel) != 0) {
 			snprintf(why, whylen, "truncated PEM block (BEGIN %s "
 			    "without END) at line %zu", label, line);
+			return -EINVAL;
+		}
+		kind = pem_kind(label);
+		if (kind == PEM_KEY) {
+			snprintf(why, whylen, "private keys are not accepted "
+			    "(PEM block '%s' at line %zu); write only "
+			    "certificates", label, line);
+			return -EINVAL;
+		}
+		if (kind == PEM_OTHER) {
+			snprintf(why, whylen, "unsupported PEM block '%s' at "
+			    "line %zu", label, line);
 			return -EINVAL;
 		}
 		if (b64_decode(body, (size_t)(e - body), &der, &dlen) != 0) {
@@ -245,7 +271,7 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
 			    "%zu", line);
 			return -EINVAL;
 		}
-		rc = pem_block(label, der, dlen, out, line, why, whylen);
+		rc = pem_block(kind, der, dlen, out, line, why, whylen);
 		free(der);
 		if (rc != 0)
 			return rc;
@@ -254,13 +280,43 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
 	return 0;
 }
 
+/* DER: certificates back to back, or a PKCS#7 SignedData.  On -EINVAL
+ * sk is left empty. */
+static int
+der_parse(const unsigned char *p, size_t len, STACK_OF(X509) *sk,
+    char *why, size_t whylen)
+{
+	int rc = der_certs(p, len, sk);
+
+	if (rc != -EINVAL)
+		return rc;
+	while (sk_X509_num(sk) > 0)
+		X509_free(sk_X509_pop(sk));
+	rc = der_pkcs7(p, len, sk, why, whylen);
+	if (rc == -EINVAL && !why[0])
+		snprintf(why, whylen, "truncated or malformed DER");
+	return rc;
+}
+
+/* Printable ASCII at the start: prose, not binary that failed to decode. */
+static int
+is_text(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < 64; i++)
+		if ((p[i] < 0x20 || p[i] > 0x7e) && !isspace(p[i]))
+			return 0;
+	return 1;
+}
+
 int
 cert_parse(const void *buf, size_t len, size_t limit, STACK_OF(X509) **out,
     char *why, size_t whylen)
 {
 	STACK_OF(X509) *sk = NULL;
 	const unsigned char *p = buf;
-	int rc;
+	int rc, pem;
 
 	*out = NULL;
 	why[0] = '\0';
@@ -276,24 +332,18 @@ cert_parse(const void *buf, size_t len, size_t limit, STACK_OF(X509) **out,
 	sk = sk_X509_new_null();
 	if (sk == NULL)
 		return -ENOMEM;
-	if (memmem(buf, len, "-----BEGIN ", 11) != NULL && p[0] != 0x30) {
+	pem = memmem(buf, len, "-----BEGIN ", 11) != NULL;
+	rc = -EINVAL;
+	/* Every DER form starts with a SEQUENCE; text may start with '0'
+	 * too, so PEM gets its turn whenever DER did not work. */
+	if (p[0] == 0x30)
+		rc = der_parse(p, len, sk, why, whylen);
+	if (rc == -EINVAL && pem) {
+		why[0] = '\0';
 		rc = pem_parse(buf, len, sk, why, whylen);
-	} else if (p[0] == 0x30) {
-		/* DER: certificates back to back, or a PKCS#7. */
-		rc = der_certs(p, len, sk);
-		if (rc == -EINVAL) {
-			sk_X509_pop_free(sk, X509_free);
-			sk = sk_X509_new_null();
-			rc = sk ? der_pkcs7(p, len, sk, why, whylen) : -ENOMEM;
-			if (rc == -EINVAL && !why[0])
-				snprintf(why, whylen, "truncated or malformed "
-				    "DER");
-		}
-	} else {
+	} else if (rc == -EINVAL && (p[0] != 0x30 || is_text(p, len)))
 		snprintf(why, whylen, "not a certificate: expected PEM, DER or "
 		    "PKCS#7");
-		rc = -EINVAL;
-	}
 	if (rc == 0 && sk_X509_num(sk) == 0) {
 		snprintf(why, whylen, "no certificate found in the input");
 		rc = -EINVAL;
@@ -429,17 +479,15 @@ cert_hex(const unsigned char *p, size_t n, char sep, char *out)
 	*out = '\0';
 }
 
-char *
-cert_name_str(const X509_NAME *name)
+/* The name printed with flags, malloc'd; NULL if OpenSSL cannot. */
+static char *
+name_print(const X509_NAME *name, unsigned long flags)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data, *s = NULL;
 	long n;
 
-	if (b == NULL)
-		return NULL;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 &
-	    ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+	if (b != NULL && X509_NAME_print_ex(b, name, 0, flags) >= 0) {
 		n = BIO_get_mem_data(b, &data);
 		s = malloc((size_t)n + 1);
 		if (s != NULL) {
@@ -448,6 +496,22 @@ cert_name_str(const X509_NAME *name)
 		}
 	}
 	BIO_free(b);
+	return s;
+}
+
+char *
+cert_name_str(const X509_NAME *name)
+{
+	/* UTF-8 kept (no \UXXXX escapes); control characters are escaped
+	 * by ASN1_STRFLGS_ESC_CTRL, so the result is one line.  A string
+	 * that is not what its type says (invalid UTF-8 or UCS-2 in a
+	 * hostile certificate) makes OpenSSL give up: then every value is
+	 * shown as "#" and the hex of its DER (RFC 2253 section 2.4). */
+	char *s = name_print(name, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+
+	if (s == NULL)
+		s = name_print(name, XN_FLAG_RFC2253 | ASN1_STRFLGS_DUMP_ALL);
+	ERR_clear_error();
 	return s;
 }
 
@@ -490,8 +554,12 @@ cert_status(X509 *x, time_t now, long *days_left)
 {
 	time_t na = cert_not_after(x), nb = cert_not_before(x);
 
-	if (days_left != NULL)
+	if (days_left != NULL) {
+		/* floor(), also for the past: an hour ago is day -1. */
 		*days_left = (long)((na - now) / 86400);
+		if (na < now && (now - na) % 86400 != 0)
+			(*days_left)--;
+	}
 	if (now > na)
 		return CERT_EXPIRED;
 	if (now < nb)
@@ -622,18 +690,23 @@ key_desc(X509 *x, char *out, size_t outlen)
 	ERR_clear_error();
 }
 
-static void
-serial_str(X509 *x, char *out, size_t outlen)
+/* The serial's bytes as "0A:01:...", malloc'd.  RFC 5280 allows 20
+ * octets, but a hostile certificate may carry any length.  A negative
+ * serial (not allowed, yet seen) shows its magnitude's bytes. */
+static char *
+serial_str(X509 *x)
 {
 	const ASN1_INTEGER *s = X509_get0_serialNumber(x);
 	const unsigned char *d = ASN1_STRING_get0_data(s);
 	int n = ASN1_STRING_length(s);
+	char *out;
 
-	if (n <= 0 || (size_t)n * 3 > outlen) {
-		snprintf(out, outlen, "00");
-		return;
-	}
-	cert_hex(d, (size_t)n, ':', out);
+	if (n <= 0 || d == NULL)
+		return strdup("00");
+	out = malloc((size_t)n * 3);
+	if (out != NULL)
+		cert_hex(d, (size_t)n, ':', out);
+	return out;
 }
 
 int
@@ -678,6 +751,20 @@ cert_pem_der(struct buf *b, const unsigned char *der, size_t len)
 	return rc;
 }
 
+/* A caller's value on one line: control characters become '?'. */
+static int
+field_line(struct buf *b, const char *key, const char *value)
+{
+	size_t start = b->len, i;
+	int rc;
+
+	rc = buf_printf(b, "%s: %s\n", key, value ? value : "");
+	for (i = start; rc == 0 && i + 1 < b->len; i++)
+		if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
+			b->data[i] = '?';
+	return rc;
+}
+
 int
 cert_render(struct buf *b, X509 *x, time_t now,
     const struct cert_field *extra, size_t nextra)
@@ -685,12 +772,13 @@ cert_render(struct buf *b, X509 *x, time_t now,
 	unsigned char md[32];
 	char *subj = cert_name_str(X509_get_subject_name(x));
 	char *iss = cert_name_str(X509_get_issuer_name(x));
-	char serial[200], nb[64], na[64], sha1[64], sha256[100], key[96];
-	char status[64];
-	size_t i;
-	int rc;
+	char *serial = serial_str(x);
+	char nb[64], na[64], sha1[64], sha256[100], key[96], status[64];
+	size_t start = b->len, i;
+	int rc = -ENOMEM;
 
-	serial_str(x, serial, sizeof(serial));
+	if (subj == NULL || iss == NULL || serial == NULL)
+		goto out;
 	cert_time_str(cert_not_before(x), nb, sizeof(nb));
 	cert_time_str(cert_not_after(x), na, sizeof(na));
 	cert_sha1(x, md);
@@ -702,13 +790,20 @@ cert_render(struct buf *b, X509 *x, time_t now,
 	rc = buf_printf(b, "Subject: %s\nIssuer: %s\nSerial Number: %s\n"
 	    "Validity Start: %s\nValidity End: %s\nSHA1 Fingerprint: %s\n"
 	    "SHA256 Fingerprint: %s\nPublic Key: %s\nCA: %s\nStatus: %s\n",
-	    subj ? subj : "", iss ? iss : "", serial, nb, na, sha1, sha256,
-	    key, cert_is_ca(x) ? "yes" : "no", status);
+	    subj, iss, serial, nb, na, sha1, sha256, key,
+	    cert_is_ca(x) ? "yes" : "no", status);
 	for (i = 0; rc == 0 && i < nextra; i++)
-		rc = buf_printf(b, "%s: %s\n", extra[i].key, extra[i].value);
+		rc = field_line(b, extra[i].key, extra[i].value);
 	if (rc == 0)
 		rc = cert_pem(b, x);
+out:
+	if (rc != 0 && b->data != NULL) {
+		b->len = start;		/* nothing partial */
+		b->data[start] = '\0';
+	}
 	free(subj);
 	free(iss);
+	free(serial);
+	ERR_clear_error();
 	return rc;
 }

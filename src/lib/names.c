@@ -187,7 +187,7 @@ name_host_port_split(const char *hp, char *host, size_t hostlen,
 {
 	const char *us = strrchr(hp, '_');
 
-	if (us == NULL || parse_port(us + 1, port) != 0)
+	if (us == NULL || us == hp || parse_port(us + 1, port) != 0)
 		return -EINVAL;
 	if ((size_t)(us - hp) >= hostlen)
 		return -ENAMETOOLONG;

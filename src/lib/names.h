@@ -1,6 +1,7 @@
 /*
  * Names of entries in the mount (DESIGN section 2).  One function per rule.
- * Each returns 0, -EINVAL or -ENAMETOOLONG.
+ * Each returns 0, -EINVAL or -ENAMETOOLONG, except the name_is_*()
+ * predicates, which return 1 (yes) or 0 (no).
  */
 #ifndef TRUSTFS_NAMES_H
 #define TRUSTFS_NAMES_H

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
@@ -105,6 +106,13 @@ START_TEST(test_pem_text_around)
 	ck_assert_int_eq(parse(in.data, in.len, &sk, why), 0);
 	want_certs(sk, a, NULL);
 	sk_X509_pop_free(sk, X509_free);
+	/* Text that starts with '0', the first byte of all DER. */
+	buf_reset(&in);
+	buf_puts(&in, "0 errors; the certificate:\n");
+	buf_append(&in, pem_a.data, pem_a.len);
+	ck_assert_msg(parse(in.data, in.len, &sk, why) == 0, "%s", why);
+	want_certs(sk, a, NULL);
+	sk_X509_pop_free(sk, X509_free);
 	buf_free(&in);
 }
 END_TEST
@@ -116,9 +124,14 @@ START_TEST(test_pem_bundle_order)
 	char why[256];
 
 	buf_append(&in, pem_b.data, pem_b.len);
+	buf_puts(&in, "\n# the next one\n");
+	buf_append(&in, pem_c.data, pem_c.len);
 	buf_append(&in, pem_a.data, pem_a.len);
 	ck_assert_int_eq(parse(in.data, in.len, &sk, why), 0);
-	want_certs(sk, b, a);
+	ck_assert_int_eq(sk_X509_num(sk), 3);
+	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 0), b), 0);
+	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 1), c), 0);
+	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 2), a), 0);
 	sk_X509_pop_free(sk, X509_free);
 	buf_free(&in);
 }
@@ -215,7 +228,9 @@ END_TEST
 /* Bad input: errno and a reason a person understands. */
 enum bad { B_EMPTY, B_GARBAGE, B_BINARY, B_TRUNC_PEM, B_BAD_B64,
     B_TRUNC_DER, B_DER_TRAILING, B_KEY, B_CRL, B_P7_EMPTY, B_OVERSIZE,
-    B_NO_BLOCK };
+    B_NO_BLOCK, B_ZERO_TEXT, B_TRUNC_THEN_PEM, B_KEY_ENCRYPTED,
+    B_BAD_B64_LINE, B_B64_AFTER_PAD, B_PEM_NOT_DER, B_PEM_TRAILING,
+    B_P7_PEM_EMPTY, B_END_MISMATCH, B_LATER_BLOCK_BAD };
 
 static const struct {
 	enum bad kind;
@@ -235,7 +250,34 @@ static const struct {
 	{ B_P7_EMPTY, -EINVAL, "PKCS#7 bundle holds no certificates" },
 	{ B_OVERSIZE, -EFBIG, "the limit is" },
 	{ B_NO_BLOCK, -EINVAL, "no certificate found" },
+	{ B_ZERO_TEXT, -EINVAL, "not a certificate" },
+	{ B_TRUNC_THEN_PEM, -EINVAL, "truncated PEM block (BEGIN CERTIFICATE "
+	    "without END) at line 2" },
+	{ B_KEY_ENCRYPTED, -EINVAL, "private keys are not accepted" },
+	{ B_BAD_B64_LINE, -EINVAL, "bad base64 in PEM block at line 3" },
+	{ B_B64_AFTER_PAD, -EINVAL, "bad base64 in PEM block at line 1" },
+	{ B_PEM_NOT_DER, -EINVAL, "malformed certificate in PEM block at "
+	    "line 2" },
+	{ B_PEM_TRAILING, -EINVAL, "malformed certificate in PEM block at "
+	    "line 1" },
+	{ B_P7_PEM_EMPTY, -EINVAL, "PKCS#7 bundle holds no certificates" },
+	{ B_END_MISMATCH, -EINVAL, "truncated PEM block (BEGIN CERTIFICATE "
+	    "without END) at line 1" },
+	{ B_LATER_BLOCK_BAD, -EINVAL, "bad base64 in PEM block at line " },
 };
+
+/* der as one PEM block labelled label. */
+static void
+pem_wrap(struct buf *out, const char *label, const unsigned char *der,
+    size_t len)
+{
+	char *b64 = malloc(len * 2 + 4);
+	int n = EVP_EncodeBlock((unsigned char *)b64, der, (int)len);
+
+	buf_printf(out, "-----BEGIN %s-----\n%.*s\n-----END %s-----\n", label,
+	    n, b64, label);
+	free(b64);
+}
 
 START_TEST(test_bad)
 {
@@ -297,6 +339,69 @@ START_TEST(test_bad)
 	case B_NO_BLOCK:
 		buf_puts(&in, "text that says -----BEGIN CERTIFICATE----- "
 		    "in the middle of a line\n");
+		break;
+	case B_ZERO_TEXT:
+		buf_puts(&in, "0 certificates here\n");
+		break;
+	case B_TRUNC_THEN_PEM:
+		/* A paste cut short, then a whole block: the first is
+		 * reported, not as bad base64. */
+		buf_puts(&in, "first:\n");
+		buf_append(&in, pem_a.data, pem_a.len / 2);
+		buf_puts(&in, "\n");
+		buf_append(&in, pem_b.data, pem_b.len);
+		break;
+	case B_KEY_ENCRYPTED:
+		buf_puts(&in, "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: "
+		    "4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n"
+		    "-----END RSA PRIVATE KEY-----\n");
+		break;
+	case B_BAD_B64_LINE:
+		buf_puts(&in, "one\ntwo\n");
+		buf_append(&in, pem_a.data, pem_a.len);
+		in.data[8 + 30] = '!';
+		break;
+	case B_B64_AFTER_PAD:
+		buf_puts(&in, "-----BEGIN CERTIFICATE-----\nAA==AAAA\n"
+		    "-----END CERTIFICATE-----\n");
+		break;
+	case B_PEM_NOT_DER:
+		buf_puts(&in, "\n");
+		pem_wrap(&in, "CERTIFICATE", (const unsigned char *)
+		    "this is no certificate", 22);
+		break;
+	case B_PEM_TRAILING: {
+		unsigned char *d = malloc(der_a_len + 2);
+
+		memcpy(d, der_a, der_a_len);
+		d[der_a_len] = 0;
+		d[der_a_len + 1] = 0;
+		pem_wrap(&in, "CERTIFICATE", d, der_a_len + 2);
+		free(d);
+		break;
+	}
+	case B_P7_PEM_EMPTY: {
+		PKCS7 *p7 = PKCS7_new();
+		unsigned char *d = NULL;
+		int n;
+
+		PKCS7_set_type(p7, NID_pkcs7_signed);
+		PKCS7_content_new(p7, NID_pkcs7_data);
+		n = i2d_PKCS7(p7, &d);
+		pem_wrap(&in, "PKCS7", d, (size_t)n);
+		OPENSSL_free(d);
+		PKCS7_free(p7);
+		break;
+	}
+	case B_END_MISMATCH:
+		buf_puts(&in, "-----BEGIN CERTIFICATE-----\nAAAA\n"
+		    "-----END X509 CRL-----\n");
+		break;
+	case B_LATER_BLOCK_BAD:
+		/* Nothing partial: a good block, then a bad one. */
+		buf_append(&in, pem_a.data, pem_a.len);
+		buf_puts(&in, "-----BEGIN CERTIFICATE-----\nA*AA\n"
+		    "-----END CERTIFICATE-----\n");
 		break;
 	}
 	rc = cert_parse(in.data ? in.data : "", in.len, limit, &sk, why,

@@ -118,17 +118,47 @@ START_TEST(test_host_port_make)
 }
 END_TEST
 
+static const struct {
+	const char *in;
+	int want;
+	const char *host;
+	unsigned port;
+} split_cases[] = {
+	{ "2001:db8::1_443", 0, "2001:db8::1", 443 },
+	{ "a_b_8443", 0, "a_b", 8443 },
+	{ "10.1.2.3_8082", 0, "10.1.2.3", 8082 },
+	{ "nope", -EINVAL, NULL, 0 },
+	{ "_443", -EINVAL, NULL, 0 },
+	{ "h_0", -EINVAL, NULL, 0 },
+	{ "h_", -EINVAL, NULL, 0 },
+};
+
 START_TEST(test_split)
 {
-	char host[256];
+	char host[256], again[NAME_MAX_BYTES + 1];
+	unsigned port = 0;
+	int rc = name_host_port_split(split_cases[_i].in, host, sizeof(host),
+	    &port);
+
+	ck_assert_msg(rc == split_cases[_i].want, "case %d: %d", _i, rc);
+	if (rc != 0)
+		return;
+	ck_assert_str_eq(host, split_cases[_i].host);
+	ck_assert_uint_eq(port, split_cases[_i].port);
+	/* The inverse of name_host_port_make. */
+	ck_assert_int_eq(name_host_port_make(host, port, again, sizeof(again)),
+	    0);
+	ck_assert_str_eq(again, split_cases[_i].in);
+}
+END_TEST
+
+START_TEST(test_split_small)
+{
+	char host[4];
 	unsigned port;
 
-	ck_assert_int_eq(name_host_port_split("2001:db8::1_443", host,
-	    sizeof(host), &port), 0);
-	ck_assert_str_eq(host, "2001:db8::1");
-	ck_assert_uint_eq(port, 443);
-	ck_assert_int_eq(name_host_port_split("nope", host, sizeof(host),
-	    &port), -EINVAL);
+	ck_assert_int_eq(name_host_port_split("example.com_443", host,
+	    sizeof(host), &port), -ENAMETOOLONG);
 }
 END_TEST
 
@@ -202,7 +232,8 @@ main(void)
 	tcase_add_test(tc, test_check_file_long);
 	tcase_add_loop_test(tc, test_host_port, 0, N(hp_cases));
 	tcase_add_loop_test(tc, test_host_port_make, 0, N(make_cases));
-	tcase_add_test(tc, test_split);
+	tcase_add_loop_test(tc, test_split, 0, N(split_cases));
+	tcase_add_test(tc, test_split_small);
 	tcase_add_loop_test(tc, test_is_label, 0, N(label_cases));
 	tcase_add_test(tc, test_label_nth);
 	tcase_add_loop_test(tc, test_temporary, 0, N(temp_cases));

@@ -6,6 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include "cert.h"
 #include "testutil.h"
 
@@ -74,22 +78,27 @@ START_TEST(test_identrust_lines)
 }
 END_TEST
 
+#define DAY 86400L
+
 static const struct {
-	long from, to;		/* validity, days from now */
+	long from, to;		/* validity, seconds from now */
 	const char *want;
 } status_cases[] = {
-	{ -10, 400, "Status: valid" },
-	{ -400, -1, "Status: expired" },
-	{ 5, 400, "Status: not yet valid" },
-	{ -10, 12, "Status: expires in 11 days" },
-	{ -10, 2, "Status: expires in 1 day" },
+	{ -10 * DAY, 400 * DAY, "Status: valid" },
+	{ -400 * DAY, -DAY, "Status: expired" },
+	{ -400 * DAY, -60, "Status: expired" },
+	{ 5 * DAY, 400 * DAY, "Status: not yet valid" },
+	{ -10 * DAY, 12 * DAY - 60, "Status: expires in 11 days" },
+	{ -10 * DAY, 30 * DAY - 60, "Status: expires in 29 days" },
+	{ -10 * DAY, 31 * DAY, "Status: valid" },
+	{ -10 * DAY, 2 * DAY - 60, "Status: expires in 1 day" },
+	{ -10 * DAY, 3600, "Status: expires today" },
 };
 
 START_TEST(test_status)
 {
 	struct gencert_opts o = { .cn = "status", .not_before =
-	    status_cases[_i].from * 86400, .not_after =
-	    status_cases[_i].to * 86400 - 60 };
+	    status_cases[_i].from, .not_after = status_cases[_i].to };
 	X509 *x = tu_make_cert(&o, NULL);
 	struct buf b = { 0 };
 
@@ -97,6 +106,107 @@ START_TEST(test_status)
 	ck_assert_msg(strstr(b.data, status_cases[_i].want) != NULL,
 	    "case %d:\n%s", _i, b.data);
 	buf_free(&b);
+	X509_free(x);
+}
+END_TEST
+
+/* days_left is floor((notAfter - now) / 1 day), in the past too. */
+static const struct {
+	long now;		/* seconds relative to notAfter */
+	long want_days;
+	enum cert_status want;
+} days_cases[] = {
+	{ -31 * DAY, 31, CERT_VALID },
+	{ -30 * DAY, 30, CERT_VALID },
+	{ -30 * DAY + 1, 29, CERT_EXPIRING },
+	{ -DAY - 1, 1, CERT_EXPIRING },
+	{ -1, 0, CERT_EXPIRING },
+	{ 0, 0, CERT_EXPIRING },
+	{ 1, -1, CERT_EXPIRED },
+	{ DAY, -1, CERT_EXPIRED },
+	{ DAY + 1, -2, CERT_EXPIRED },
+};
+
+START_TEST(test_days_left)
+{
+	struct gencert_opts o = { .cn = "days", .not_before = -400 * DAY };
+	X509 *x = tu_make_cert(&o, NULL);
+	long days = 12345;
+	enum cert_status st;
+
+	st = cert_status(x, cert_not_after(x) + days_cases[_i].now, &days);
+	ck_assert_msg(st == days_cases[_i].want && days ==
+	    days_cases[_i].want_days, "case %d: status %d, %ld days", _i,
+	    (int)st, days);
+	X509_free(x);
+}
+END_TEST
+
+/* The line of the rendering that starts with key. */
+static char *
+line_of(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	size_t n;
+
+	ck_assert_msg(p != NULL, "no '%s' in:\n%s", key, text);
+	n = strcspn(p, "\n");
+	return strndup(p, n);
+}
+
+/* What a hostile certificate holds stays on its line, and shows. */
+START_TEST(test_hostile_values)
+{
+	struct gencert_opts o = { .cn = "a\nb\x01" };
+	struct cert_field extra[] = { { "Host", "x\nStatus: valid\r" } };
+	unsigned char serial[40];
+	ASN1_INTEGER *ai;
+	BIGNUM *bn;
+	EVP_PKEY *k;
+	X509 *x = tu_make_cert(&o, &k);
+	X509_NAME *bad = X509_NAME_new();
+	struct buf b = { 0 };
+	STACK_OF(X509) *sk;
+	char *l, why[256];
+
+	/* A 40-byte negative serial (RFC 5280 allows 20, positive). */
+	memset(serial, 0xab, sizeof(serial));
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	BN_set_negative(bn, 1);
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+	ck_assert(X509_set_serialNumber(x, ai));
+	ck_assert(X509_sign(x, k, EVP_sha256()));
+	ck_assert_int_eq(cert_render(&b, x, time(NULL), extra, 1), 0);
+	l = line_of(b.data, "Subject: ");
+	ck_assert_str_eq(l, "Subject: CN=a\\0Ab\\01");
+	free(l);
+	l = line_of(b.data, "Serial Number: ");
+	ck_assert_uint_eq(strlen(l), strlen("Serial Number: ") + 40 * 3 - 1);
+	ck_assert_ptr_nonnull(strstr(l, ": AB:AB:"));
+	free(l);
+	l = line_of(b.data, "Host: ");
+	ck_assert_str_eq(l, "Host: x?Status: valid?");
+	free(l);
+	/* Still what cp takes back. */
+	ck_assert_int_eq(cert_parse(b.data, b.len, CERT_INPUT_MAX_ONE, &sk,
+	    why, sizeof(why)), 0);
+	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 0), x), 0);
+	sk_X509_pop_free(sk, X509_free);
+	/* A BMPString with a lone surrogate cannot come out of the parser
+	 * (OpenSSL's name canonicalization refuses it), but a name built in
+	 * memory can hold one, and OpenSSL's printer gives up on it: it
+	 * still prints, as the DER in hex. */
+	X509_NAME_add_entry_by_txt(bad, "CN", V_ASN1_BMPSTRING,
+	    (const unsigned char *)"\0a\xd8\0", 4, -1, 0);
+	l = cert_name_str(bad);
+	ck_assert_str_eq(l, "CN=#1E040061D800");
+	free(l);
+	ck_assert_int_eq(ERR_peek_error(), 0);
+	buf_free(&b);
+	X509_NAME_free(bad);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	EVP_PKEY_free(k);
 	X509_free(x);
 }
 END_TEST
@@ -166,6 +276,9 @@ main(void)
 	tcase_add_test(tc, test_identrust_lines);
 	tcase_add_loop_test(tc, test_status, 0,
 	    sizeof(status_cases) / sizeof(status_cases[0]));
+	tcase_add_loop_test(tc, test_days_left, 0,
+	    sizeof(days_cases) / sizeof(days_cases[0]));
+	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_ec_key);
 	tcase_add_test(tc, test_pem_der);
