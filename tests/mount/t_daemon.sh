@@ -23,7 +23,7 @@ fg=$!
 for i in $(seq 50); do mountpoint -q "$MNT" && break; sleep 0.1; done
 check "-f mounts" mountpoint -q "$MNT"
 cp "$T/../certs/leaf.pem" "$MNT/pinned/nohost" 2>/dev/null
-head -c 100 /dev/urandom >"$T/junk"
+{ printf "junk "; head -c 100 /dev/urandom; } >"$T/junk"
 cp "$T/junk" "$MNT/roots/Junk.pem" 2>/dev/null
 check "-f logs refusals to stderr" grep -q "refused add /roots/Junk.pem" "$T/fg.log"
 check "the log says why" grep -q "not a certificate" "$T/fg.log"
