@@ -100,7 +100,7 @@ admin_export(const char *store_dir, int argc, char **argv)
 	struct store_txn *txn = NULL;
 	PKCS7 *p7 = NULL;
 	BIO *out = NULL;
-	char err[512];
+	struct tf_error err = { 0 };
 	int c, i, ok = 0, rc = 2;
 
 	optind = 0;
@@ -112,14 +112,15 @@ admin_export(const char *store_dir, int argc, char **argv)
 		else
 			return 2;
 	}
-	if (store_open(store_dir, STORE_RDONLY | STORE_NOCREATE, &st, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "trustctl: %s\n", err);
+	if (store_open(store_dir, STORE_RDONLY | STORE_NOCREATE, &st,
+	    &err) != 0) {
+		fprintf(stderr, "trustctl: %s\n", err.msg);
 		goto out;
 	}
-	if (store_txn_begin(st, 0, &txn) != 0 ||
+	if (store_txn_begin(st, 0, &txn, &err) != 0 ||
 	    store_foreach(txn, STORE_ROOTS, collect_cb, roots) < 0) {
-		fprintf(stderr, "trustctl: %s\n", store_strerror(st));
+		fprintf(stderr, "trustctl: %s\n", err.msg[0] ? err.msg :
+		    "reading roots/ failed");
 		goto out;
 	}
 	out = output ? BIO_new_file(output, "wb") : BIO_new_fp(stdout,
@@ -175,16 +176,17 @@ int
 admin_backup(const char *store_dir, int argc, char **argv)
 {
 	struct store *st = NULL;
-	char err[512], tmp[4200];
+	struct tf_error err = { 0 };
+	char tmp[4200];
 	int fd = -1, rc = 2;
 
 	if (argc != 2) {
 		fprintf(stderr, "trustctl: backup takes one FILE\n");
 		return 2;
 	}
-	if (store_open(store_dir, STORE_RDONLY | STORE_NOCREATE, &st, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "trustctl: %s\n", err);
+	if (store_open(store_dir, STORE_RDONLY | STORE_NOCREATE, &st,
+	    &err) != 0) {
+		fprintf(stderr, "trustctl: %s\n", err.msg);
 		return 2;
 	}
 	/* Written beside FILE and renamed: a reader never sees half. */
@@ -194,8 +196,9 @@ admin_backup(const char *store_dir, int argc, char **argv)
 		fprintf(stderr, "trustctl: %s: %s\n", tmp, strerror(errno));
 		goto out;
 	}
-	if (store_backup_fd(st, fd) != 0 || fsync(fd) != 0) {
-		fprintf(stderr, "trustctl: backup: %s\n", store_strerror(st));
+	if (store_backup_fd(st, fd, &err) != 0 || fsync(fd) != 0) {
+		fprintf(stderr, "trustctl: backup: %s\n", err.msg[0] ?
+		    err.msg : strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -217,14 +220,13 @@ store_is_empty(const char *dir)
 {
 	struct store *st;
 	struct store_txn *txn;
-	char err[512], *v = NULL;
+	char *v = NULL;
 	size_t n, total = 0, len;
 	int db;
 
-	if (store_open(dir, STORE_RDONLY | STORE_NOCREATE, &st, err,
-	    sizeof(err)) != 0)
+	if (store_open(dir, STORE_RDONLY | STORE_NOCREATE, &st, NULL) != 0)
 		return 1;	/* no store, or none we can read: nothing lost */
-	if (store_txn_begin(st, 0, &txn) == 0) {
+	if (store_txn_begin(st, 0, &txn, NULL) == 0) {
 		for (db = 0; db < STORE_NDBS; db++)
 			if (store_count(txn, (enum store_db)db, &n) == 0)
 				total += n;
@@ -242,6 +244,7 @@ admin_restore(const char *store_dir, int argc, char **argv)
 {
 	const char *file = NULL;
 	struct store *st = NULL;
+	struct tf_error e = { 0 };
 	char err[512], stage[4200], path[4200];
 	int i, force = 0, rc = 2;
 
@@ -280,9 +283,9 @@ admin_restore(const char *store_dir, int argc, char **argv)
 		fprintf(stderr, "trustctl: cannot read %s\n", file);
 		goto out;
 	}
-	if (store_open(stage, STORE_NOCREATE, &st, err, sizeof(err)) != 0) {
+	if (store_open(stage, STORE_NOCREATE, &st, &e) != 0) {
 		fprintf(stderr, "trustctl: %s is not a trustfs backup: %s\n",
-		    file, err);
+		    file, e.msg);
 		goto out;
 	}
 	store_close(st);

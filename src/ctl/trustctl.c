@@ -283,7 +283,8 @@ cmd_verify(struct trustfs *t, int argc, char **argv)
 	struct trustfs_verdict v;
 	STACK_OF(X509) *sk = NULL;
 	const char *host = NULL;
-	char *data = NULL, why[512], what[600];
+	struct tf_error err = { 0 };
+	char *data = NULL, what[600];
 	size_t len;
 	int c, rc = EXIT_ERROR;
 
@@ -310,9 +311,8 @@ cmd_verify(struct trustfs *t, int argc, char **argv)
 		    strerror(errno));
 		return EXIT_ERROR;
 	}
-	if (cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, why,
-	    sizeof(why)) != 0) {
-		fprintf(stderr, "trustctl: %s: %s\n", argv[optind], why);
+	if (cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, &err) != 0) {
+		fprintf(stderr, "trustctl: %s: %s\n", argv[optind], err.msg);
 		goto out;
 	}
 	if (trustfs_verify_chain(t, host, sk, &v) != 0) {

@@ -26,7 +26,7 @@ struct handle {
  * temporary name as written. */
 static int
 key_name(const struct node *n, char *out, size_t outlen, int *temp,
-    char *why, size_t whylen)
+    struct tf_error *e)
 {
 	int rc;
 
@@ -41,16 +41,15 @@ key_name(const struct node *n, char *out, size_t outlen, int *temp,
 		return 0;
 	}
 	rc = name_check_file(n->name);
-	if (rc != 0) {
-		snprintf(why, whylen, "'%s' is not a valid file name", n->name);
-		return rc;
-	}
+	if (rc != 0)
+		return tf_error_setx(e, rc, "'%s' is not a valid file name",
+		    n->name);
 	if (name_is_temporary(n->name)) {
 		*temp = 1;
 		snprintf(out, outlen, "%s", n->name);
 		return 0;
 	}
-	return entry_name(n->db, n->name, out, outlen, why, whylen);
+	return entry_name(n->db, n->name, out, outlen, e);
 }
 
 static int
@@ -141,7 +140,7 @@ render_entry(struct fs *fs, enum store_db db, const char *name,
 	struct store_rec rec;
 	int rc;
 
-	rc = store_txn_begin(fs->st, 0, &txn);
+	rc = store_txn_begin(fs->st, 0, &txn, NULL);
 	if (rc == 0)
 		rc = store_get(txn, db, name, &rec);
 	if (rc == 0) {
@@ -158,11 +157,12 @@ fs_entry_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
 	struct buf b = { 0 };
 	struct staged *s;
-	char name[256], why[256];
+	char name[256];
+	struct tf_error err = { 0 };
 	time_t mtime = 0;
 	int rc, temp;
 
-	if (key_name(n, name, sizeof(name), &temp, why, sizeof(why)) != 0)
+	if (key_name(n, name, sizeof(name), &temp, &err) != 0)
 		return -ENOENT;
 	pthread_mutex_lock(&fs->lock);
 	s = staged_find(fs, node_db(n), name);
@@ -205,7 +205,7 @@ fs_entry_readdir(struct fs *fs, enum store_db db, void *buf,
 	struct staged *s;
 	int rc;
 
-	rc = store_txn_begin(fs->st, 0, &txn);
+	rc = store_txn_begin(fs->st, 0, &txn, NULL);
 	if (rc == 0)
 		rc = store_foreach(txn, db, readdir_cb, &r);
 	/* Files being written or held under a temporary name. */
@@ -353,7 +353,8 @@ fs_open(const char *path, struct fuse_file_info *fi)
 	struct staged *s;
 	struct handle *h;
 	struct node n;
-	char name[256], why[256];
+	char name[256];
+	struct tf_error err = { 0 };
 	int rc, temp, wr = (fi->flags & O_ACCMODE) != O_RDONLY;
 
 	rc = fs_route(path, &n);
@@ -410,7 +411,7 @@ fs_open(const char *path, struct fuse_file_info *fi)
 		    "rejected/ is written by TLS clients only");
 		return -EACCES;
 	}
-	rc = key_name(&n, name, sizeof(name), &temp, why, sizeof(why));
+	rc = key_name(&n, name, sizeof(name), &temp, &err);
 	if (rc != 0)
 		return -ENOENT;
 	if (wr) {
@@ -457,7 +458,8 @@ fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_get();
 	struct node n;
-	char name[256], why[256];
+	char name[256];
+	struct tf_error err = { 0 };
 	int rc, temp;
 
 	rc = fs_route(path, &n);
@@ -484,9 +486,9 @@ fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		    "rejected/ is written by TLS clients only");
 		return -EACCES;
 	}
-	rc = key_name(&n, name, sizeof(name), &temp, why, sizeof(why));
+	rc = key_name(&n, name, sizeof(name), &temp, &err);
 	if (rc != 0) {
-		fs_refuse("create", path, -rc, why);
+		fs_refuse("create", path, -rc, err.msg);
 		return rc;
 	}
 	return open_writer(fs, &n, name, temp, 1, 0, fi);
@@ -584,7 +586,7 @@ struct add_args {
 	unsigned flags;
 	struct entry_actor *who;
 	struct entry_result res;
-	char why[512];
+	struct tf_error err;
 };
 
 static int
@@ -593,7 +595,7 @@ add_txn(struct store_txn *txn, void *arg)
 	struct add_args *a = arg;
 
 	return entry_add(txn, a->db, a->name, a->sk, a->flags, a->who,
-	    &a->res, a->why, sizeof(a->why));
+	    &a->res, &a->err);
 }
 
 /* Parses data and stores it as db/name: the close of a written file, or
@@ -609,17 +611,14 @@ commit_entry(struct fs *fs, const char *path, enum store_db db,
 
 	fs_actor(&who, comm, sizeof(comm));
 	a.who = &who;
-	rc = cert_parse(data, len, input_limit((int)db), &a.sk, a.why,
-	    sizeof(a.why));
+	rc = cert_parse(data, len, input_limit((int)db), &a.sk, &a.err);
 	if (rc == 0)
-		rc = store_write(fs->st, add_txn, &a);
+		rc = store_write(fs->st, add_txn, &a, &a.err);
 	if (rc == 0 && a.res.outcome == ENTRY_UNCHANGED)
 		fs_log(LOG_INFO, "%s: unchanged (%s/%s holds that certificate)",
 		    path, entry_db_dir(db), a.res.name);
-	if (rc != 0 && !a.why[0] && rc != -ENOSPC && rc != -EROFS)
-		snprintf(a.why, sizeof(a.why), "%s", store_strerror(fs->st));
 	if (rc != 0)
-		fs_refuse("add", path, -fs_errno(rc), a.why);
+		fs_refuse("add", path, -fs_errno(rc), a.err.msg);
 	sk_X509_pop_free(a.sk, X509_free);
 	return fs_errno(rc);
 }
@@ -631,7 +630,7 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 	struct handle *h = handle_of(fi);
 	struct staged *s = h->stg;
 	STACK_OF(X509) *sk = NULL;
-	char why[512];
+	struct tf_error err = { 0 };
 	int rc = 0;
 
 	if (s == NULL)
@@ -678,9 +677,9 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 		/* Checked now so that the writer hears of bad data; stored
 		 * only when renamed over a real name. */
 		rc = cert_parse(s->data.data ? s->data.data : "", s->data.len,
-		    input_limit(s->db), &sk, why, sizeof(why));
+		    input_limit(s->db), &sk, &err);
 		if (rc != 0)
-			fs_refuse("write", path, -rc, why);
+			fs_refuse("write", path, -rc, err.msg);
 		sk_X509_pop_free(sk, X509_free);
 	} else
 		rc = commit_entry(fs, path, (enum store_db)s->db, s->name,
@@ -718,7 +717,8 @@ fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	struct handle *h = fi ? handle_of(fi) : NULL;
 	struct staged *s = NULL;
 	struct node n;
-	char name[256], why[256];
+	char name[256];
+	struct tf_error err = { 0 };
 	int rc, temp;
 
 	rc = fs_route(path, &n);
@@ -738,8 +738,7 @@ fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	pthread_mutex_lock(&fs->lock);
 	if (h != NULL && h->stg != NULL)
 		s = h->stg;
-	else if (key_name(&n, name, sizeof(name), &temp, why,
-	    sizeof(why)) == 0)
+	else if (key_name(&n, name, sizeof(name), &temp, &err) == 0)
 		s = staged_find(fs, node_db(&n), name);
 	rc = s ? staged_resize(s, (size_t)size) : 0;
 	pthread_mutex_unlock(&fs->lock);
@@ -772,7 +771,8 @@ fs_unlink(const char *path)
 	struct entry_actor who;
 	struct staged *s;
 	struct node n;
-	char name[256], why[256], comm[64];
+	char name[256], comm[64];
+	struct tf_error err = { 0 };
 	int rc, temp;
 
 	rc = fs_route(path, &n);
@@ -790,7 +790,7 @@ fs_unlink(const char *path)
 	rc = may_change(fs, "remove", path);
 	if (rc != 0)
 		return rc;
-	if (key_name(&n, name, sizeof(name), &temp, why, sizeof(why)) != 0)
+	if (key_name(&n, name, sizeof(name), &temp, &err) != 0)
 		return -ENOENT;
 	pthread_mutex_lock(&fs->lock);
 	s = staged_find(fs, node_db(&n), name);
@@ -801,7 +801,7 @@ fs_unlink(const char *path)
 		return s != NULL ? 0 : -ENOENT;
 	fs_actor(&who, comm, sizeof(comm));
 	a = (struct remove_args){ n.db, name, &who };
-	rc = store_write(fs->st, remove_txn, &a);
+	rc = store_write(fs->st, remove_txn, &a, NULL);
 	return fs_errno(rc);
 }
 
@@ -810,7 +810,7 @@ struct rename_args {
 	const char *fname, *tname;
 	int noreplace;
 	struct entry_actor *who;
-	char why[512];
+	struct tf_error err;
 };
 
 static int
@@ -819,7 +819,7 @@ rename_txn(struct store_txn *txn, void *arg)
 	struct rename_args *a = arg;
 
 	return entry_rename(txn, a->from->db, a->fname, a->to->db, a->tname,
-	    a->noreplace, a->who, a->why, sizeof(a->why));
+	    a->noreplace, a->who, &a->err);
 }
 
 /* A stored entry renamed to a temporary name (an editor's backup): the
@@ -835,7 +835,7 @@ rename_to_temp(struct fs *fs, struct node *from, const char *fname,
 
 	rc = render_entry(fs, from->db, fname, &b, NULL);
 	if (rc == 0)
-		rc = store_write(fs->st, remove_txn, &a);
+		rc = store_write(fs->st, remove_txn, &a, NULL);
 	if (rc != 0) {
 		buf_free(&b);
 		return fs_errno(rc);
@@ -887,7 +887,8 @@ fs_rename(const char *from, const char *to, unsigned int flags)
 	struct entry_actor who;
 	struct staged *s, *t;
 	struct node nf, nt;
-	char fname[256], tname[256], why[256], comm[64];
+	char fname[256], tname[256], comm[64];
+	struct tf_error err = { 0 };
 	int rc, ftemp, ttemp;
 
 	if (flags & RENAME_EXCHANGE)
@@ -911,11 +912,11 @@ fs_rename(const char *from, const char *to, unsigned int flags)
 	rc = may_change(fs, "rename", from);
 	if (rc != 0)
 		return rc;
-	if (key_name(&nf, fname, sizeof(fname), &ftemp, why, sizeof(why)))
+	if (key_name(&nf, fname, sizeof(fname), &ftemp, &err))
 		return -ENOENT;
-	rc = key_name(&nt, tname, sizeof(tname), &ttemp, why, sizeof(why));
+	rc = key_name(&nt, tname, sizeof(tname), &ttemp, &err);
 	if (rc != 0) {
-		fs_refuse("rename", to, -rc, why);
+		fs_refuse("rename", to, -rc, err.msg);
 		return rc;
 	}
 	if (nt.db == STORE_REJECTED && nf.db != STORE_REJECTED)
@@ -929,9 +930,9 @@ fs_rename(const char *from, const char *to, unsigned int flags)
 		a.tname = tname;
 		a.noreplace = (flags & RENAME_NOREPLACE) != 0;
 		a.who = &who;
-		rc = store_write(fs->st, rename_txn, &a);
+		rc = store_write(fs->st, rename_txn, &a, &a.err);
 		if (rc != 0 && rc != -ENOENT && rc != -EXDEV)
-			fs_refuse("rename", from, -fs_errno(rc), a.why);
+			fs_refuse("rename", from, -fs_errno(rc), a.err.msg);
 		return fs_errno(rc);
 	}
 	if (!ftemp)

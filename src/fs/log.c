@@ -50,6 +50,7 @@ fs_refuse(const char *action, const char *path, int err, const char *why)
 	char reason[512];
 	const char *a[3];
 	struct fs *fs = fs_get();
+	struct tf_error e = { 0 };
 
 	snprintf(reason, sizeof(reason), "%s%s%s", strerror(err),
 	    why && *why ? ": " : "", why ? why : "");
@@ -60,6 +61,6 @@ fs_refuse(const char *action, const char *path, int err, const char *why)
 	a[2] = reason;
 	if (fs->store_flags & STORE_RDONLY)
 		return;
-	if (store_write(fs->st, refuse_txn, (void *)a) != 0)
-		fs_log(LOG_ERR, "audit.log: %s", store_strerror(fs->st));
+	if (store_write(fs->st, refuse_txn, (void *)a, &e) != 0)
+		fs_log(LOG_ERR, "audit.log: %s", e.msg);
 }

@@ -126,7 +126,7 @@ static void *
 fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct fs *fs = fs_get();
-	char err[512];
+	struct tf_error err = { 0 };
 
 	/* Other processes (TLS clients, trustctl) change the store behind
 	 * the kernel's back: never trust cached names or attributes. */
@@ -138,17 +138,16 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* LMDB handles must not cross fork(), so the store opened to
 	 * validate the options was closed; this is the daemon's own. */
 	if (fs->st == NULL &&
-	    store_open(fs->store_dir, fs->store_flags, &fs->st, err,
-	    sizeof(err)) != 0) {
-		fs_log(LOG_ERR, "%s", err);
+	    store_open(fs->store_dir, fs->store_flags, &fs->st, &err) != 0) {
+		fs_log(LOG_ERR, "%s", err.msg);
 		fuse_exit(fuse_get_context()->fuse);
 	}
 	if (fs->st != NULL)
 		report_mounted(fs);
 	if (fs->st != NULL && fs->audit_max[0] &&
 	    !(fs->store_flags & STORE_RDONLY) &&
-	    store_write(fs->st, audit_max_txn, fs->audit_max) != 0)
-		fs_log(LOG_ERR, "saving --audit-max: %s", store_strerror(fs->st));
+	    store_write(fs->st, audit_max_txn, fs->audit_max, &err) != 0)
+		fs_log(LOG_ERR, "saving --audit-max: %s", err.msg);
 	return fs;
 }
 
@@ -175,7 +174,7 @@ main(int argc, char *argv[])
 	struct fs *fs = fs_get();
 	struct store *probe = NULL;
 	struct group *gr;
-	char err[512];
+	struct tf_error err = { 0 };
 	int rc = 1;
 
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
@@ -244,9 +243,8 @@ main(int argc, char *argv[])
 
 	/* Validate the store now, so that a bad one is reported on the
 	 * terminal, not in syslog after we detached. */
-	if (store_open(fs->store_dir, fs->store_flags, &probe, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "trustfs: %s\n", err);
+	if (store_open(fs->store_dir, fs->store_flags, &probe, &err) != 0) {
+		fprintf(stderr, "trustfs: %s\n", err.msg);
 		goto out;
 	}
 	/* fuse_daemonize() changes to "/": keep the store's full path. */

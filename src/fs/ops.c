@@ -123,7 +123,7 @@ last_change(struct fs *fs)
 	struct store_txn *txn;
 	time_t t = 0;
 
-	if (store_txn_begin(fs->st, 0, &txn) == 0) {
+	if (store_txn_begin(fs->st, 0, &txn, NULL) == 0) {
 		t = entry_last_change(txn);
 		store_txn_abort(txn);
 	}
@@ -302,7 +302,7 @@ fs_getxattr(const char *path, const char *attr, char *value, size_t size)
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
 	STACK_OF(X509) *sk = NULL;
-	char name[256], why[256], out[1024];
+	char name[256], out[1024];
 	struct node n;
 	size_t i, len;
 	int rc;
@@ -317,9 +317,9 @@ fs_getxattr(const char *path, const char *attr, char *value, size_t size)
 			break;
 	if (i == NXATTR)
 		return -ENODATA;
-	if (entry_name(n.db, n.name, name, sizeof(name), why, sizeof(why)))
+	if (entry_name(n.db, n.name, name, sizeof(name), NULL))
 		return -ENODATA;
-	rc = store_txn_begin(fs->st, 0, &txn);
+	rc = store_txn_begin(fs->st, 0, &txn, NULL);
 	if (rc == 0)
 		rc = store_get(txn, n.db, name, &rec);
 	if (rc == 0)

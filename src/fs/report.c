@@ -72,7 +72,7 @@ walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
 	int rc, db;
 
 	memset(w, 0, sizeof(*w));
-	rc = store_txn_begin(fs->st, 0, &txn);
+	rc = store_txn_begin(fs->st, 0, &txn, NULL);
 	for (db = 0; rc == 0 && db < STORE_NDBS; db++) {
 		size_t before = w->n;
 
@@ -183,7 +183,7 @@ report_mounted(struct fs *fs)
 {
 	struct store_txn *txn;
 
-	if (store_txn_begin(fs->st, 0, &txn) != 0)
+	if (store_txn_begin(fs->st, 0, &txn, NULL) != 0)
 		return;
 	fs->first_use_at_mount = counter(txn, "tofu_first_use");
 	fs->mismatch_at_mount = counter(txn, "tofu_mismatch");
@@ -203,7 +203,7 @@ report_metrics(struct fs *fs, struct buf *out)
 	rc = walk_all(fs, counts, &w, &changed);
 	if (rc != 0)
 		return fs_errno(rc);
-	if (store_txn_begin(fs->st, 0, &txn) == 0) {
+	if (store_txn_begin(fs->st, 0, &txn, NULL) == 0) {
 		first = counter(txn, "tofu_first_use");
 		mism = counter(txn, "tofu_mismatch");
 		store_txn_abort(txn);

@@ -118,13 +118,14 @@ views_build(struct fs *fs, uint64_t gen)
 {
 	struct build_ctx b = { 0 };
 	struct store_txn *txn = NULL;
+	struct tf_error err = { 0 };
 	int rc;
 
 	b.s = calloc(1, sizeof(*b.s));
 	if (b.s == NULL)
 		return NULL;
 	b.s->gen = gen;
-	rc = store_txn_begin(fs->st, 0, &txn);
+	rc = store_txn_begin(fs->st, 0, &txn, &err);
 	if (rc == 0) {
 		b.s->mtime = entry_last_change(txn);
 		rc = store_foreach(txn, STORE_ROOTS, build_cb, &b);
@@ -133,8 +134,8 @@ views_build(struct fs *fs, uint64_t gen)
 	}
 	store_txn_abort(txn);
 	if (rc != 0) {
-		fs_log(LOG_ERR, "building bundle.pem: %s", rc == -EIO ?
-		    store_strerror(fs->st) : strerror(-rc));
+		fs_log(LOG_ERR, "building bundle.pem: %s", err.msg[0] ?
+		    err.msg : strerror(-rc));
 		snapshot_free(b.s);
 		return NULL;
 	}
@@ -242,7 +243,7 @@ special_render(struct fs *fs, enum special_file f, struct buf *out)
 
 	switch (f) {
 	case SPECIAL_IMPORT:
-		rc = store_txn_begin(fs->st, 0, &txn);
+		rc = store_txn_begin(fs->st, 0, &txn, NULL);
 		if (rc == 0)
 			rc = store_meta_get(txn, "import_report", &v, &len);
 		store_txn_abort(txn);
@@ -255,7 +256,7 @@ special_render(struct fs *fs, enum special_file f, struct buf *out)
 		free(v);
 		return fs_errno(rc);
 	case SPECIAL_POLICY:
-		rc = store_txn_begin(fs->st, 0, &txn);
+		rc = store_txn_begin(fs->st, 0, &txn, NULL);
 		if (rc == 0)
 			rc = store_meta_get(txn, "policy", &v, &len);
 		store_txn_abort(txn);
@@ -270,7 +271,7 @@ special_render(struct fs *fs, enum special_file f, struct buf *out)
 	case SPECIAL_METRICS:
 		return report_metrics(fs, out);
 	case SPECIAL_AUDIT:
-		rc = store_txn_begin(fs->st, 0, &txn);
+		rc = store_txn_begin(fs->st, 0, &txn, NULL);
 		if (rc == 0)
 			rc = store_audit_foreach(txn, audit_line_cb, out);
 		store_txn_abort(txn);
@@ -288,7 +289,7 @@ struct import_args {
 	struct buf report;
 	struct buf lines;
 	size_t added, dup, distrusted, refused;
-	char why[512];
+	struct tf_error err;
 };
 
 static int
@@ -321,7 +322,7 @@ import_txn(struct store_txn *txn, void *arg)
 			continue;
 		}
 		rc = entry_add(txn, STORE_ROOTS, NULL, one, ENTRY_AUTOLABEL,
-		    a->who, &res, a->why, sizeof(a->why));
+		    a->who, &res, &a->err);
 		sk_X509_free(one);
 		if (rc != 0)
 			break;
@@ -393,21 +394,21 @@ policy_commit(struct fs *fs, const char *data, size_t len)
 	struct policy_args a = { data, len, NULL };
 	struct policy *p = NULL;
 	struct entry_actor who;
-	char comm[64], why[512];
+	struct tf_error err = { 0 };
+	char comm[64];
 	int rc;
 
-	rc = policy_parse(data, len, &p, why, sizeof(why));
+	rc = policy_parse(data, len, &p, &err);
 	policy_free(p);
 	if (rc != 0) {
-		fs_refuse("policy", "policy", -rc, why);
+		fs_refuse("policy", "policy", -rc, err.msg);
 		return rc;
 	}
 	fs_actor(&who, comm, sizeof(comm));
 	a.who = &who;
-	rc = store_write(fs->st, policy_txn, &a);
+	rc = store_write(fs->st, policy_txn, &a, &err);
 	if (rc != 0)
-		fs_refuse("policy", "policy", -fs_errno(rc),
-		    store_strerror(fs->st));
+		fs_refuse("policy", "policy", -fs_errno(rc), err.msg);
 	return fs_errno(rc);
 }
 
@@ -426,24 +427,22 @@ special_commit(struct fs *fs, enum special_file f, const char *data,
 		return -EROFS;
 	fs_actor(&who, comm, sizeof(comm));
 	a.who = &who;
-	rc = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &a.sk, a.why,
-	    sizeof(a.why));
+	rc = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &a.sk, &a.err);
 	if (rc == 0)
-		rc = store_write(fs->st, import_txn, &a);
+		rc = store_write(fs->st, import_txn, &a, &a.err);
 	if (rc == 0)
 		fs_log(LOG_INFO, "import: %zu added, %zu duplicate, %zu "
 		    "distrusted, %zu refused", a.added, a.dup, a.distrusted,
 		    a.refused);
 	else {
-		if (!a.why[0])
-			snprintf(a.why, sizeof(a.why), "%s", rc == -EIO ?
-			    store_strerror(fs->st) : strerror(-rc));
-		fs_refuse("import", "import", -fs_errno(rc), a.why);
+		if (!a.err.msg[0])
+			tf_error_set(&a.err, rc, "import");
+		fs_refuse("import", "import", -fs_errno(rc), a.err.msg);
 		cert_time_str(time(NULL), tbuf, sizeof(tbuf));
 		buf_reset(&a.report);
 		if (buf_printf(&a.report, "Import: %s\nRefused: the whole "
-		    "input: %s\nNothing was changed.\n", tbuf, a.why) == 0)
-			(void)store_write(fs->st, report_txn, &a.report);
+		    "input: %s\nNothing was changed.\n", tbuf, a.err.msg) == 0)
+			(void)store_write(fs->st, report_txn, &a.report, NULL);
 	}
 	sk_X509_pop_free(a.sk, X509_free);
 	buf_free(&a.report);

@@ -64,7 +64,7 @@ der_certs(const unsigned char *p, size_t len, STACK_OF(X509) *out)
 
 static int
 der_pkcs7(const unsigned char *p, size_t len, STACK_OF(X509) *out,
-    char *why, size_t whylen)
+    struct tf_error *e)
 {
 	const unsigned char *q = p;
 	PKCS7 *p7 = d2i_PKCS7(NULL, &q, (long)len);
@@ -77,7 +77,7 @@ der_pkcs7(const unsigned char *p, size_t len, STACK_OF(X509) *out,
 	n = pkcs7_certs(p7, out);
 	PKCS7_free(p7);
 	if (n == 0) {
-		snprintf(why, whylen, "PKCS#7 bundle holds no certificates");
+		tf_error_setx(e, -EINVAL, "PKCS#7 bundle holds no certificates");
 		return -EINVAL;
 	}
 	return n < 0 ? n : 0;
@@ -163,16 +163,16 @@ pem_kind(const char *label)
 
 static int
 pem_block(enum pem_kind kind, const unsigned char *der, size_t len,
-    STACK_OF(X509) *out, size_t line, char *why, size_t whylen)
+    STACK_OF(X509) *out, size_t line, struct tf_error *e)
 {
 	const unsigned char *p = der;
 	X509 *x;
 	int rc;
 
 	if (kind == PEM_PKCS7) {
-		rc = der_pkcs7(der, len, out, why, whylen);
-		if (rc == -EINVAL && !why[0])
-			snprintf(why, whylen, "malformed PKCS#7 in PEM block at "
+		rc = der_pkcs7(der, len, out, e);
+		if (rc == -EINVAL && !tf_error_msg(e)[0])
+			tf_error_setx(e, -EINVAL, "malformed PKCS#7 in PEM block at "
 			    "line %zu", line);
 		return rc;
 	}
@@ -180,7 +180,7 @@ pem_block(enum pem_kind kind, const unsigned char *der, size_t len,
 	    d2i_X509(NULL, &p, (long)len);
 	if (x == NULL || p != der + len) {
 		X509_free(x);
-		snprintf(why, whylen, "malformed certificate in PEM block at "
+		tf_error_setx(e, -EINVAL, "malformed certificate in PEM block at "
 		    "line %zu", line);
 		return -EINVAL;
 	}
@@ -229,10 +229,10 @@ boundary(const char *buf, const char *p, const char *end, const char *what,
 
 /* Every BEGIN/END pair in order; text outside them is ignored. */
 static int
-pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
-    size_t whylen)
+pem_parse(const char *buf, size_t len, STACK_OF(X509) *out,
+    struct tf_error *err)
 {
-	const char *end = buf + len, *p = buf, *b, *body, *e, *after, *next;
+	const char *end = buf + len, *p = buf, *b, *body, *eb, *after, *next;
 	struct lines lines = { buf, 1 };
 	enum pem_kind kind;
 	char label[64], elabel[64], scratch[64];
@@ -243,35 +243,35 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
 	while ((b = boundary(buf, p, end, "-----BEGIN ", label, sizeof(label),
 	    &body)) != NULL) {
 		line = line_of(&lines, b);
-		e = boundary(buf, body, end, "-----END ", elabel, sizeof(elabel),
+		eb = boundary(buf, body, end, "-----END ", elabel, sizeof(elabel),
 		    &after);
 		/* A BEGIN before the END: this block was cut short. */
-		if (e != NULL && boundary(buf, body, e, "-----BEGIN ", scratch,
+		if (eb != NULL && boundary(buf, body, eb, "-----BEGIN ", scratch,
 		    sizeof(scratch), &next) != NULL)
-			e = NULL;
-		if (e == NULL || strcmp(label, elabel) != 0) {
-			snprintf(why, whylen, "truncated PEM block (BEGIN %s "
+			eb = NULL;
+		if (eb == NULL || strcmp(label, elabel) != 0) {
+			tf_error_setx(err, -EINVAL, "truncated PEM block (BEGIN %s "
 			    "without END) at line %zu", label, line);
 			return -EINVAL;
 		}
 		kind = pem_kind(label);
 		if (kind == PEM_KEY) {
-			snprintf(why, whylen, "private keys are not accepted "
+			tf_error_setx(err, -EINVAL, "private keys are not accepted "
 			    "(PEM block '%s' at line %zu); write only "
 			    "certificates", label, line);
 			return -EINVAL;
 		}
 		if (kind == PEM_OTHER) {
-			snprintf(why, whylen, "unsupported PEM block '%s' at "
+			tf_error_setx(err, -EINVAL, "unsupported PEM block '%s' at "
 			    "line %zu", label, line);
 			return -EINVAL;
 		}
-		if (b64_decode(body, (size_t)(e - body), &der, &dlen) != 0) {
-			snprintf(why, whylen, "bad base64 in PEM block at line "
+		if (b64_decode(body, (size_t)(eb - body), &der, &dlen) != 0) {
+			tf_error_setx(err, -EINVAL, "bad base64 in PEM block at line "
 			    "%zu", line);
 			return -EINVAL;
 		}
-		rc = pem_block(kind, der, dlen, out, line, why, whylen);
+		rc = pem_block(kind, der, dlen, out, line, err);
 		free(der);
 		if (rc != 0)
 			return rc;
@@ -284,7 +284,7 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out, char *why,
  * sk is left empty. */
 static int
 der_parse(const unsigned char *p, size_t len, STACK_OF(X509) *sk,
-    char *why, size_t whylen)
+    struct tf_error *e)
 {
 	int rc = der_certs(p, len, sk);
 
@@ -292,9 +292,9 @@ der_parse(const unsigned char *p, size_t len, STACK_OF(X509) *sk,
 		return rc;
 	while (sk_X509_num(sk) > 0)
 		X509_free(sk_X509_pop(sk));
-	rc = der_pkcs7(p, len, sk, why, whylen);
-	if (rc == -EINVAL && !why[0])
-		snprintf(why, whylen, "truncated or malformed DER");
+	rc = der_pkcs7(p, len, sk, e);
+	if (rc == -EINVAL && !tf_error_msg(e)[0])
+		tf_error_setx(e, -EINVAL, "truncated or malformed DER");
 	return rc;
 }
 
@@ -312,40 +312,39 @@ is_text(const unsigned char *p, size_t len)
 
 int
 cert_parse(const void *buf, size_t len, size_t limit, STACK_OF(X509) **out,
-    char *why, size_t whylen)
+    struct tf_error *e)
 {
 	STACK_OF(X509) *sk = NULL;
 	const unsigned char *p = buf;
 	int rc, pem;
 
 	*out = NULL;
-	why[0] = '\0';
+	tf_error_clear(e);
 	if (len > limit) {
-		snprintf(why, whylen, "input is %zu bytes; the limit is %zu",
-		    len, limit);
-		return -EFBIG;
+		return tf_error_setx(e, -EFBIG, "input is %zu bytes; the limit "
+		    "is %zu", len, limit);
 	}
 	if (len == 0) {
-		snprintf(why, whylen, "empty input");
+		tf_error_setx(e, -EINVAL, "empty input");
 		return -EINVAL;
 	}
 	sk = sk_X509_new_null();
 	if (sk == NULL)
-		return -ENOMEM;
+		return tf_error_set(e, -ENOMEM, "reading certificates");
 	pem = memmem(buf, len, "-----BEGIN ", 11) != NULL;
 	rc = -EINVAL;
 	/* Every DER form starts with a SEQUENCE; text may start with '0'
 	 * too, so PEM gets its turn whenever DER did not work. */
 	if (p[0] == 0x30)
-		rc = der_parse(p, len, sk, why, whylen);
+		rc = der_parse(p, len, sk, e);
 	if (rc == -EINVAL && pem) {
-		why[0] = '\0';
-		rc = pem_parse(buf, len, sk, why, whylen);
+		tf_error_clear(e);
+		rc = pem_parse(buf, len, sk, e);
 	} else if (rc == -EINVAL && (p[0] != 0x30 || is_text(p, len)))
-		snprintf(why, whylen, "not a certificate: expected PEM, DER or "
+		tf_error_setx(e, -EINVAL, "not a certificate: expected PEM, DER or "
 		    "PKCS#7");
 	if (rc == 0 && sk_X509_num(sk) == 0) {
-		snprintf(why, whylen, "no certificate found in the input");
+		tf_error_setx(e, -EINVAL, "no certificate found in the input");
 		rc = -EINVAL;
 	}
 	ERR_clear_error();

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
+#include "error.h"
 
 /* Size limits for input written to the mount or given to trustctl. */
 #define CERT_INPUT_MAX_ONE (1u << 20)		/* roots/, pinned/, chains/ */
@@ -22,11 +23,11 @@
  * CERTIFICATE, TRUSTED CERTIFICATE, X509 CERTIFICATE and PKCS7 blocks),
  * DER certificates (one or several back to back) or PKCS#7 in DER.
  * On success *out holds at least one certificate, in input order.
- * Returns 0, -EFBIG (len > limit) or -EINVAL; on failure `why' says what
- * was wrong in words a user understands, and *out is NULL.
+ * Returns 0, -EFBIG (len > limit), -EINVAL or -ENOMEM; on failure e says
+ * what was wrong in words a user understands, and *out is NULL.
  */
 int cert_parse(const void *buf, size_t len, size_t limit,
-    STACK_OF(X509) **out, char *why, size_t whylen);
+    STACK_OF(X509) **out, struct tf_error *e);
 
 /* Decode a stored payload (DER certificates back to back). 0 or -EINVAL. */
 int cert_decode_der(const unsigned char *der, size_t len,

@@ -49,28 +49,28 @@ is_host_db(enum store_db db)
 
 int
 entry_name(enum store_db db, const char *in, char *out, size_t outlen,
-    char *why, size_t whylen)
+    struct tf_error *e)
 {
 	int rc;
 
 	if (is_host_db(db)) {
 		rc = name_host_port(in, out, outlen);
 		if (rc != 0)
-			snprintf(why, whylen, "'%s' is not HOST_PORT "
+			tf_error_setx(e, rc, "'%s' is not HOST_PORT "
 			    "(a host, '_', and a port from 1 to 65535)", in);
 		return rc;
 	}
 	rc = name_check_file(in);
 	if (rc != 0) {
-		snprintf(why, whylen, "'%s' is not a valid file name", in);
+		tf_error_setx(e, rc, "'%s' is not a valid file name", in);
 		return rc;
 	}
 	if (!name_is_label(in)) {
-		snprintf(why, whylen, "names in %s/ end in .pem", db_dirs[db]);
+		tf_error_setx(e, -EINVAL, "names in %s/ end in .pem", db_dirs[db]);
 		return -EINVAL;
 	}
 	if (strlen(in) + 1 > outlen)
-		return -ENAMETOOLONG;
+		return tf_error_setx(e, -ENAMETOOLONG, "'%s' is too long", in);
 	strcpy(out, in);
 	return 0;
 }
@@ -407,7 +407,7 @@ is_distrusted(struct store_txn *txn, STACK_OF(X509) *sk, char *name,
 int
 entry_add(struct store_txn *txn, enum store_db db, const char *name,
     STACK_OF(X509) *certs, unsigned flags, const struct entry_actor *who,
-    struct entry_result *res, char *why, size_t whylen)
+    struct entry_result *res, struct tf_error *e)
 {
 	STACK_OF(X509) *sk = NULL;
 	struct recbuf rb = { 0 };
@@ -420,11 +420,11 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 
 	memset(res, 0, sizeof(*res));
 	if (n <= 0) {
-		snprintf(why, whylen, "no certificate");
+		tf_error_setx(e, -EINVAL, "no certificate");
 		return -EINVAL;
 	}
 	if (db != STORE_CHAINS && n > 1) {
-		snprintf(why, whylen, "%s/ holds one certificate per file; this "
+		tf_error_setx(e, -EINVAL, "%s/ holds one certificate per file; this "
 		    "input has %d (write bundles to import)", db_dirs[db], n);
 		return -EINVAL;
 	}
@@ -453,7 +453,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 				rc = 0;
 				goto out;
 			}
-			snprintf(why, whylen, "the certificate is distrusted "
+			tf_error_setx(e, -EINVAL, "the certificate is distrusted "
 			    "(distrusted/%s); remove it there first", dname);
 			rc = -EINVAL;
 			goto out;
@@ -483,8 +483,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 				goto out;
 		}
 	} else {
-		rc = entry_name(db, name, res->name, sizeof(res->name), why,
-		    whylen);
+		rc = entry_name(db, name, res->name, sizeof(res->name), e);
 		if (rc != 0)
 			goto out;
 		rc = store_get(txn, db, res->name, &old);
@@ -505,7 +504,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			goto out;
 		}
 		if (!(flags & ENTRY_REPLACE)) {
-			snprintf(why, whylen, "%s/%s holds a different "
+			tf_error_setx(e, -EEXIST, "%s/%s holds a different "
 			    "certificate; remove it first or rename over it",
 			    db_dirs[db], res->name);
 			rc = -EEXIST;
@@ -578,7 +577,7 @@ rename_allowed(enum store_db from, enum store_db to)
 int
 entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
     enum store_db to_db, const char *to, int noreplace,
-    const struct entry_actor *who, char *why, size_t whylen)
+    const struct entry_actor *who, struct tf_error *e)
 {
 	struct recbuf rb = { 0 };
 	struct store_rec src, dst;
@@ -587,13 +586,13 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 	int rc;
 
 	if (!rename_allowed(from_db, to_db)) {
-		snprintf(why, whylen, "moving %s/ entries to %s/ has no meaning",
+		tf_error_setx(e, -EXDEV, "moving %s/ entries to %s/ has no meaning",
 		    db_dirs[from_db], db_dirs[to_db]);
 		return -EXDEV;
 	}
-	rc = entry_name(from_db, from, fname, sizeof(fname), why, whylen);
+	rc = entry_name(from_db, from, fname, sizeof(fname), e);
 	if (rc == 0)
-		rc = entry_name(to_db, to, tname, sizeof(tname), why, whylen);
+		rc = entry_name(to_db, to, tname, sizeof(tname), e);
 	if (rc != 0)
 		return rc;
 	rc = store_get(txn, from_db, fname, &src);
@@ -607,7 +606,7 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 	rc = store_get(txn, to_db, tname, &dst);
 	if (rc == 0) {
 		if (noreplace) {
-			snprintf(why, whylen, "%s/%s exists", db_dirs[to_db],
+			tf_error_setx(e, -EEXIST, "%s/%s exists", db_dirs[to_db],
 			    tname);
 			rc = -EEXIST;
 			goto out;

@@ -57,11 +57,11 @@ int entry_db_from_dir(const char *dir);
  * same certificate again changes nothing.  A certificate in distrusted/
  * may not be added to roots/ or chains/ (-EINVAL); adding one to
  * distrusted/ removes it from roots/.  Chains are stored leaf side first.
- * `why' gets the reason for any failure.
+ * e gets the reason for any failure.
  */
 int entry_add(struct store_txn *txn, enum store_db db, const char *name,
     STACK_OF(X509) *certs, unsigned flags, const struct entry_actor *who,
-    struct entry_result *res, char *why, size_t whylen);
+    struct entry_result *res, struct tf_error *e);
 
 /* Removes an entry.  0, -ENOENT, or a store error. */
 int entry_remove(struct store_txn *txn, enum store_db db, const char *name,
@@ -76,12 +76,12 @@ int entry_remove(struct store_txn *txn, enum store_db db, const char *name,
  */
 int entry_rename(struct store_txn *txn, enum store_db from_db,
     const char *from, enum store_db to_db, const char *to, int noreplace,
-    const struct entry_actor *who, char *why, size_t whylen);
+    const struct entry_actor *who, struct tf_error *e);
 
 /* Normalizes a name for `db': HOST_PORT for pinned/ and rejected/,
- * LABEL.pem elsewhere.  0, -EINVAL or -ENAMETOOLONG; `why' says which rule. */
+ * LABEL.pem elsewhere.  0, -EINVAL or -ENAMETOOLONG; e says which rule. */
 int entry_name(enum store_db db, const char *in, char *out, size_t outlen,
-    char *why, size_t whylen);
+    struct tf_error *e);
 
 /* Certificates of a stored record, decoded.  Caller frees with
  * sk_X509_pop_free(sk, X509_free). */

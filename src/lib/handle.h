@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "error.h"
 #include "policy.h"
 #include "store.h"
 #include "trustfs.h"
@@ -19,7 +20,7 @@ struct seen_pending {
 
 struct trustfs {
 	struct store *st;
-	char err[1024];
+	struct tf_error err;	/* the last failure (trustfs_error) */
 	struct policy *policy;
 	uint64_t policy_gen;	/* store generation the policy was read at */
 	struct seen_pending *seen;

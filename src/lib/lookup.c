@@ -120,7 +120,7 @@ by_subject(X509_LOOKUP *ctx, X509_LOOKUP_TYPE type, const X509_NAME *name,
 		return 0;
 	f.xs = X509_LOOKUP_get_store(ctx);
 	h = (uint32_t)X509_NAME_hash_ex(name, NULL, NULL, &ok);
-	if (!ok || store_txn_begin(st, 0, &f.txn) != 0)
+	if (!ok || store_txn_begin(st, 0, &f.txn, NULL) != 0)
 		return 0;
 	(void)store_find_subject(f.txn, h, found_cb, &f);
 	store_txn_abort(f.txn);

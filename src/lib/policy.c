@@ -98,8 +98,7 @@ pattern_ok(const char *pat)
 }
 
 int
-policy_parse(const char *text, size_t len, struct policy **out, char *why,
-    size_t whylen)
+policy_parse(const char *text, size_t len, struct policy **out, struct tf_error *e)
 {
 	struct policy *p;
 	char *copy, *line, *next, *hash, *w[3];
@@ -107,13 +106,13 @@ policy_parse(const char *text, size_t len, struct policy **out, char *why,
 
 	*out = NULL;
 	if (memchr(text, '\0', len) != NULL) {
-		snprintf(why, whylen, "the policy holds a NUL byte");
+		tf_error_setx(e, -EINVAL, "the policy holds a NUL byte");
 		return -EINVAL;
 	}
 	p = calloc(1, sizeof(*p));
 	copy = malloc(len + 1);
 	if (p == NULL || copy == NULL) {
-		rc = -ENOMEM;
+		rc = tf_error_set(e, -ENOMEM, "reading the policy");
 		goto out;
 	}
 	memcpy(copy, text, len);
@@ -130,21 +129,21 @@ policy_parse(const char *text, size_t len, struct policy **out, char *why,
 		if (n == 0)
 			continue;
 		if (n != 2) {
-			snprintf(why, whylen, "line %d: expected 'PATTERN MODE', "
+			tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN MODE', "
 			    "found %s", lineno, n == 1 ? "one word" :
 			    "more than two words");
 			rc = -EINVAL;
 			break;
 		}
 		if (!pattern_ok(w[0])) {
-			snprintf(why, whylen, "line %d: bad pattern '%.64s' "
+			tf_error_setx(e, -EINVAL, "line %d: bad pattern '%.64s' "
 			    "(a glob over HOST_PORT names)", lineno, w[0]);
 			rc = -EINVAL;
 			break;
 		}
 		mode = policy_mode_from_name(w[1]);
 		if (mode < 0) {
-			snprintf(why, whylen, "line %d: unknown mode '%.32s' "
+			tf_error_setx(e, -EINVAL, "line %d: unknown mode '%.32s' "
 			    "(tofu, chain, chain-or-tofu or pinned)", lineno,
 			    w[1]);
 			rc = -EINVAL;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "error.h"
 #include "trustfs.h"
 
 struct policy;
@@ -18,12 +19,12 @@ struct policy;
 	"*                    tofu\n"
 
 /*
- * Parses policy text.  Returns 0 and *out, or -EINVAL with `why' naming
+ * Parses policy text.  Returns 0 and *out, or -EINVAL with e naming
  * the line ("line 3: unknown mode 'chian'"), or -ENOMEM.  Free with
  * policy_free().
  */
 int policy_parse(const char *text, size_t len, struct policy **out,
-    char *why, size_t whylen);
+    struct tf_error *e);
 void policy_free(struct policy *p);	/* NULL-safe */
 
 /* The mode for a normalized HOST_PORT name. */

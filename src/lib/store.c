@@ -44,17 +44,10 @@ struct store_txn {
 	MDB_txn *txn;
 	int write;
 	int map_full;			/* an MDB_MAP_FULL was seen */
+	struct tf_error *e;		/* where failures are told; may be NULL */
 	struct store_key *keys;		/* decoded keys of the last record */
 	size_t nkeys_cap;
 };
-
-static __thread char errbuf[512];
-
-const char *
-store_strerror(const struct store *st)
-{
-	return errbuf[0] ? errbuf : "no error";
-}
 
 const char *
 store_path(const struct store *st)
@@ -64,7 +57,7 @@ store_path(const struct store *st)
 
 /* The one place that turns LMDB's answers into errno and a message. */
 static int
-map_err(struct store_txn *txn, int rc, const char *what)
+lmdb_err(struct tf_error *e, int *map_full, int rc, const char *what)
 {
 	switch (rc) {
 	case MDB_SUCCESS:
@@ -72,27 +65,28 @@ map_err(struct store_txn *txn, int rc, const char *what)
 	case MDB_NOTFOUND:
 		return -ENOENT;
 	case MDB_MAP_FULL:
-		if (txn != NULL)
-			txn->map_full = 1;
-		snprintf(errbuf, sizeof(errbuf), "%s: the store is full", what);
-		return -ENOSPC;
+		if (map_full != NULL)
+			*map_full = 1;
+		return tf_error_setx(e, -ENOSPC, "%s: the store is full", what);
 	case ENOSPC:
 	case EDQUOT:
-		snprintf(errbuf, sizeof(errbuf), "%s: no space left on the "
+		return tf_error_setx(e, -ENOSPC, "%s: no space left on the "
 		    "store's device", what);
-		return -ENOSPC;
 	case EACCES:
 	case EROFS:
-		snprintf(errbuf, sizeof(errbuf), "%s: %s", what,
-		    mdb_strerror(rc));
-		return -rc;
 	case ENOMEM:
-		return -ENOMEM;
+		return tf_error_setx(e, -rc, "%s: %s", what, mdb_strerror(rc));
 	default:
-		snprintf(errbuf, sizeof(errbuf), "%s: %s", what,
-		    mdb_strerror(rc));
-		return -EIO;
+		return tf_error_setx(e, -EIO, "%s: %s", what, mdb_strerror(rc));
 	}
+}
+
+/* The same inside a transaction: told to the transaction's owner. */
+static int
+map_err(struct store_txn *t, int rc, const char *what)
+{
+	return lmdb_err(t != NULL ? t->e : NULL, t != NULL ? &t->map_full :
+	    NULL, rc, what);
 }
 
 static void
@@ -152,25 +146,27 @@ txn_begin_raw(struct store *st, int write, MDB_txn **out)
 }
 
 int
-store_txn_begin(struct store *st, int write, struct store_txn **out)
+store_txn_begin(struct store *st, int write, struct store_txn **out,
+    struct tf_error *e)
 {
 	struct store_txn *t;
 	int rc;
 
 	*out = NULL;
 	if (write && (st->flags & STORE_RDONLY))
-		return -EROFS;
+		return tf_error_setx(e, -EROFS, "the store is open read-only");
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
-		return -ENOMEM;
+		return tf_error_set(e, -ENOMEM, "beginning a transaction");
 	t->st = st;
+	t->e = e;
 	t->write = write;
 	pthread_rwlock_rdlock(&st->resize);
 	rc = txn_begin_raw(st, write, &t->txn);
 	if (rc != 0) {
 		pthread_rwlock_unlock(&st->resize);
 		free(t);
-		return map_err(NULL, rc, "beginning a transaction");
+		return lmdb_err(e, NULL, rc, "beginning a transaction");
 	}
 	*out = t;
 	return 0;
@@ -187,11 +183,12 @@ txn_free(struct store_txn *t)
 int
 store_txn_commit(struct store_txn *t)
 {
+	struct tf_error *e = t->e;
 	int rc;
 
 	rc = mdb_txn_commit(t->txn);
 	txn_free(t);
-	return map_err(NULL, rc, "committing");
+	return lmdb_err(e, NULL, rc, "committing");
 }
 
 void
@@ -204,7 +201,7 @@ store_txn_abort(struct store_txn *t)
 }
 
 static int
-grow(struct store *st)
+grow(struct store *st, struct tf_error *e)
 {
 	MDB_envinfo info;
 	int rc;
@@ -214,17 +211,18 @@ grow(struct store *st)
 	st->mapsize = info.me_mapsize * 2;
 	rc = mdb_env_set_mapsize(st->env, st->mapsize);
 	pthread_rwlock_unlock(&st->resize);
-	return map_err(NULL, rc, "growing the store");
+	return lmdb_err(e, NULL, rc, "growing the store");
 }
 
 int
-store_write(struct store *st, store_write_fn fn, void *arg)
+store_write(struct store *st, store_write_fn fn, void *arg,
+    struct tf_error *e)
 {
 	struct store_txn *t;
 	int rc, tries, full;
 
 	for (tries = 0; tries < GROW_TRIES; tries++) {
-		rc = store_txn_begin(st, 1, &t);
+		rc = store_txn_begin(st, 1, &t, e);
 		if (rc != 0)
 			return rc;
 		rc = fn(t, arg);
@@ -235,16 +233,15 @@ store_write(struct store *st, store_write_fn fn, void *arg)
 			rc = mdb_txn_commit(t->txn);
 			full = full || rc == MDB_MAP_FULL;
 			txn_free(t);
-			rc = map_err(NULL, rc, "committing");
+			rc = lmdb_err(e, NULL, rc, "committing");
 		}
 		if (!full)
 			return rc;
-		rc = grow(st);
+		rc = grow(st, e);
 		if (rc != 0)
 			return rc;
 	}
-	snprintf(errbuf, sizeof(errbuf), "the store could not grow enough");
-	return -ENOSPC;
+	return tf_error_setx(e, -ENOSPC, "the store could not grow enough");
 }
 
 static int
@@ -254,8 +251,8 @@ open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
 }
 
 static int
-schema_check(struct store *st, MDB_txn *txn, int write, char *err,
-    size_t errlen)
+schema_check(struct store *st, MDB_txn *txn, int write,
+    struct tf_error *e)
 {
 	MDB_val k = { 6, (void *)"schema" }, v;
 	char buf[32];
@@ -277,9 +274,9 @@ schema_check(struct store *st, MDB_txn *txn, int write, char *err,
 	    31), (const char *)v.mv_data);
 	ver = strtol(buf, NULL, 10);
 	if (ver > STORE_SCHEMA_VERSION || ver < 1) {
-		snprintf(err, errlen, "store at %s has schema version %ld; this "
-		    "trustfs understands up to %d", st->path, ver,
-		    STORE_SCHEMA_VERSION);
+		tf_error_setx(e, -EPROTONOSUPPORT, "store at %s has schema "
+		    "version %ld; this trustfs understands up to %d", st->path,
+		    ver, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	return 0;
@@ -289,7 +286,7 @@ schema_check(struct store *st, MDB_txn *txn, int write, char *err,
  * creates them and the schema record.  LMDB return code, or -1 for a
  * schema this build does not understand (err says so). */
 static int
-open_dbs(struct store *st, int create, char *err, size_t errlen)
+open_dbs(struct store *st, int create, struct tf_error *e)
 {
 	unsigned fl = create ? MDB_CREATE : 0;
 	MDB_txn *txn;
@@ -308,7 +305,7 @@ open_dbs(struct store *st, int create, char *err, size_t errlen)
 	if (rc == 0)
 		rc = open_dbi(txn, "meta", fl, &st->meta);
 	if (rc == 0)
-		rc = schema_check(st, txn, create, err, errlen);
+		rc = schema_check(st, txn, create, e);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -319,8 +316,8 @@ open_dbs(struct store *st, int create, char *err, size_t errlen)
 }
 
 int
-store_open(const char *dir, unsigned flags, struct store **out, char *err,
-    size_t errlen)
+store_open(const char *dir, unsigned flags, struct store **out,
+    struct tf_error *e)
 {
 	mode_t dmode = (flags & STORE_GROUP) ? 0750 : 0700;
 	mode_t fmode = (flags & STORE_GROUP) ? 0640 : 0600;
@@ -334,26 +331,22 @@ store_open(const char *dir, unsigned flags, struct store **out, char *err,
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->path = strdup(dir)) == NULL) {
 		free(st);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return tf_error_set(e, -ENOMEM, "opening store %s", dir);
 	}
 	st->flags = flags;
 	pthread_rwlock_init(&st->resize, NULL);
 	if (stat(dir, &sb) != 0) {
 		if (errno != ENOENT || (flags & STORE_NOCREATE) || !wr) {
-			rc = -errno;
-			snprintf(err, errlen, "store %s: %s", dir, strerror(errno));
+			rc = tf_error_set(e, -errno, "store %s", dir);
 			goto fail;
 		}
 		if (mkdir(dir, dmode) != 0 || chmod(dir, dmode) != 0) {
-			rc = -errno;
-			snprintf(err, errlen, "creating store %s: %s", dir,
-			    strerror(errno));
+			rc = tf_error_set(e, -errno, "creating store %s", dir);
 			goto fail;
 		}
 	} else if (!S_ISDIR(sb.st_mode)) {
-		rc = -ENOTDIR;
-		snprintf(err, errlen, "store %s is not a directory", dir);
+		rc = tf_error_setx(e, -ENOTDIR, "store %s is not a directory",
+		    dir);
 		goto fail;
 	}
 	rc = mdb_env_create(&st->env);
@@ -367,10 +360,10 @@ store_open(const char *dir, unsigned flags, struct store **out, char *err,
 		rc = mdb_env_open(st->env, dir, MDB_NOTLS |
 		    (wr ? 0 : MDB_RDONLY), fmode);
 	if (rc != 0) {
-		snprintf(err, errlen, "opening store %s: %s", dir,
-		    rc == MDB_INVALID ? "not a trustfs store (the LMDB files "
-		    "are not valid)" : mdb_strerror(rc));
-		rc = rc == EACCES ? -EACCES : -EIO;
+		rc = tf_error_setx(e, rc == EACCES ? -EACCES : -EIO,
+		    "opening store %s: %s", dir, rc == MDB_INVALID ? "not a "
+		    "trustfs store (the LMDB files are not valid)" :
+		    mdb_strerror(rc));
 		goto fail;
 	}
 	for (i = 0; i < 2; i++) {
@@ -387,13 +380,12 @@ store_open(const char *dir, unsigned flags, struct store **out, char *err,
 
 	/* Opening an existing store needs no write: try a read transaction
 	 * first, and write only to create the databases. */
-	rc = open_dbs(st, 0, err, errlen);
+	rc = open_dbs(st, 0, e);
 	if (rc == MDB_NOTFOUND && wr)
-		rc = open_dbs(st, 1, err, errlen);
+		rc = open_dbs(st, 1, e);
 	if (rc == MDB_NOTFOUND) {
-		snprintf(err, errlen, "store %s is empty; open it writable "
-		    "once to create it", dir);
-		rc = -ENOENT;
+		rc = tf_error_setx(e, -ENOENT, "store %s is empty; open it "
+		    "writable once to create it", dir);
 		goto fail;
 	}
 	if (rc == -1) {
@@ -401,9 +393,9 @@ store_open(const char *dir, unsigned flags, struct store **out, char *err,
 		goto fail;
 	}
 	if (rc != 0) {
-		snprintf(err, errlen, "opening store %s: %s", dir,
+		rc = tf_error_setx(e, rc == MDB_INCOMPATIBLE ?
+		    -EPROTONOSUPPORT : -EIO, "opening store %s: %s", dir,
 		    mdb_strerror(rc));
-		rc = rc == MDB_INCOMPATIBLE ? -EPROTONOSUPPORT : -EIO;
 		goto fail;
 	}
 	*out = st;
@@ -457,9 +449,8 @@ decode(struct store_txn *t, const MDB_val *v, struct store_rec *r)
 	size_t nkeys, der_len, i;
 
 	if (v->mv_size < REC_HDR || p[0] != REC_VERSION) {
-		snprintf(errbuf, sizeof(errbuf), "a record has an unknown "
+		return tf_error_setx(t->e, -EIO, "a record has an unknown "
 		    "format (version %d)", v->mv_size ? p[0] : -1);
-		return -EIO;
 	}
 	memset(r, 0, sizeof(*r));
 	r->ctime = get64(p + 4);
@@ -474,14 +465,13 @@ decode(struct store_txn *t, const MDB_val *v, struct store_rec *r)
 	der_len = get32(p + 88);
 	if (nkeys > v->mv_size || der_len > v->mv_size ||
 	    REC_HDR + nkeys * KEY_SIZE + der_len != v->mv_size) {
-		snprintf(errbuf, sizeof(errbuf), "a record is damaged");
-		return -EIO;
+		return tf_error_setx(t->e, -EIO, "a record is damaged");
 	}
 	if (nkeys > t->nkeys_cap) {
 		struct store_key *k = realloc(t->keys, nkeys * sizeof(*k));
 
 		if (k == NULL)
-			return -ENOMEM;
+			return tf_error_set(t->e, -ENOMEM, "reading a record");
 		t->keys = k;
 		t->nkeys_cap = nkeys;
 	}
@@ -865,31 +855,29 @@ store_audit_foreach(struct store_txn *t, store_line_fn fn, void *arg)
 }
 
 int
-store_backup(struct store *st, const char *dir)
+store_backup(struct store *st, const char *dir, struct tf_error *e)
 {
 	int rc;
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(errbuf, sizeof(errbuf), "%s: %s", dir, strerror(errno));
-		return -errno;
-	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return tf_error_set(e, -errno, "%s", dir);
 	/* A read transaction's snapshot, compacted (lmdb.h, MDB_CP_COMPACT):
 	 * consistent while others write. */
 	pthread_rwlock_rdlock(&st->resize);
 	rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
 	pthread_rwlock_unlock(&st->resize);
-	return map_err(NULL, rc, "backup");
+	return lmdb_err(e, NULL, rc, "backup");
 }
 
 int
-store_backup_fd(struct store *st, int fd)
+store_backup_fd(struct store *st, int fd, struct tf_error *e)
 {
 	int rc;
 
 	pthread_rwlock_rdlock(&st->resize);
 	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
 	pthread_rwlock_unlock(&st->resize);
-	return map_err(NULL, rc, "backup");
+	return lmdb_err(e, NULL, rc, "backup");
 }
 
 int

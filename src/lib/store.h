@@ -6,13 +6,18 @@
  *   -ENOENT  no such entry
  *   -ENOSPC  the map could not grow (disk full)
  *   -EROFS   the store was opened read-only
- *   -EIO     any other store failure; store_strerror() says what
+ *   -EIO     any other store failure
+ * and tell what happened, for a person, in the struct tf_error handed to
+ * store_open(), store_txn_begin() (for every call on that transaction) or
+ * store_write(); any of those may be NULL.
  */
 #ifndef TRUSTFS_STORE_H
 #define TRUSTFS_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "error.h"
 
 struct store;
 struct store_txn;
@@ -67,14 +72,14 @@ struct store_rec {
 void store_default_dir(char *out, size_t outlen);
 
 int store_open(const char *dir, unsigned flags, struct store **out,
-    char *err, size_t errlen);
+    struct tf_error *e);
 void store_close(struct store *st);	/* NULL-safe */
 const char *store_path(const struct store *st);
-const char *store_strerror(const struct store *st);	/* last failure */
 /* Changes whenever anybody (any process) commits: cheap cache validator. */
 uint64_t store_generation(struct store *st);
 
-int store_txn_begin(struct store *st, int write, struct store_txn **out);
+int store_txn_begin(struct store *st, int write, struct store_txn **out,
+    struct tf_error *e);
 int store_txn_commit(struct store_txn *txn);	/* frees txn, even on error */
 void store_txn_abort(struct store_txn *txn);	/* frees txn; NULL-safe */
 
@@ -85,7 +90,8 @@ void store_txn_abort(struct store_txn *txn);	/* frees txn; NULL-safe */
  * aborts and is returned.
  */
 typedef int (*store_write_fn)(struct store_txn *txn, void *arg);
-int store_write(struct store *st, store_write_fn fn, void *arg);
+int store_write(struct store *st, store_write_fn fn, void *arg,
+    struct tf_error *e);
 
 int store_get(struct store_txn *txn, enum store_db db, const char *name,
     struct store_rec *out);
@@ -124,9 +130,9 @@ typedef int (*store_line_fn)(const char *line, size_t len, void *arg);
 int store_audit_foreach(struct store_txn *txn, store_line_fn fn, void *arg);
 
 /* A consistent, compacted copy of the environment into an empty dir. */
-int store_backup(struct store *st, const char *dir);
+int store_backup(struct store *st, const char *dir, struct tf_error *e);
 /* The same into an open file: an LMDB data file (data.mdb). */
-int store_backup_fd(struct store *st, int fd);
+int store_backup_fd(struct store *st, int fd, struct tf_error *e);
 /* 1 if another process has the store open (an LMDB reader lock is held on
  * lock.mdb), 0 if not, or a negative errno. */
 int store_in_use(const char *dir);

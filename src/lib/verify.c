@@ -23,37 +23,30 @@
 
 extern char *program_invocation_short_name;
 
-static void
-set_error(struct trustfs *t, int with_errno, const char *fmt, va_list ap)
-{
-	int saved = errno;
-	size_t n;
-
-	vsnprintf(t->err, sizeof(t->err), fmt, ap);
-	n = strlen(t->err);
-	if (with_errno && n < sizeof(t->err))
-		snprintf(t->err + n, sizeof(t->err) - n, ": %s",
-		    strerror(saved));
-}
-
+/* The handle's two setters (libtls): the first appends strerror(errno). */
 void
 trustfs_set_error(struct trustfs *t, const char *fmt, ...)
 {
+	char msg[sizeof(t->err.msg)];
+	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_error(t, 1, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	tf_error_set(&t->err, saved > 0 ? -saved : -EIO, "%s", msg);
 }
 
 void
 trustfs_set_errorx(struct trustfs *t, const char *fmt, ...)
 {
+	char msg[sizeof(t->err.msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_error(t, 0, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	tf_error_setx(&t->err, -EIO, "%s", msg);
 }
 
 struct trustfs *
@@ -78,8 +71,8 @@ static struct shared_store *shared;
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
-shared_open(const char *dir, unsigned flags, struct store **out, char *err,
-    size_t errlen)
+shared_open(const char *dir, unsigned flags, struct store **out,
+    struct tf_error *e)
 {
 	struct shared_store *s;
 	char *path = realpath(dir, NULL);
@@ -90,7 +83,7 @@ shared_open(const char *dir, unsigned flags, struct store **out, char *err,
 		if (s->flags == flags && strcmp(s->path, path) == 0)
 			break;
 	if (s == NULL) {
-		rc = store_open(dir, flags, out, err, errlen);
+		rc = store_open(dir, flags, out, e);
 		if (rc == 0 && path == NULL)
 			path = realpath(dir, NULL);
 		if (rc == 0 && path != NULL &&
@@ -137,7 +130,7 @@ struct trustfs *
 trustfs_open_flags(const char *dir, unsigned store_flags)
 {
 	struct trustfs *t = calloc(1, sizeof(*t));
-	char def[4096], err[512];
+	char def[4096];
 
 	if (t == NULL)
 		return NULL;
@@ -145,8 +138,7 @@ trustfs_open_flags(const char *dir, unsigned store_flags)
 		store_default_dir(def, sizeof(def));
 		dir = def;
 	}
-	if (shared_open(dir, store_flags, &t->st, err, sizeof(err)) != 0)
-		trustfs_set_errorx(t, "%s", err);
+	(void)shared_open(dir, store_flags, &t->st, &t->err);
 	return t;
 }
 
@@ -167,9 +159,9 @@ trustfs_free(struct trustfs *t)
 const char *
 trustfs_error(struct trustfs *t)
 {
-	if (t == NULL || t->err[0] == '\0')
+	if (t == NULL || t->err.msg[0] == '\0')
 		return NULL;
-	return t->err;
+	return t->err.msg;
 }
 
 static const char *const reason_names[] = {
@@ -207,21 +199,21 @@ trustfs_policy(struct trustfs *t)
 	struct store_txn *txn = NULL;
 	struct policy *p = NULL;
 	uint64_t gen = store_generation(t->st);
-	char *text = NULL, why[256];
+	char *text = NULL;
 	size_t len;
 	int rc;
 
 	if (t->policy != NULL && t->policy_gen == gen)
 		return t->policy;
-	rc = store_txn_begin(t->st, 0, &txn);
+	rc = store_txn_begin(t->st, 0, &txn, NULL);
 	if (rc == 0)
 		rc = store_meta_get(txn, "policy", &text, &len);
 	store_txn_abort(txn);
 	if (rc == -ENOENT)
 		rc = policy_parse(POLICY_DEFAULT_TEXT,
-		    strlen(POLICY_DEFAULT_TEXT), &p, why, sizeof(why));
+		    strlen(POLICY_DEFAULT_TEXT), &p, NULL);
 	else if (rc == 0)
-		rc = policy_parse(text, len, &p, why, sizeof(why));
+		rc = policy_parse(text, len, &p, NULL);
 	free(text);
 	if (rc != 0) {
 		/* Only valid policies are ever saved; keep the last one. */
@@ -408,7 +400,7 @@ flush_seen(struct trustfs *t)
 			continue;
 		a.hp = t->seen[i].name;
 		a.add = t->seen[i].count;
-		if (store_write(t->st, seen_write, &a) == 0)
+		if (store_write(t->st, seen_write, &a, NULL) == 0)
 			t->seen[i].count = 0;
 	}
 }
@@ -427,7 +419,7 @@ note_seen(struct trustfs *t, const char *hp, uint64_t last_seen)
 	if (s != NULL)
 		a.add += s->count;
 	/* A failed sighting update costs history, not safety. */
-	if (store_write(t->st, seen_write, &a) == 0 && s != NULL)
+	if (store_write(t->st, seen_write, &a, NULL) == 0 && s != NULL)
 		s->count = 0;
 }
 
@@ -443,13 +435,14 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 	    .v = v };
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
+	struct tf_error se = { 0 };
 	uint64_t last = 0;
 	int rc, match = 0;
 
 	memcpy(a.sha, v->sha256, 32);
 	snprintf(v->entry, sizeof(v->entry), "pinned/%s", hp);
 	/* The common case, a known pin presented again, is one read. */
-	rc = store_txn_begin(t->st, 0, &txn);
+	rc = store_txn_begin(t->st, 0, &txn, &se);
 	if (rc == 0) {
 		rc = store_get(txn, STORE_PINNED, hp, &rec);
 		if (rc == 0 && rec.nkeys > 0 &&
@@ -461,7 +454,7 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 	store_txn_abort(txn);
 	if (rc != 0 && rc != -ENOENT) {
 		trustfs_set_errorx(t, "reading pinned/%s: %s", hp,
-		    store_strerror(t->st));
+		    se.msg[0] ? se.msg : strerror(-rc));
 		return -1;
 	}
 	if (match) {
@@ -469,12 +462,12 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 		v->reason = TRUSTFS_PIN_MATCH;
 		note_seen(t, hp, last);
 	} else {
-		rc = store_write(t->st, tofu_write, &a);
+		rc = store_write(t->st, tofu_write, &a, &se);
 		if (rc != 0) {
 			/* Never fails open: no pin written, no trust. */
 			v->trusted = 0;
 			trustfs_set_errorx(t, "recording pinned/%s: %s", hp,
-			    rc == -EIO ? store_strerror(t->st) : strerror(-rc));
+			    se.msg[0] ? se.msg : strerror(-rc));
 			return -1;
 		}
 	}
@@ -528,15 +521,16 @@ is_distrusted_sha(struct trustfs *t, const unsigned char *sha, char *name,
 {
 	struct find_distrust f = { .found = 0 };
 	struct store_txn *txn = NULL;
+	struct tf_error se = { 0 };
 	int rc;
 
-	rc = store_txn_begin(t->st, 0, &txn);
+	rc = store_txn_begin(t->st, 0, &txn, &se);
 	if (rc == 0)
 		rc = store_find_sha256(txn, sha, distrust_cb, &f);
 	store_txn_abort(txn);
 	if (rc < 0) {
 		trustfs_set_errorx(t, "reading distrusted/: %s",
-		    store_strerror(t->st));
+		    se.msg[0] ? se.msg : strerror(-rc));
 		return -1;
 	}
 	if (f.found)
@@ -621,7 +615,7 @@ add_chain_intermediates(struct trustfs *t, STACK_OF(X509) *untrusted,
 	int depth, i, have, ok;
 	uint32_t h;
 
-	if (store_txn_begin(t->st, 0, &p.txn) != 0)
+	if (store_txn_begin(t->st, 0, &p.txn, NULL) != 0)
 		return;
 	for (depth = 0; depth < 8 && cur != NULL; depth++) {
 		/* Already supplied by the peer? Follow it instead. */
@@ -654,7 +648,7 @@ trustfs_x509_store(struct trustfs *t)
 	X509_STORE *xs;
 
 	if (t == NULL || t->st == NULL) {
-		if (t != NULL && !t->err[0])
+		if (t != NULL && !t->err.msg[0])
 			trustfs_set_errorx(t, "the store is not open");
 		return NULL;
 	}
@@ -755,7 +749,7 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 		{
 			struct store_txn *txn = NULL;
 
-			if (store_txn_begin(t->st, 0, &txn) == 0)
+			if (store_txn_begin(t->st, 0, &txn, NULL) == 0)
 				(void)entry_anchor(txn, top, anchor,
 				    sizeof(anchor));
 			store_txn_abort(txn);
@@ -786,7 +780,7 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	}
 	rc = 0;
 out:
-	if (rc < 0 && !t->err[0])
+	if (rc < 0 && !t->err.msg[0])
 		trustfs_set_errorx(t, "chain verification could not run");
 	free(subj);
 	X509_STORE_CTX_free(ctx);
@@ -822,7 +816,7 @@ trustfs_verify_chain(struct trustfs *t, const char *host,
 		return -1;
 	if (t->st == NULL)
 		return -1;
-	t->err[0] = '\0';
+	tf_error_clear(&t->err);
 	if (chain == NULL || sk_X509_num(chain) < 1) {
 		trustfs_set_errorx(t, "no certificate to verify");
 		return -1;
@@ -844,7 +838,7 @@ trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
 		memset(v, 0, sizeof(*v));
 	if (v == NULL || t == NULL || t->st == NULL)
 		return -1;
-	t->err[0] = '\0';
+	tf_error_clear(&t->err);
 	if (chain == NULL || sk_X509_num(chain) < 1) {
 		trustfs_set_errorx(t, "the peer presented no certificate");
 		return -1;

@@ -93,8 +93,10 @@ pin_bench(long npins, X509 *leaf, gnutls_datum_t *gder)
 	for (i = 0; i < npins; i += 50000) {
 		f.from = i;
 		f.to = i + 50000 < npins ? i + 50000 : npins;
-		if (store_write(t->st, fill_txn, &f) != 0) {
-			fprintf(stderr, "fill: %s\n", store_strerror(t->st));
+		struct tf_error e = { 0 };
+
+		if (store_write(t->st, fill_txn, &f, &e) != 0) {
+			fprintf(stderr, "fill: %s\n", e.msg);
 			exit(1);
 		}
 	}
@@ -167,7 +169,7 @@ add_roots_txn(struct store_txn *txn, void *arg)
 {
 	struct add_ctx *a = arg;
 	struct entry_result res;
-	char why[256];
+	struct tf_error te = { 0 };
 	int i, rc = 0;
 
 	for (i = 0; i < sk_X509_num(a->roots) && rc == 0; i++) {
@@ -175,7 +177,7 @@ add_roots_txn(struct store_txn *txn, void *arg)
 
 		sk_X509_push(one, sk_X509_value(a->roots, i));
 		rc = entry_add(txn, STORE_ROOTS, NULL, one, ENTRY_AUTOLABEL,
-		    NULL, &res, why, sizeof(why));
+		    NULL, &res, &te);
 		sk_X509_free(one);
 	}
 	return rc;
@@ -227,7 +229,7 @@ open_verify_bench(void)
 	snprintf(path, sizeof(path), "%s/store", dir);
 	t = trustfs_open(path);
 	a.roots = roots;
-	store_write(t->st, add_roots_txn, &a);
+	store_write(t->st, add_roots_txn, &a, NULL);
 	trustfs_free(t);
 	snprintf(cafile, sizeof(cafile), "%s/ca.pem", dir);
 	f = fopen(cafile, "w");

@@ -70,7 +70,11 @@ pkcs7(struct buf *out, int pem)
 static int
 parse(const void *p, size_t n, STACK_OF(X509) **sk, char *why)
 {
-	return cert_parse(p, n, CERT_INPUT_MAX_BUNDLE, sk, why, 256);
+	struct tf_error te = { 0 };
+	int rc = cert_parse(p, n, CERT_INPUT_MAX_BUNDLE, sk, &te);
+
+	snprintf(why, 256, "%s", te.msg);
+	return rc;
 }
 
 static void
@@ -85,7 +89,8 @@ want_certs(STACK_OF(X509) *sk, X509 *x0, X509 *x1)
 START_TEST(test_pem_one)
 {
 	STACK_OF(X509) *sk;
-	char why[256];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 
 	ck_assert_int_eq(parse(pem_a.data, pem_a.len, &sk, why), 0);
 	want_certs(sk, a, NULL);
@@ -97,7 +102,8 @@ START_TEST(test_pem_text_around)
 {
 	struct buf in = { 0 };
 	STACK_OF(X509) *sk;
-	char why[256];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 
 	buf_puts(&in, "Paste everything from \"-----BEGIN CERTIFICATE-----\" "
 	    "to \"-----END CERTIFICATE-----\":\nSubject: whatever\n");
@@ -121,7 +127,8 @@ START_TEST(test_pem_bundle_order)
 {
 	struct buf in = { 0 };
 	STACK_OF(X509) *sk;
-	char why[256];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 
 	buf_append(&in, pem_b.data, pem_b.len);
 	buf_puts(&in, "\n# the next one\n");
@@ -141,7 +148,8 @@ START_TEST(test_der_forms)
 {
 	STACK_OF(X509) *sk;
 	unsigned char *two = malloc(der_a_len + der_b_len);
-	char why[256];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 
 	ck_assert_int_eq(parse(der_a, der_a_len, &sk, why), 0);
 	want_certs(sk, a, NULL);
@@ -159,7 +167,8 @@ START_TEST(test_pkcs7)
 {
 	struct buf der = { 0 }, pem = { 0 };
 	STACK_OF(X509) *sk;
-	char why[256];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 
 	pkcs7(&der, 0);
 	pkcs7(&pem, 1);
@@ -178,7 +187,9 @@ START_TEST(test_trusted_certificate)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	STACK_OF(X509) *sk;
-	char *data, why[256];
+	char *data;
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 	long n;
 
 	ck_assert(PEM_write_bio_X509_AUX(bio, a));
@@ -192,7 +203,9 @@ END_TEST
 
 START_TEST(test_identrust)
 {
-	char path[1024], why[256], hex[100], *subj;
+	char path[1024], hex[100], *subj;
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 	unsigned char md[32];
 	STACK_OF(X509) *sk;
 	FILE *f;
@@ -283,7 +296,8 @@ START_TEST(test_bad)
 {
 	struct buf in = { 0 };
 	STACK_OF(X509) *sk = (STACK_OF(X509) *)1;
-	char why[256];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 	size_t limit = CERT_INPUT_MAX_BUNDLE;
 	int rc, i;
 
@@ -404,8 +418,7 @@ START_TEST(test_bad)
 		    "-----END CERTIFICATE-----\n");
 		break;
 	}
-	rc = cert_parse(in.data ? in.data : "", in.len, limit, &sk, why,
-	    sizeof(why));
+	rc = cert_parse(in.data ? in.data : "", in.len, limit, &sk, &te);
 	ck_assert_msg(rc == bad_cases[_i].want, "case %d: rc %d (%s)", _i, rc,
 	    why);
 	ck_assert_ptr_null(sk);
@@ -473,7 +486,8 @@ START_TEST(test_mangled)
 		{ der_a, der_a_len }, { pem_a.data, pem_a.len }, { NULL, 0 },
 	};
 	STACK_OF(X509) *sk;
-	char why[256];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 	size_t i, k, cut;
 	unsigned seed = 12345;
 	int rc;
@@ -485,8 +499,7 @@ START_TEST(test_mangled)
 		size_t n = i < 2 ? inputs[i].n : p7.len;
 
 		for (cut = 0; cut < n; cut++) {
-			rc = cert_parse(src, cut, CERT_INPUT_MAX_ONE, &sk, why,
-			    sizeof(why));
+			rc = cert_parse(src, cut, CERT_INPUT_MAX_ONE, &sk, &te);
 			ck_assert_msg(rc == -EINVAL || (rc == 0 &&
 			    sk_X509_num(sk) > 0), "cut %zu of input %zu: %d",
 			    cut, i, rc);
@@ -503,7 +516,7 @@ START_TEST(test_mangled)
 			seed = seed * 1103515245u + 12345u;
 			in.data[(seed >> 8) % n] = (char)(seed >> 16);
 			rc = cert_parse(in.data, in.len, CERT_INPUT_MAX_ONE, &sk,
-			    why, sizeof(why));
+			    &te);
 			ck_assert(rc == 0 || rc == -EINVAL);
 			if (rc == 0)
 				sk_X509_pop_free(sk, X509_free);

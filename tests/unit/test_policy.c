@@ -31,11 +31,12 @@ static const struct {
 START_TEST(test_parse)
 {
 	struct policy *p = NULL;
-	char why[256] = "";
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 	int rc;
 
 	rc = policy_parse(parse_cases[_i].text, strlen(parse_cases[_i].text),
-	    &p, why, sizeof(why));
+	    &p, &te);
 	ck_assert_msg(rc == parse_cases[_i].want_rc, "case %d: rc %d", _i, rc);
 	if (rc == 0)
 		ck_assert_ptr_nonnull(p);
@@ -51,9 +52,9 @@ END_TEST
 START_TEST(test_nul_refused)
 {
 	struct policy *p = NULL;
-	char why[256];
+	struct tf_error te = { 0 };
 
-	ck_assert_int_eq(policy_parse("* tofu\0x", 8, &p, why, sizeof(why)),
+	ck_assert_int_eq(policy_parse("* tofu\0x", 8, &p, &te),
 	    -EINVAL);
 	ck_assert_ptr_null(p);
 }
@@ -81,10 +82,10 @@ static const struct {
 START_TEST(test_match)
 {
 	struct policy *p = NULL;
-	char why[256];
+	struct tf_error te = { 0 };
 
 	ck_assert_int_eq(policy_parse(match_policy, strlen(match_policy), &p,
-	    why, sizeof(why)), 0);
+	    &te), 0);
 	ck_assert_int_eq(policy_mode(p, match_cases[_i].hp),
 	    match_cases[_i].want);
 	policy_free(p);
@@ -94,10 +95,9 @@ END_TEST
 START_TEST(test_no_match_is_tofu)
 {
 	struct policy *p = NULL;
-	char why[256];
+	struct tf_error te = { 0 };
 
-	ck_assert_int_eq(policy_parse("x_1 chain\n", 10, &p, why,
-	    sizeof(why)), 0);
+	ck_assert_int_eq(policy_parse("x_1 chain\n", 10, &p, &te), 0);
 	ck_assert_int_eq(policy_mode(p, "y_1"), TRUSTFS_MODE_TOFU);
 	ck_assert_int_eq(policy_mode(NULL, "y_1"), TRUSTFS_MODE_TOFU);
 	policy_free(p);
@@ -107,10 +107,10 @@ END_TEST
 START_TEST(test_default_text)
 {
 	struct policy *p = NULL;
-	char why[256];
+	struct tf_error te = { 0 };
 
 	ck_assert_int_eq(policy_parse(POLICY_DEFAULT_TEXT,
-	    strlen(POLICY_DEFAULT_TEXT), &p, why, sizeof(why)), 0);
+	    strlen(POLICY_DEFAULT_TEXT), &p, &te), 0);
 	ck_assert_int_eq(policy_mode(p, "anything_443"), TRUSTFS_MODE_TOFU);
 	policy_free(p);
 }
@@ -125,7 +125,9 @@ static const char *const shipped[] = {
 START_TEST(test_shipped)
 {
 	const char *dir = getenv("POLICY_DIR");
-	char path[1024], buf[65536], why[256];
+	char path[1024], buf[65536];
+	struct tf_error te = { 0 };
+	char *why = te.msg;
 	struct policy *p = NULL;
 	size_t n;
 	FILE *f;
@@ -136,7 +138,7 @@ START_TEST(test_shipped)
 	ck_assert_msg(f != NULL, "%s missing", path);
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	ck_assert_msg(policy_parse(buf, n, &p, why, sizeof(why)) == 0,
+	ck_assert_msg(policy_parse(buf, n, &p, &te) == 0,
 	    "%s: %s", path, why);
 	policy_free(p);
 }

@@ -16,7 +16,8 @@
 static X509 *
 identrust(void)
 {
-	char path[1024], why[256], buf[8192];
+	char path[1024], buf[8192];
+	struct tf_error te = { 0 };
 	STACK_OF(X509) *sk;
 	X509 *x;
 	size_t n;
@@ -28,8 +29,7 @@ identrust(void)
 	ck_assert_ptr_nonnull(f);
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	ck_assert_int_eq(cert_parse(buf, n, CERT_INPUT_MAX_ONE, &sk, why,
-	    sizeof(why)), 0);
+	ck_assert_int_eq(cert_parse(buf, n, CERT_INPUT_MAX_ONE, &sk, &te), 0);
 	x = sk_X509_value(sk, 0);
 	X509_up_ref(x);
 	sk_X509_pop_free(sk, X509_free);
@@ -167,7 +167,8 @@ START_TEST(test_hostile_values)
 	X509_NAME *bad = X509_NAME_new();
 	struct buf b = { 0 };
 	STACK_OF(X509) *sk;
-	char *l, why[256];
+	char *l;
+	struct tf_error te = { 0 };
 
 	/* A 40-byte negative serial (RFC 5280 allows 20, positive). */
 	memset(serial, 0xab, sizeof(serial));
@@ -189,7 +190,7 @@ START_TEST(test_hostile_values)
 	free(l);
 	/* Still what cp takes back. */
 	ck_assert_int_eq(cert_parse(b.data, b.len, CERT_INPUT_MAX_ONE, &sk,
-	    why, sizeof(why)), 0);
+	    &te), 0);
 	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 0), x), 0);
 	sk_X509_pop_free(sk, X509_free);
 	/* A BMPString with a lone surrogate cannot come out of the parser
@@ -218,12 +219,12 @@ START_TEST(test_round_trip)
 	X509 *x = tu_make_cert(&o, NULL), *id = identrust();
 	struct buf b = { 0 };
 	STACK_OF(X509) *sk;
-	char why[256];
+	struct tf_error te = { 0 };
 
 	ck_assert_int_eq(cert_render(&b, x, time(NULL), NULL, 0), 0);
 	ck_assert_int_eq(cert_render(&b, id, time(NULL), NULL, 0), 0);
 	ck_assert_int_eq(cert_parse(b.data, b.len, CERT_INPUT_MAX_ONE, &sk,
-	    why, sizeof(why)), 0);
+	    &te), 0);
 	ck_assert_int_eq(sk_X509_num(sk), 2);
 	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 0), x), 0);
 	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 1), id), 0);

@@ -16,10 +16,11 @@ static struct store *st;
 static void
 setup(void)
 {
-	char err[512];
+	struct tf_error te = { 0 };
+	char *err = te.msg;
 
 	dir = tu_mkdtemp();
-	ck_assert_msg(store_open(dir, 0, &st, err, sizeof(err)) == 0, "%s",
+	ck_assert_msg(store_open(dir, 0, &st, &te) == 0, "%s",
 	    err);
 }
 
@@ -74,7 +75,7 @@ put(enum store_db db, const char *name, struct store_rec r)
 {
 	struct put_args a = { db, name, r };
 
-	ck_assert_int_eq(store_write(st, put_txn, &a), 0);
+	ck_assert_int_eq(store_write(st, put_txn, &a, NULL), 0);
 }
 
 struct hits {
@@ -100,7 +101,7 @@ START_TEST(test_round_trip)
 	struct store_rec r;
 
 	put(STORE_CHAINS, "c.pem", rec_of("DERDER", 6, keys2, 2));
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_get(txn, STORE_CHAINS, "c.pem", &r), 0);
 	ck_assert_uint_eq(r.ctime, 100);
 	ck_assert_uint_eq(r.mtime, 200);
@@ -127,7 +128,7 @@ START_TEST(test_indexes_follow)
 	struct put_args a;
 
 	put(STORE_ROOTS, "r.pem", rec_of("x", 1, &k1, 1));
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	h = (struct hits){ 0 };
 	ck_assert_int_eq(store_find_sha256(txn, k1.sha256, hit_cb, &h), 0);
 	ck_assert_int_eq(h.n, 1);
@@ -140,7 +141,7 @@ START_TEST(test_indexes_follow)
 
 	/* Replacing moves the index entries. */
 	put(STORE_ROOTS, "r.pem", rec_of("y", 1, &k2, 1));
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	h = (struct hits){ 0 };
 	store_find_sha256(txn, k1.sha256, hit_cb, &h);
 	ck_assert_int_eq(h.n, 0);
@@ -151,11 +152,11 @@ START_TEST(test_indexes_follow)
 	store_txn_abort(txn);
 
 	/* Deleting drops them. */
-	ck_assert_int_eq(store_txn_begin(st, 1, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 1, &txn, NULL), 0);
 	ck_assert_int_eq(store_del(txn, STORE_ROOTS, "r.pem"), 0);
 	ck_assert_int_eq(store_del(txn, STORE_ROOTS, "r.pem"), -ENOENT);
 	ck_assert_int_eq(store_txn_commit(txn), 0);
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	h = (struct hits){ 0 };
 	store_find_subject(txn, 8, hit_cb, &h);
 	ck_assert_int_eq(h.n, 0);
@@ -183,7 +184,7 @@ START_TEST(test_foreach_count)
 	put(STORE_PINNED, "b", rec_of("1", 1, keys2, 1));
 	put(STORE_PINNED, "a", rec_of("1", 1, keys2, 1));
 	put(STORE_PINNED, "c", rec_of("1", 1, keys2, 1));
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_count(txn, STORE_PINNED, &n), 0);
 	ck_assert_uint_eq(n, 4);
 	/* Name order, and the callback's non-zero return stops the walk. */
@@ -208,8 +209,8 @@ START_TEST(test_write_all_or_nothing)
 	struct store_txn *txn;
 	struct store_rec r;
 
-	ck_assert_int_eq(store_write(st, fail_txn, NULL), -EINVAL);
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_write(st, fail_txn, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_get(txn, STORE_ROOTS, "half.pem", &r), -ENOENT);
 	store_txn_abort(txn);
 }
@@ -248,13 +249,13 @@ START_TEST(test_map_grows)
 	int i;
 
 	/* 15 MB in one transaction, then 15 MB more in many. */
-	ck_assert_int_eq(store_write(st, big_txn, &a), 0);
+	ck_assert_int_eq(store_write(st, big_txn, &a, NULL), 0);
 	for (i = 150; i < 300; i += 10) {
 		a.from = i;
 		a.to = i + 10;
-		ck_assert_int_eq(store_write(st, big_txn, &a), 0);
+		ck_assert_int_eq(store_write(st, big_txn, &a, NULL), 0);
 	}
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_count(txn, STORE_ROOTS, &n), 0);
 	ck_assert_uint_eq(n, 300);
 	ck_assert_int_eq(store_get(txn, STORE_ROOTS, "r00299.pem", &r), 0);
@@ -269,21 +270,21 @@ START_TEST(test_persist_and_generation)
 	struct store *other;
 	struct store_txn *txn;
 	struct store_rec r;
-	char err[512];
+	struct tf_error te = { 0 };
 	uint64_t g0, g1;
 
-	ck_assert_int_eq(store_open(dir, 0, &other, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_open(dir, 0, &other, &te), 0);
 	g0 = store_generation(other);
 	put(STORE_PINNED, "h_1", rec_of("p", 1, keys2, 1));
 	g1 = store_generation(other);
 	ck_assert_msg(g1 > g0, "a second handle sees the commit");
-	ck_assert_int_eq(store_txn_begin(other, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(other, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_get(txn, STORE_PINNED, "h_1", &r), 0);
 	store_txn_abort(txn);
 	store_close(other);
 	store_close(st);
-	ck_assert_int_eq(store_open(dir, 0, &st, err, sizeof(err)), 0);
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_open(dir, 0, &st, &te), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_get(txn, STORE_PINNED, "h_1", &r), 0);
 	store_txn_abort(txn);
 }
@@ -292,14 +293,15 @@ END_TEST
 START_TEST(test_schema_too_new)
 {
 	struct store_txn *txn;
-	char err[512] = "";
+	struct tf_error te = { 0 };
+	char *err = te.msg;
 
-	ck_assert_int_eq(store_txn_begin(st, 1, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 1, &txn, NULL), 0);
 	ck_assert_int_eq(store_meta_put(txn, "schema", "99", 2), 0);
 	ck_assert_int_eq(store_txn_commit(txn), 0);
 	store_close(st);
 	st = NULL;
-	ck_assert_int_eq(store_open(dir, 0, &st, err, sizeof(err)),
+	ck_assert_int_eq(store_open(dir, 0, &st, &te),
 	    -EPROTONOSUPPORT);
 	ck_assert_ptr_nonnull(strstr(err, "schema version 99"));
 }
@@ -310,13 +312,13 @@ START_TEST(test_readonly)
 	struct store *ro;
 	struct store_txn *txn;
 	struct store_rec r = rec_of("x", 1, keys2, 1);
-	char err[512];
+	struct tf_error te = { 0 };
 
 	put(STORE_ROOTS, "a.pem", r);
-	ck_assert_int_eq(store_open(dir, STORE_RDONLY, &ro, err, sizeof(err)),
+	ck_assert_int_eq(store_open(dir, STORE_RDONLY, &ro, &te),
 	    0);
-	ck_assert_int_eq(store_txn_begin(ro, 1, &txn), -EROFS);
-	ck_assert_int_eq(store_txn_begin(ro, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(ro, 1, &txn, NULL), -EROFS);
+	ck_assert_int_eq(store_txn_begin(ro, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_put(txn, STORE_ROOTS, "b.pem", &r), -EROFS);
 	ck_assert_int_eq(store_meta_put(txn, "k", "v", 1), -EROFS);
 	store_txn_abort(txn);
@@ -332,7 +334,7 @@ START_TEST(test_names)
 
 	memset(longname, 'a', 256);
 	longname[256] = '\0';
-	ck_assert_int_eq(store_txn_begin(st, 1, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 1, &txn, NULL), 0);
 	ck_assert_int_eq(store_put(txn, STORE_ROOTS, longname, &r),
 	    -ENAMETOOLONG);
 	ck_assert_int_eq(store_get(txn, STORE_ROOTS, longname, &out),
@@ -348,7 +350,7 @@ START_TEST(test_meta)
 	char *v;
 	size_t len;
 
-	ck_assert_int_eq(store_txn_begin(st, 1, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 1, &txn, NULL), 0);
 	ck_assert_int_eq(store_meta_get(txn, "policy", &v, &len), -ENOENT);
 	ck_assert_int_eq(store_meta_put(txn, "policy", "* tofu\n", 7), 0);
 	ck_assert_int_eq(store_meta_get(txn, "policy", &v, &len), 0);
@@ -376,13 +378,13 @@ START_TEST(test_audit_bounded)
 	char line[32];
 	int i;
 
-	ck_assert_int_eq(store_txn_begin(st, 1, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 1, &txn, NULL), 0);
 	for (i = 1; i <= 7; i++) {
 		snprintf(line, sizeof(line), "l%d", i);
 		ck_assert_int_eq(store_audit_append(txn, line, 3), 0);
 	}
 	ck_assert_int_eq(store_txn_commit(txn), 0);
-	ck_assert_int_eq(store_txn_begin(st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(st, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_audit_foreach(txn, line_cb, &b), 0);
 	ck_assert_str_eq(b.data, "l5|l6|l7|");	/* oldest dropped, in order */
 	store_txn_abort(txn);
@@ -395,13 +397,14 @@ START_TEST(test_backup)
 	struct store *copy;
 	struct store_txn *txn;
 	struct store_rec r;
-	char err[512], path[4200];
+	struct tf_error te = { 0 };
+	char path[4200];
 
 	put(STORE_ROOTS, "a.pem", rec_of("abc", 3, keys2, 2));
 	snprintf(path, sizeof(path), "%s/backup", dir);
-	ck_assert_int_eq(store_backup(st, path), 0);
-	ck_assert_int_eq(store_open(path, 0, &copy, err, sizeof(err)), 0);
-	ck_assert_int_eq(store_txn_begin(copy, 0, &txn), 0);
+	ck_assert_int_eq(store_backup(st, path, NULL), 0);
+	ck_assert_int_eq(store_open(path, 0, &copy, &te), 0);
+	ck_assert_int_eq(store_txn_begin(copy, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_get(txn, STORE_ROOTS, "a.pem", &r), 0);
 	ck_assert_int_eq(memcmp(r.der, "abc", 3), 0);
 	store_txn_abort(txn);
@@ -412,7 +415,8 @@ END_TEST
 START_TEST(test_modes)
 {
 	struct stat sb;
-	char path[4200], err[512];
+	struct tf_error te = { 0 };
+	char path[4200];
 	struct store *g;
 
 	ck_assert_int_eq(stat(dir, &sb), 0);
@@ -420,7 +424,7 @@ START_TEST(test_modes)
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
 	snprintf(path, sizeof(path), "%s/grp", dir);
-	ck_assert_int_eq(store_open(path, STORE_GROUP, &g, err, sizeof(err)),
+	ck_assert_int_eq(store_open(path, STORE_GROUP, &g, &te),
 	    0);
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 0777, 0750);
@@ -429,8 +433,7 @@ START_TEST(test_modes)
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 0777, 0640);
 	snprintf(path, sizeof(path), "%s/none", dir);
-	ck_assert_int_eq(store_open(path, STORE_NOCREATE, &g, err,
-	    sizeof(err)), -ENOENT);
+	ck_assert_int_eq(store_open(path, STORE_NOCREATE, &g, &te), -ENOENT);
 }
 END_TEST
 

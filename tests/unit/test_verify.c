@@ -85,11 +85,10 @@ add_txn(struct store_txn *txn, void *arg)
 	struct add_ctx *a = arg;
 	struct entry_result res;
 	STACK_OF(X509) *sk = chain_of(a->x, NULL);
-	char why[256];
+	struct tf_error te = { 0 };
 	int rc;
 
-	rc = entry_add(txn, a->db, a->name, sk, 0, NULL, &res, why,
-	    sizeof(why));
+	rc = entry_add(txn, a->db, a->name, sk, 0, NULL, &res, &te);
 	sk_X509_pop_free(sk, X509_free);
 	return rc;
 }
@@ -99,7 +98,7 @@ add(struct trustfs *t, enum store_db db, const char *name, X509 *x)
 {
 	struct add_ctx a = { db, name, x };
 
-	ck_assert_int_eq(store_write(t->st, add_txn, &a), 0);
+	ck_assert_int_eq(store_write(t->st, add_txn, &a, NULL), 0);
 }
 
 /* Setups a case can ask for. */
@@ -213,7 +212,7 @@ START_TEST(test_case)
 		    "%s: message '%s'", cases[_i].what, v.message);
 	ck_assert_int_eq(v.mode, cases[_i].mode);
 	/* What the store shows afterwards. */
-	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
 	snprintf(name, sizeof(name), "%s_443", cases[_i].host);
 	if (v.reason == TRUSTFS_FIRST_USE) {
 		ck_assert_int_eq(store_get(txn, STORE_PINNED, name, &rec), 0);
@@ -244,7 +243,7 @@ START_TEST(test_policy_applies)
 	STACK_OF(X509) *peer = chain_of(leaf, inter);
 	struct store_txn *txn;
 
-	ck_assert_int_eq(store_txn_begin(t->st, 1, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(t->st, 1, &txn, NULL), 0);
 	ck_assert_int_eq(store_meta_put(txn, "policy",
 	    "server.test_443 pinned\n* tofu\n", 30), 0);
 	ck_assert_int_eq(store_txn_commit(txn), 0);
@@ -285,7 +284,7 @@ START_TEST(test_seen_batched)
 	    "100 matches within a minute must not write");
 	trustfs_free(t);	/* writes the pending sightings */
 	t = trustfs_open(dir);
-	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn), 0);
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
 	ck_assert_int_eq(store_get(txn, STORE_PINNED, "h_1", &rec), 0);
 	ck_assert_int_eq(rec.seen_count, 101);
 	store_txn_abort(txn);
