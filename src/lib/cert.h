@@ -1,6 +1,6 @@
 /*
- * Certificates: the one parser for certificate input, fingerprints, labels,
- * and the inspect renderer (DESIGN section 3).
+ * Certificates: the one parser for certificate input, fingerprints, labels
+ * (cert.c), and the inspect renderer of DESIGN section 3 (render.c).
  */
 #ifndef TRUSTFS_CERT_H
 #define TRUSTFS_CERT_H
@@ -43,8 +43,23 @@ uint32_t cert_subject_hash(X509 *x);	/* X509_NAME_hash_ex, as c_rehash */
 /* "DF:71:7E..." for fingerprints (sep ':') or "df717e..." (sep 0).
  * out must hold 3*n bytes. */
 void cert_hex(const unsigned char *p, size_t n, char sep, char *out);
-/* Names in RFC 2253 order with UTF-8 kept: "CN=x,O=y,C=US".  malloc'd. */
+/*
+ * The one name formatter, for the inspect text and the extended
+ * attributes: RFC 2253 order with UTF-8 kept, "CN=x,O=y,C=US", whole
+ * whatever its length, on one line (controls escaped); a name OpenSSL
+ * cannot print shows every value as '#' and the hex of its DER.  An empty
+ * name appends nothing.  Returns 0, or -ENOMEM and leaves b as it was.
+ */
+int cert_name_append(struct buf *b, const X509_NAME *name);
+/* The same as a malloc'd string ("" for an empty name); NULL: no memory. */
 char *cert_name_str(const X509_NAME *name);
+/*
+ * The one serial formatter: the serial's octets as "0A:01:...", every one
+ * of them (RFC 5280 allows 20; a hostile certificate may carry any
+ * number); a negative serial starts with '-' ("-05"), as openssl x509
+ * -serial shows it.  Returns 0, or -ENOMEM and leaves b as it was.
+ */
+int cert_serial_append(struct buf *b, X509 *x);
 int cert_is_ca(X509 *x);
 int cert_is_self_signed(X509 *x);
 

@@ -182,8 +182,8 @@ START_TEST(test_hostile_values)
 	ck_assert_str_eq(l, "Subject: CN=a\\0Ab\\01");
 	free(l);
 	l = line_of(b.data, "Serial Number: ");
-	ck_assert_uint_eq(strlen(l), strlen("Serial Number: ") + 40 * 3 - 1);
-	ck_assert_ptr_nonnull(strstr(l, ": AB:AB:"));
+	ck_assert_uint_eq(strlen(l), strlen("Serial Number: -") + 40 * 3 - 1);
+	ck_assert_ptr_nonnull(strstr(l, ": -AB:AB:"));
 	free(l);
 	l = line_of(b.data, "Host: ");
 	ck_assert_str_eq(l, "Host: x?Status: valid?");
@@ -208,6 +208,169 @@ START_TEST(test_hostile_values)
 	ASN1_INTEGER_free(ai);
 	BN_free(bn);
 	EVP_PKEY_free(k);
+	X509_free(x);
+}
+END_TEST
+
+/* x with its serial set to bytes (sign as given) and signed again. */
+static void
+set_serial(X509 *x, EVP_PKEY *k, const unsigned char *bytes, size_t n,
+    int negative)
+{
+	BIGNUM *bn = BN_bin2bn(bytes, (int)n, NULL);
+	ASN1_INTEGER *ai;
+
+	ck_assert_ptr_nonnull(bn);
+	BN_set_negative(bn, negative);
+	ai = BN_to_ASN1_INTEGER(bn, NULL);
+	ck_assert_ptr_nonnull(ai);
+	ck_assert(X509_set_serialNumber(x, ai));
+	ck_assert(X509_sign(x, k, EVP_sha256()));
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+}
+
+/* The serial as the formatter gives it; the inspect text must agree. */
+static char *
+serial_via_formatter(X509 *x)
+{
+	struct buf b = { 0 };
+
+	ck_assert_int_eq(cert_serial_append(&b, x), 0);
+	ck_assert_ptr_nonnull(b.data);
+	return b.data;
+}
+
+static void
+assert_inspect_line(X509 *x, const char *key, const char *want)
+{
+	struct buf b = { 0 };
+	char *l, *w;
+
+	ck_assert_int_eq(cert_render(&b, x, time(NULL), NULL, 0), 0);
+	l = line_of(b.data, key);
+	ck_assert_int_ge(asprintf(&w, "%s%s", key, want), 0);
+	ck_assert_str_eq(l, w);
+	free(w);
+	free(l);
+	buf_free(&b);
+}
+
+/* Issue 8 defect 15: one serial formatter, any length, the sign shown as
+ * openssl x509 -serial shows it. */
+static const struct {
+	unsigned char byte;
+	size_t n;
+	int negative;
+	const char *want;	/* NULL: n times "BYTE" joined by ':' */
+} serial_cases[] = {
+	{ 0x05, 1, 1, "-05" },
+	{ 0x05, 1, 0, "05" },
+	{ 0x80, 1, 0, "80" },
+	{ 0xff, 1, 1, "-FF" },
+	{ 0x00, 1, 0, "00" },
+	{ 0x7f, 20, 0, NULL },
+	{ 0x7f, 41, 0, NULL },	/* past RFC 5280's 20: every octet shows */
+	{ 0x42, 41, 1, NULL },
+};
+
+START_TEST(test_serial_formatter)
+{
+	struct gencert_opts o = { .cn = "serial" };
+	unsigned char bytes[64];
+	EVP_PKEY *k;
+	X509 *x = tu_make_cert(&o, &k);
+	char want[256], *got;
+	size_t i, n = serial_cases[_i].n;
+
+	memset(bytes, serial_cases[_i].byte, n);
+	set_serial(x, k, bytes, n, serial_cases[_i].negative);
+	if (serial_cases[_i].want != NULL)
+		snprintf(want, sizeof(want), "%s", serial_cases[_i].want);
+	else {
+		char *p = want;
+
+		if (serial_cases[_i].negative)
+			*p++ = '-';
+		for (i = 0; i < n; i++)
+			p += sprintf(p, "%s%02X", i ? ":" : "",
+			    serial_cases[_i].byte);
+	}
+	got = serial_via_formatter(x);
+	ck_assert_str_eq(got, want);
+	assert_inspect_line(x, "Serial Number: ", got);
+	free(got);
+	EVP_PKEY_free(k);
+	X509_free(x);
+}
+END_TEST
+
+/* One name formatter: a 10,000-character subject whole, in the inspect
+ * text and from the formatter alike. */
+START_TEST(test_long_subject)
+{
+	struct gencert_opts o = { .cn = NULL };
+	struct buf nb = { 0 };
+	char *cn = malloc(10001), *want;
+	EVP_PKEY *k;
+	X509 *x = tu_make_cert(&o, &k);
+	X509_NAME *n = X509_NAME_new();
+
+	memset(cn, 'a', 10000);
+	cn[10000] = '\0';
+	/* A typed string, not MBSTRING_*: OpenSSL's ub-common-name (64)
+	 * applies only to the latter, and a hostile certificate has no
+	 * such limit. */
+	ck_assert(X509_NAME_add_entry_by_txt(n, "CN", V_ASN1_UTF8STRING,
+	    (const unsigned char *)cn, 10000, -1, 0));
+	ck_assert(X509_set_subject_name(x, n));
+	ck_assert(X509_sign(x, k, EVP_sha256()));
+	ck_assert_int_eq(cert_name_append(&nb, X509_get_subject_name(x)), 0);
+	ck_assert_int_ge(asprintf(&want, "CN=%s", cn), 0);
+	ck_assert_str_eq(nb.data, want);
+	assert_inspect_line(x, "Subject: ", nb.data);
+	free(want);
+	buf_free(&nb);
+	X509_NAME_free(n);
+	free(cn);
+	EVP_PKEY_free(k);
+	X509_free(x);
+}
+END_TEST
+
+/* Issue 8 defect 7: an empty subject (and issuer) renders, labels and
+ * formats; UBSan saw memcpy(s, NULL, 0) here. */
+START_TEST(test_empty_subject)
+{
+	struct gencert_opts o = { .cn = NULL, .org = NULL };
+	X509 *x = tu_make_cert(&o, NULL);
+	struct buf b = { 0 }, nb = { 0 };
+	char label[256], *s;
+	unsigned char sha[32];
+	char hex[65];
+	STACK_OF(X509) *sk = NULL;
+	struct tf_error te = { 0 };
+
+	ck_assert_int_eq(X509_NAME_entry_count(X509_get_subject_name(x)), 0);
+	ck_assert_int_eq(cert_render(&b, x, time(NULL), NULL, 0), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "Subject: \nIssuer: \n"
+	    "Serial Number: "));
+	s = cert_name_str(X509_get_subject_name(x));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "");
+	free(s);
+	ck_assert_int_eq(cert_name_append(&nb, X509_get_subject_name(x)), 0);
+	ck_assert_uint_eq(nb.len, 0);
+	cert_label(x, label, sizeof(label));
+	cert_sha256(x, sha);
+	cert_hex(sha, 8, 0, hex);
+	ck_assert_str_eq(label, hex);
+	ck_assert_int_eq(cert_parse(b.data, b.len, CERT_INPUT_MAX_ONE, &sk,
+	    &te), 0);
+	ck_assert_int_eq(X509_cmp(sk_X509_value(sk, 0), x), 0);
+	sk_X509_pop_free(sk, X509_free);
+	buf_free(&nb);
+	buf_free(&b);
 	X509_free(x);
 }
 END_TEST
@@ -281,6 +444,10 @@ main(void)
 	    sizeof(days_cases) / sizeof(days_cases[0]));
 	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_loop_test(tc, test_serial_formatter, 0,
+	    sizeof(serial_cases) / sizeof(serial_cases[0]));
+	tcase_add_test(tc, test_long_subject);
+	tcase_add_test(tc, test_empty_subject);
 	tcase_add_test(tc, test_ec_key);
 	tcase_add_test(tc, test_pem_der);
 	rc = tu_run("render", tc, 0);
