@@ -1,9 +1,11 @@
 /* Helpers shared by the unit suites. */
 #include <check.h>
+#include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
+#include <unistd.h>
 
 #include "cert.h"
 #include "gencert.h"
@@ -27,6 +29,23 @@ tu_make_cert(const struct gencert_opts *o, EVP_PKEY **key_out)
 	return x;
 }
 
+STACK_OF(X509) *
+tu_stack(X509 *first, ...)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	va_list ap;
+	X509 *x;
+
+	REQUIRE(sk != NULL);
+	va_start(ap, first);
+	for (x = first; x != NULL; x = va_arg(ap, X509 *)) {
+		REQUIRE(X509_up_ref(x) == 1);
+		REQUIRE(sk_X509_push(sk, x) > 0);
+	}
+	va_end(ap);
+	return sk;
+}
+
 void
 tu_pem(struct buf *b, X509 *x)
 {
@@ -43,14 +62,21 @@ tu_mkdtemp(void)
 	return p;
 }
 
+static int
+rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if ((type == FTW_DP ? rmdir(path) : unlink(path)) != 0)
+		fprintf(stderr, "could not remove %s\n", path);
+	return 0;
+}
+
+/* Without a shell (the C rules), depth first, not following links. */
 void
 tu_rmrf(const char *path)
 {
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", path);
+	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 const char *

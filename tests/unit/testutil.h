@@ -11,6 +11,9 @@
 
 /* gencert(), failing the test run if it cannot. */
 X509 *tu_make_cert(const struct gencert_opts *o, EVP_PKEY **key_out);
+/* A new stack holding references to the certificates given, up to a
+ * NULL; free with sk_X509_pop_free(sk, X509_free). */
+STACK_OF(X509) *tu_stack(X509 *first, ...);
 /* PEM of x appended to b. */
 void tu_pem(struct buf *b, X509 *x);
 /* A new temporary directory (malloc'd path) and its removal. */
