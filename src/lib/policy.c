@@ -105,6 +105,8 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 	int lineno = 0, n, mode, rc = 0;
 
 	*out = NULL;
+	if (len == 0)
+		text = "";	/* memchr/memcpy never see a NULL pointer */
 	if (memchr(text, '\0', len) != NULL) {
 		tf_error_setx(e, -EINVAL, "the policy holds a NUL byte");
 		return -EINVAL;
@@ -181,9 +183,11 @@ policy_mode(const struct policy *p, const char *host_port)
 	size_t i;
 
 	for (i = 0; p != NULL && i < p->n; i++)
-		/* No FNM_PATHNAME: names hold no '/'.  Case was folded when
-		 * the name was normalized. */
-		if (fnmatch(p->rules[i].pattern, host_port, 0) == 0)
+		/* No FNM_PATHNAME: names hold no '/'.  DNS names are
+		 * case-insensitive (RFC 4343), so patterns are too: a
+		 * pattern written with capitals must not fall through to
+		 * a weaker line (DESIGN section 8). */
+		if (fnmatch(p->rules[i].pattern, host_port, FNM_CASEFOLD) == 0)
 			return p->rules[i].mode;
 	return TRUSTFS_MODE_TOFU;
 }

@@ -27,7 +27,8 @@ int policy_parse(const char *text, size_t len, struct policy **out,
     struct tf_error *e);
 void policy_free(struct policy *p);	/* NULL-safe */
 
-/* The mode for a normalized HOST_PORT name. */
+/* The mode for a normalized HOST_PORT name.  Patterns match whatever the
+ * case of either side (FNM_CASEFOLD); no policy (NULL) is tofu. */
 enum trustfs_mode policy_mode(const struct policy *p, const char *host_port);
 
 /* Mode names as the policy file spells them; -1 if unknown. */

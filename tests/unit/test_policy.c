@@ -92,6 +92,52 @@ START_TEST(test_match)
 }
 END_TEST
 
+/* Issue 8 defect 1: patterns match case-insensitively, as DNS names do
+ * (RFC 4343); a pattern with capitals never falls through to tofu. */
+static const struct {
+	const char *policy;
+	const char *hp;
+	enum trustfs_mode want;
+} case_cases[] = {
+	{ "*.Lab.Example_443 chain\n* tofu\n", "host.lab.example_443",
+	    TRUSTFS_MODE_CHAIN },
+	{ "*.LAB.EXAMPLE_443 chain\n* tofu\n", "a.lab.example_443",
+	    TRUSTFS_MODE_CHAIN },
+	{ "*.Lab.Example_443 chain\n* tofu\n", "host.lab.example_8443",
+	    TRUSTFS_MODE_TOFU },
+	{ "Host-[A-C]_1 pinned\n* tofu\n", "host-b_1", TRUSTFS_MODE_PINNED },
+	{ "2001:DB8::1_443 pinned\n* tofu\n", "2001:db8::1_443",
+	    TRUSTFS_MODE_PINNED },
+	{ "*.lab.example_443 chain\n* tofu\n", "HOST.LAB.EXAMPLE_443",
+	    TRUSTFS_MODE_CHAIN },
+};
+
+START_TEST(test_match_case)
+{
+	struct policy *p = NULL;
+	struct tf_error te = { 0 };
+
+	ck_assert_int_eq(policy_parse(case_cases[_i].policy,
+	    strlen(case_cases[_i].policy), &p, &te), 0);
+	ck_assert_msg(policy_mode(p, case_cases[_i].hp) == case_cases[_i].want,
+	    "case %d: %s", _i, case_cases[_i].hp);
+	policy_free(p);
+}
+END_TEST
+
+/* An empty text may come as a NULL pointer (an empty file). */
+START_TEST(test_empty_null)
+{
+	struct policy *p = NULL;
+	struct tf_error te = { 0 };
+
+	ck_assert_int_eq(policy_parse(NULL, 0, &p, &te), 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(policy_mode(p, "a_1"), TRUSTFS_MODE_TOFU);
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(test_no_match_is_tofu)
 {
 	struct policy *p = NULL;
@@ -165,6 +211,9 @@ main(void)
 	tcase_add_test(tc, test_nul_refused);
 	tcase_add_loop_test(tc, test_match, 0,
 	    sizeof(match_cases) / sizeof(match_cases[0]));
+	tcase_add_loop_test(tc, test_match_case, 0,
+	    sizeof(case_cases) / sizeof(case_cases[0]));
+	tcase_add_test(tc, test_empty_null);
 	tcase_add_test(tc, test_no_match_is_tofu);
 	tcase_add_test(tc, test_default_text);
 	tcase_add_loop_test(tc, test_shipped, 0,
