@@ -37,10 +37,36 @@ void trustfs_set_errorx(struct trustfs *t, const char *fmt, ...)
  * show that a pin that cannot be written is never trusted). */
 struct trustfs *trustfs_open_flags(const char *dir, unsigned store_flags);
 
-/* The roots/ look-up method for an X509_STORE, by subject over the index. */
-int lookup_add(X509_STORE *xs, struct store *st);
+/*
+ * The store a handle holds is shared and counted (handle.c): every handle
+ * and every X509_STORE from trustfs_x509_store() holds one reference, and
+ * the store closes when the last one is released.  hold returns st, or
+ * NULL if st is not a handle's store.  release accepts NULL.
+ */
+struct store *handle_store_hold(struct store *st);
+void handle_store_release(struct store *st);
 
-/* The store's policy, re-read when the store changed. */
-const struct policy *trustfs_policy(struct trustfs *t);
+/*
+ * The roots/ look-up method for an X509_STORE, by subject over the index
+ * (lookup.c).  It holds a reference to st, dropped when xs frees the
+ * look-up.  failed, if not NULL, is set to 1 when a look-up could not
+ * read the store (the caller then knows that "no issuer" was not an
+ * answer); it must outlive xs.  0 or -ENOMEM.
+ */
+int lookup_add(X509_STORE *xs, struct store *st, int *failed);
+
+/*
+ * The store's policy, re-read when the store changed.  0 with *out, or
+ * -1 with the handle's error set when it cannot be read or parsed: the
+ * caller must then not check at all (never tofu, never an older policy).
+ * *out lives until the next call on t.
+ */
+int handle_policy(struct trustfs *t, const struct policy **out);
+
+/* A pin presented again: its last-seen time and count, written at most
+ * every TRUSTFS_SEEN_INTERVAL seconds and counted in memory between; a
+ * failed write costs history, not safety.  flush writes what is counted. */
+void handle_seen_note(struct trustfs *t, const char *hp, uint64_t last_seen);
+void handle_seen_flush(struct trustfs *t);
 
 #endif

@@ -16,6 +16,15 @@
 #include "handle.h"
 
 static X509_LOOKUP_METHOD *method;
+static pthread_once_t method_once = PTHREAD_ONCE_INIT;
+
+/* What a look-up holds: a reference to the store (handle.h), so that an
+ * X509_STORE handed to SSL_CTX_set_cert_store() may outlive the handle
+ * it came from. */
+struct lookup_data {
+	struct store *st;
+	int *failed;
+};
 
 /*
  * Decoded roots, shared by every handle in the process and keyed by the
@@ -79,6 +88,7 @@ struct found {
 	const X509_NAME *name;
 	X509_STORE *xs;
 	X509 *first;
+	int failed;
 };
 
 static int
@@ -87,9 +97,16 @@ found_cb(enum store_db db, const char *name, void *arg)
 	struct found *f = arg;
 	struct store_rec rec;
 	X509 *x;
+	int rc;
 
-	if (db != STORE_ROOTS || store_get(f->txn, db, name, &rec) != 0)
+	if (db != STORE_ROOTS)
 		return 0;
+	rc = store_get(f->txn, db, name, &rec);
+	if (rc != 0) {
+		/* The index names it: gone meanwhile is no failure. */
+		f->failed |= rc != -ENOENT;
+		return 0;
+	}
 	x = root_get(&rec);
 	/* The hash can collide: compare the names themselves. */
 	if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x), f->name) == 0) {
@@ -109,22 +126,29 @@ static int
 by_subject(X509_LOOKUP *ctx, X509_LOOKUP_TYPE type, const X509_NAME *name,
     X509_OBJECT *ret)
 {
-	struct store *st = X509_LOOKUP_get_method_data(ctx);
+	struct lookup_data *d = X509_LOOKUP_get_method_data(ctx);
 	struct found f = { .name = name };
 	X509_OBJECT *o;
 	X509 *x;
 	uint32_t h;
 	int ok = 0;
 
-	if (type != X509_LU_X509 || st == NULL)
+	if (type != X509_LU_X509 || d == NULL)
 		return 0;
 	f.xs = X509_LOOKUP_get_store(ctx);
 	h = (uint32_t)X509_NAME_hash_ex(name, NULL, NULL, &ok);
-	if (!ok || store_txn_begin(st, 0, &f.txn, NULL) != 0)
+	if (!ok || store_txn_begin(d->st, 0, &f.txn, NULL) != 0) {
+		/* OpenSSL hears "not found"; the caller hears why. */
+		if (d->failed != NULL)
+			*d->failed = 1;
 		return 0;
-	(void)store_find_subject(f.txn, h, found_cb, &f);
+	}
+	if (store_find_subject(f.txn, h, found_cb, &f) < 0)
+		f.failed = 1;
 	store_txn_abort(f.txn);
 	ERR_clear_error();	/* a duplicate add is not an error here */
+	if (f.failed && d->failed != NULL)
+		*d->failed = 1;
 	if (f.first == NULL)
 		return 0;
 	X509_free(f.first);
@@ -142,25 +166,58 @@ by_subject(X509_LOOKUP *ctx, X509_LOOKUP_TYPE type, const X509_NAME *name,
 	return 1;
 }
 
-int
-lookup_add(X509_STORE *xs, struct store *st)
+static void
+lookup_free(X509_LOOKUP *ctx)
 {
+	struct lookup_data *d = X509_LOOKUP_get_method_data(ctx);
+
+	if (d == NULL)
+		return;
+	X509_LOOKUP_set_method_data(ctx, NULL);
+	handle_store_release(d->st);
+	free(d);
+}
+
+static void
+method_init(void)
+{
+	X509_LOOKUP_METHOD *m = X509_LOOKUP_meth_new("trustfs roots");
+
+	if (m == NULL || !X509_LOOKUP_meth_set_get_by_subject(m, by_subject) ||
+	    !X509_LOOKUP_meth_set_free(m, lookup_free)) {
+		X509_LOOKUP_meth_free(m);
+		return;
+	}
+	method = m;
+}
+
+int
+lookup_add(X509_STORE *xs, struct store *st, int *failed)
+{
+	struct lookup_data *d;
 	X509_LOOKUP *lu;
 
-	if (method == NULL) {
-		X509_LOOKUP_METHOD *m = X509_LOOKUP_meth_new("trustfs roots");
-
-		if (m == NULL ||
-		    !X509_LOOKUP_meth_set_get_by_subject(m, by_subject)) {
-			X509_LOOKUP_meth_free(m);
-			return -ENOMEM;
-		}
-		/* Benign race: two threads may both build one; one leaks. */
-		method = m;
-	}
-	lu = X509_STORE_add_lookup(xs, method);
-	if (lu == NULL)
+	pthread_once(&method_once, method_init);
+	if (method == NULL)
 		return -ENOMEM;
-	X509_LOOKUP_set_method_data(lu, st);
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	d->failed = failed;
+	d->st = handle_store_hold(st);
+	lu = d->st != NULL ? X509_STORE_add_lookup(xs, method) : NULL;
+	if (lu == NULL) {
+		handle_store_release(d->st);
+		free(d);
+		return -ENOMEM;
+	}
+	/* X509_STORE_add_lookup gives back a look-up xs already has. */
+	if (X509_LOOKUP_get_method_data(lu) != NULL) {
+		handle_store_release(d->st);
+		free(d);
+		return 0;
+	}
+	/* From here the look-up owns d: X509_STORE_free -> lookup_free. */
+	X509_LOOKUP_set_method_data(lu, d);
 	return 0;
 }

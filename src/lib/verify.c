@@ -1,7 +1,8 @@
 /*
- * libtrustfs: the handle, the policy, TOFU and chain checks (DESIGN
- * sections 5 and 6).  Every path that cannot decide refuses: a verdict
- * starts as "not trusted" and only a completed check changes that.
+ * libtrustfs: TOFU and chain checks (DESIGN sections 5 and 6); the handle
+ * itself is in handle.c.  Every path that cannot decide refuses: a verdict
+ * starts as "not trusted", only a completed check changes that, and a
+ * check that could not run returns -1 with the verdict still untrusted.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,208 +24,6 @@
 
 extern char *program_invocation_short_name;
 
-/* The handle's two setters (libtls): the first appends strerror(errno). */
-void
-trustfs_set_error(struct trustfs *t, const char *fmt, ...)
-{
-	char msg[sizeof(t->err.msg)];
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tf_error_set(&t->err, saved > 0 ? -saved : -EIO, "%s", msg);
-}
-
-void
-trustfs_set_errorx(struct trustfs *t, const char *fmt, ...)
-{
-	char msg[sizeof(t->err.msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tf_error_setx(&t->err, -EIO, "%s", msg);
-}
-
-struct trustfs *
-trustfs_open(const char *dir)
-{
-	return trustfs_open_flags(dir, 0);
-}
-
-/*
- * One LMDB environment per store per process: lmdb.h (Caveats) forbids
- * opening the same environment twice in a process, and sharing it makes a
- * second trustfs_open() nearly free.  Handles share it, counted.
- */
-struct shared_store {
-	struct shared_store *next;
-	char *path;
-	unsigned flags;
-	struct store *st;
-	int refs;
-};
-static struct shared_store *shared;
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int
-shared_open(const char *dir, unsigned flags, struct store **out,
-    struct tf_error *e)
-{
-	struct shared_store *s;
-	char *path = realpath(dir, NULL);
-	int rc = 0;
-
-	pthread_mutex_lock(&shared_lock);
-	for (s = shared; path != NULL && s != NULL; s = s->next)
-		if (s->flags == flags && strcmp(s->path, path) == 0)
-			break;
-	if (s == NULL) {
-		rc = store_open(dir, flags, out, e);
-		if (rc == 0 && path == NULL)
-			path = realpath(dir, NULL);
-		if (rc == 0 && path != NULL &&
-		    (s = calloc(1, sizeof(*s))) != NULL) {
-			s->path = path;
-			path = NULL;
-			s->flags = flags;
-			s->st = *out;
-			s->next = shared;
-			shared = s;
-		}
-	} else
-		*out = s->st;
-	if (s != NULL)
-		s->refs++;
-	pthread_mutex_unlock(&shared_lock);
-	free(path);
-	return rc;
-}
-
-static void
-shared_close(struct store *st)
-{
-	struct shared_store **pp, *s;
-
-	if (st == NULL)
-		return;
-	pthread_mutex_lock(&shared_lock);
-	for (pp = &shared; (s = *pp) != NULL; pp = &s->next)
-		if (s->st == st)
-			break;
-	if (s != NULL && --s->refs == 0) {
-		*pp = s->next;
-		free(s->path);
-		free(s);
-		s = NULL;
-	} else if (s != NULL)
-		st = NULL;	/* still used by another handle */
-	pthread_mutex_unlock(&shared_lock);
-	store_close(st);
-}
-
-struct trustfs *
-trustfs_open_flags(const char *dir, unsigned store_flags)
-{
-	struct trustfs *t = calloc(1, sizeof(*t));
-	char def[4096];
-
-	if (t == NULL)
-		return NULL;
-	if (dir == NULL) {
-		store_default_dir(def, sizeof(def));
-		dir = def;
-	}
-	(void)shared_open(dir, store_flags, &t->st, &t->err);
-	return t;
-}
-
-static void flush_seen(struct trustfs *t);
-
-void
-trustfs_free(struct trustfs *t)
-{
-	if (t == NULL)
-		return;
-	flush_seen(t);
-	free(t->seen);
-	policy_free(t->policy);
-	shared_close(t->st);
-	free(t);
-}
-
-const char *
-trustfs_error(struct trustfs *t)
-{
-	if (t == NULL || t->err.msg[0] == '\0')
-		return NULL;
-	return t->err.msg;
-}
-
-static const char *const reason_names[] = {
-	[TRUSTFS_REASON_NONE] = "none",
-	[TRUSTFS_FIRST_USE] = "first-use",
-	[TRUSTFS_PIN_MATCH] = "pin-match",
-	[TRUSTFS_CHAIN_OK] = "chain-ok",
-	[TRUSTFS_PIN_MISMATCH] = "pin-mismatch",
-	[TRUSTFS_UNKNOWN_ISSUER] = "unknown-issuer",
-	[TRUSTFS_NAME_MISMATCH] = "name-mismatch",
-	[TRUSTFS_EXPIRED] = "expired",
-	[TRUSTFS_NOT_YET_VALID] = "not-yet-valid",
-	[TRUSTFS_DISTRUSTED] = "distrusted",
-	[TRUSTFS_NO_PIN] = "no-pin",
-	[TRUSTFS_BAD_CHAIN] = "bad-chain",
-};
-
-const char *
-trustfs_reason_name(enum trustfs_reason r)
-{
-	if ((size_t)r >= sizeof(reason_names) / sizeof(reason_names[0]))
-		return "?";
-	return reason_names[r];
-}
-
-const char *
-trustfs_mode_name(enum trustfs_mode m)
-{
-	return policy_mode_name(m);
-}
-
-const struct policy *
-trustfs_policy(struct trustfs *t)
-{
-	struct store_txn *txn = NULL;
-	struct policy *p = NULL;
-	uint64_t gen = store_generation(t->st);
-	char *text = NULL;
-	size_t len;
-	int rc;
-
-	if (t->policy != NULL && t->policy_gen == gen)
-		return t->policy;
-	rc = store_txn_begin(t->st, 0, &txn, NULL);
-	if (rc == 0)
-		rc = store_meta_get(txn, "policy", &text, &len);
-	store_txn_abort(txn);
-	if (rc == -ENOENT)
-		rc = policy_parse(POLICY_DEFAULT_TEXT,
-		    strlen(POLICY_DEFAULT_TEXT), &p, NULL);
-	else if (rc == 0)
-		rc = policy_parse(text, len, &p, NULL);
-	free(text);
-	if (rc != 0) {
-		/* Only valid policies are ever saved; keep the last one. */
-		return t->policy;
-	}
-	policy_free(t->policy);
-	t->policy = p;
-	t->policy_gen = gen;
-	return p;
-}
-
 static void
 actor(struct entry_actor *who)
 {
@@ -235,13 +34,21 @@ actor(struct entry_actor *who)
 
 /* --- TOFU ---------------------------------------------------------- */
 
+/* What the committed run of tofu_write found. */
+enum tofu_outcome {
+	TOFU_NONE = 0,
+	TOFU_FIRST_USE,		/* no pin: pinned now */
+	TOFU_MATCH,		/* the pin is this certificate */
+	TOFU_MISMATCH,		/* another pin: recorded in rejected/ */
+	TOFU_NO_PIN		/* no pin, and pinning is not allowed */
+};
+
 struct tofu_args {
 	const char *hp;
 	X509 *leaf;
 	unsigned char sha[32];
 	int may_pin;
-	struct trustfs_verdict *v;
-	char subject[512];
+	enum tofu_outcome outcome;
 };
 
 static void
@@ -253,14 +60,18 @@ mismatch_message(struct trustfs_verdict *v)
 	    v->subject);
 }
 
-/* First use, or a mismatch recorded in rejected/: one write transaction
+/*
+ * First use, or a mismatch recorded in rejected/: one write transaction
  * that looks at the pin again, since another process may have pinned
- * the host since we read it. */
+ * the host since we read it.  store_write runs this again when the map
+ * must grow, and another process may pin in between: so it only notes
+ * what it found, starting afresh each run, and the verdict is made from
+ * the run that committed (issue 8).
+ */
 static int
 tofu_write(struct store_txn *txn, void *arg)
 {
 	struct tofu_args *a = arg;
-	struct trustfs_verdict *v = a->v;
 	struct store_rec rec, nrec;
 	struct store_key key;
 	struct entry_actor who;
@@ -271,6 +82,7 @@ tofu_write(struct store_txn *txn, void *arg)
 	time_t now = time(NULL);
 	int rc;
 
+	a->outcome = TOFU_NONE;
 	actor(&who);
 	rc = cert_der(a->leaf, &der, &len);
 	if (rc != 0)
@@ -289,7 +101,7 @@ tofu_write(struct store_txn *txn, void *arg)
 	rc = store_get(txn, STORE_PINNED, a->hp, &rec);
 	if (rc == -ENOENT) {
 		if (!a->may_pin) {
-			v->reason = TRUSTFS_NO_PIN;
+			a->outcome = TOFU_NO_PIN;
 			rc = 0;
 			goto out;
 		}
@@ -299,22 +111,18 @@ tofu_write(struct store_txn *txn, void *arg)
 			rc = entry_audit(txn, &who, "pin", path, a->sha, NULL);
 		if (rc == 0)
 			rc = entry_counter_add(txn, "tofu_first_use");
-		if (rc == 0) {
-			v->trusted = 1;
-			v->reason = TRUSTFS_FIRST_USE;
-		}
+		if (rc == 0)
+			a->outcome = TOFU_FIRST_USE;
 		goto out;
 	}
 	if (rc != 0)
 		goto out;
 	if (rec.nkeys > 0 && memcmp(rec.keys[0].sha256, a->sha, 32) == 0) {
-		v->trusted = 1;
-		v->reason = TRUSTFS_PIN_MATCH;
+		a->outcome = TOFU_MATCH;
 		rc = 0;
 		goto out;
 	}
 	memcpy(pin_sha, rec.nkeys ? rec.keys[0].sha256 : a->sha, 32);
-	v->reason = TRUSTFS_PIN_MISMATCH;
 	memcpy(nrec.other_sha256, pin_sha, 32);
 	nrec.seen_count = 1;
 	rc = store_put(txn, STORE_REJECTED, a->hp, &nrec);
@@ -324,103 +132,11 @@ tofu_write(struct store_txn *txn, void *arg)
 		    "pin mismatch");
 	if (rc == 0)
 		rc = entry_counter_add(txn, "tofu_mismatch");
+	if (rc == 0)
+		a->outcome = TOFU_MISMATCH;
 out:
 	free(der);
 	return rc;
-}
-
-/* Adds a sighting; written at most every TRUSTFS_SEEN_INTERVAL seconds. */
-struct seen_args {
-	const char *hp;
-	uint64_t add;
-};
-
-static int
-seen_write(struct store_txn *txn, void *arg)
-{
-	struct seen_args *a = arg;
-	struct store_rec rec, nrec;
-	struct store_key *keys = NULL;
-	unsigned char *der = NULL;
-	int rc;
-
-	rc = store_get(txn, STORE_PINNED, a->hp, &rec);
-	if (rc != 0)
-		return rc == -ENOENT ? 0 : rc;	/* removed meanwhile */
-	/* Copy out: the record points into the map we are about to write. */
-	keys = malloc(rec.nkeys * sizeof(*keys) + 1);
-	der = malloc(rec.der_len + 1);
-	if (keys == NULL || der == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memcpy(keys, rec.keys, rec.nkeys * sizeof(*keys));
-	memcpy(der, rec.der, rec.der_len);
-	nrec = rec;
-	nrec.keys = keys;
-	nrec.der = der;
-	nrec.last_seen = (uint64_t)time(NULL);
-	if (nrec.first_seen == 0)
-		nrec.first_seen = nrec.last_seen;
-	nrec.seen_count += a->add;
-	rc = store_put(txn, STORE_PINNED, a->hp, &nrec);
-out:
-	free(keys);
-	free(der);
-	return rc;
-}
-
-static struct seen_pending *
-seen_slot(struct trustfs *t, const char *hp)
-{
-	struct seen_pending *s;
-	size_t i;
-
-	for (i = 0; i < t->nseen; i++)
-		if (strcmp(t->seen[i].name, hp) == 0)
-			return &t->seen[i];
-	s = realloc(t->seen, (t->nseen + 1) * sizeof(*s));
-	if (s == NULL)
-		return NULL;
-	t->seen = s;
-	s = &t->seen[t->nseen++];
-	snprintf(s->name, sizeof(s->name), "%s", hp);
-	s->count = 0;
-	return s;
-}
-
-static void
-flush_seen(struct trustfs *t)
-{
-	struct seen_args a;
-	size_t i;
-
-	for (i = 0; t->st != NULL && i < t->nseen; i++) {
-		if (t->seen[i].count == 0)
-			continue;
-		a.hp = t->seen[i].name;
-		a.add = t->seen[i].count;
-		if (store_write(t->st, seen_write, &a, NULL) == 0)
-			t->seen[i].count = 0;
-	}
-}
-
-static void
-note_seen(struct trustfs *t, const char *hp, uint64_t last_seen)
-{
-	struct seen_pending *s = seen_slot(t, hp);
-	struct seen_args a = { hp, 1 };
-	time_t now = time(NULL);
-
-	if (s != NULL && (uint64_t)now < last_seen + TRUSTFS_SEEN_INTERVAL) {
-		s->count++;
-		return;
-	}
-	if (s != NULL)
-		a.add += s->count;
-	/* A failed sighting update costs history, not safety. */
-	if (store_write(t->st, seen_write, &a, NULL) == 0 && s != NULL)
-		s->count = 0;
 }
 
 static int
@@ -431,13 +147,12 @@ static int
 check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
     struct trustfs_verdict *v)
 {
-	struct tofu_args a = { .hp = hp, .leaf = leaf, .may_pin = may_pin,
-	    .v = v };
+	struct tofu_args a = { .hp = hp, .leaf = leaf, .may_pin = may_pin };
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
 	struct tf_error se = { 0 };
 	uint64_t last = 0;
-	int rc, match = 0;
+	int rc;
 
 	memcpy(a.sha, v->sha256, 32);
 	snprintf(v->entry, sizeof(v->entry), "pinned/%s", hp);
@@ -447,29 +162,51 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 		rc = store_get(txn, STORE_PINNED, hp, &rec);
 		if (rc == 0 && rec.nkeys > 0 &&
 		    memcmp(rec.keys[0].sha256, a.sha, 32) == 0) {
-			match = 1;
+			a.outcome = TOFU_MATCH;
 			last = rec.last_seen;
 		}
 	}
+	/* Ended before any write: a writer that must grow the map waits
+	 * for every reader, this thread's too. */
 	store_txn_abort(txn);
 	if (rc != 0 && rc != -ENOENT) {
 		trustfs_set_errorx(t, "reading pinned/%s: %s", hp,
 		    se.msg[0] ? se.msg : strerror(-rc));
 		return -1;
 	}
-	if (match) {
-		v->trusted = 1;
-		v->reason = TRUSTFS_PIN_MATCH;
-		note_seen(t, hp, last);
-	} else {
+	if (a.outcome == TOFU_MATCH)
+		handle_seen_note(t, hp, last);
+	else {
 		rc = store_write(t->st, tofu_write, &a, &se);
 		if (rc != 0) {
 			/* Never fails open: no pin written, no trust. */
-			v->trusted = 0;
 			trustfs_set_errorx(t, "recording pinned/%s: %s", hp,
 			    se.msg[0] ? se.msg : strerror(-rc));
 			return -1;
 		}
+	}
+	/* The verdict, from what was committed. */
+	switch (a.outcome) {
+	case TOFU_FIRST_USE:
+		v->trusted = 1;
+		v->reason = TRUSTFS_FIRST_USE;
+		break;
+	case TOFU_MATCH:
+		v->trusted = 1;
+		v->reason = TRUSTFS_PIN_MATCH;
+		break;
+	case TOFU_MISMATCH:
+		v->trusted = 0;
+		v->reason = TRUSTFS_PIN_MISMATCH;
+		break;
+	case TOFU_NO_PIN:
+		v->trusted = 0;
+		v->reason = TRUSTFS_NO_PIN;
+		break;
+	case TOFU_NONE:
+		trustfs_set_errorx(t, "recording pinned/%s: nothing was "
+		    "decided", hp);
+		return -1;
 	}
 	switch (v->reason) {
 	case TRUSTFS_FIRST_USE:
@@ -576,6 +313,7 @@ struct chain_pick {
 	X509 *child;
 	STACK_OF(X509) *out;
 	X509 *added;
+	int failed;		/* a chains/ record could not be read */
 };
 
 static int
@@ -586,9 +324,15 @@ chain_pick_cb(enum store_db db, const char *name, void *arg)
 	struct store_rec rec;
 	int i, hit = 0;
 
-	if (db != STORE_CHAINS || store_get(p->txn, db, name, &rec) != 0 ||
-	    entry_certs(&rec, &sk) != 0)
+	if (db != STORE_CHAINS)
 		return 0;
+	i = store_get(p->txn, db, name, &rec);
+	if (i == 0)
+		i = entry_certs(&rec, &sk);
+	if (i != 0) {
+		p->failed |= i != -ENOENT;
+		return 0;
+	}
 	for (i = 0; i < sk_X509_num(sk) && !hit; i++) {
 		X509 *x = sk_X509_value(sk, i);
 
@@ -606,18 +350,20 @@ chain_pick_cb(enum store_db db, const char *name, void *arg)
 	return hit;
 }
 
-static void
+/* 0, or -1 with the handle's error set when chains/ could not be read:
+ * a missing intermediate must come from the store, not from a failure. */
+static int
 add_chain_intermediates(struct trustfs *t, STACK_OF(X509) *untrusted,
     X509 *leaf)
 {
 	struct chain_pick p = { .out = untrusted };
+	struct tf_error se = { 0 };
 	X509 *cur = leaf;
-	int depth, i, have, ok;
+	int depth, i, have, ok, rc;
 	uint32_t h;
 
-	if (store_txn_begin(t->st, 0, &p.txn, NULL) != 0)
-		return;
-	for (depth = 0; depth < 8 && cur != NULL; depth++) {
+	rc = store_txn_begin(t->st, 0, &p.txn, &se);
+	for (depth = 0; rc == 0 && depth < 8 && cur != NULL; depth++) {
 		/* Already supplied by the peer? Follow it instead. */
 		have = 0;
 		for (i = 0; i < sk_X509_num(untrusted) && !have; i++)
@@ -633,17 +379,29 @@ add_chain_intermediates(struct trustfs *t, STACK_OF(X509) *untrusted,
 			break;
 		h = (uint32_t)X509_NAME_hash_ex(X509_get_issuer_name(cur), NULL,
 		    NULL, &ok);
+		if (!ok)
+			break;
 		p.child = cur;
 		p.added = NULL;
-		if (!ok || store_find_subject(p.txn, h, chain_pick_cb, &p) < 0)
-			break;
+		rc = store_find_subject(p.txn, h, chain_pick_cb, &p);
+		if (rc > 0)
+			rc = 0;
 		cur = p.added;
 	}
 	store_txn_abort(p.txn);
+	if (rc == 0 && p.failed)
+		rc = -EIO;
+	if (rc < 0) {
+		trustfs_set_errorx(t, "reading chains/: %s", se.msg[0] ?
+		    se.msg : strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
-X509_STORE *
-trustfs_x509_store(struct trustfs *t)
+/* A new X509_STORE over roots/ (lookup.c). */
+static X509_STORE *
+x509_store_new(struct trustfs *t, int *failed)
 {
 	X509_STORE *xs;
 
@@ -653,12 +411,19 @@ trustfs_x509_store(struct trustfs *t)
 		return NULL;
 	}
 	xs = X509_STORE_new();
-	if (xs == NULL || lookup_add(xs, t->st) != 0) {
+	if (xs == NULL || lookup_add(xs, t->st, failed) != 0) {
 		X509_STORE_free(xs);
 		trustfs_set_errorx(t, "out of memory");
 		return NULL;
 	}
 	return xs;
+}
+
+X509_STORE *
+trustfs_x509_store(struct trustfs *t)
+{
+	/* Holds its own reference to the store: it may outlive t. */
+	return x509_store_new(t, NULL);
 }
 
 static enum trustfs_reason
@@ -693,7 +458,7 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	X509_VERIFY_PARAM *param;
 	X509 *leaf = sk_X509_value(chain, 0), *top;
 	char anchor[256], *subj = NULL, ip[64];
-	int i, rc = -1, err, depth, is_ip;
+	int i, rc = -1, err, depth, is_ip, lookup_failed = 0;
 	unsigned char sha[32];
 
 	rc = check_distrusted(t, chain, v);
@@ -701,7 +466,7 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 		return rc < 0 ? -1 : 0;
 	rc = -1;
 	untrusted = sk_X509_new_null();
-	xs = trustfs_x509_store(t);
+	xs = x509_store_new(t, &lookup_failed);
 	ctx = X509_STORE_CTX_new();
 	if (untrusted == NULL || xs == NULL || ctx == NULL)
 		goto out;
@@ -712,7 +477,8 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 			goto out;
 		}
 	}
-	add_chain_intermediates(t, untrusted, leaf);
+	if (add_chain_intermediates(t, untrusted, leaf) != 0)
+		goto out;
 	if (!X509_STORE_CTX_init(ctx, xs, leaf, untrusted))
 		goto out;
 	param = X509_STORE_CTX_get0_param(ctx);
@@ -762,6 +528,12 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 		rc = 0;
 		goto out;
 	}
+	/* "No issuer" because roots/ could not be read is no verdict. */
+	if (lookup_failed) {
+		trustfs_set_errorx(t, "reading roots/: the store could not be "
+		    "read while the chain was verified");
+		goto out;
+	}
 	err = X509_STORE_CTX_get_error(ctx);
 	depth = X509_STORE_CTX_get_error_depth(ctx);
 	v->trusted = 0;
@@ -780,8 +552,12 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	}
 	rc = 0;
 out:
-	if (rc < 0 && !t->err.msg[0])
-		trustfs_set_errorx(t, "chain verification could not run");
+	if (rc < 0) {
+		v->trusted = 0;
+		if (!t->err.msg[0])
+			trustfs_set_errorx(t, "chain verification could not "
+			    "run");
+	}
 	free(subj);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(xs);
@@ -806,39 +582,56 @@ verdict_init(struct trustfs_verdict *v, X509 *leaf, enum trustfs_mode mode)
 	free(subj);
 }
 
+/* A handle that can check: 0, or -1 with its error set. */
+static int
+handle_ready(struct trustfs *t)
+{
+	if (t->st == NULL) {
+		/* The open's reason stays; there is always one. */
+		if (!t->err.msg[0])
+			trustfs_set_errorx(t, "the store is not open");
+		return -1;
+	}
+	tf_error_clear(&t->err);
+	return 0;
+}
+
 int
 trustfs_verify_chain(struct trustfs *t, const char *host,
     STACK_OF(X509) *chain, struct trustfs_verdict *v)
 {
-	if (v != NULL)
-		memset(v, 0, sizeof(*v));
-	if (t == NULL || v == NULL)
-		return -1;
-	if (t->st == NULL)
-		return -1;
-	tf_error_clear(&t->err);
-	if (chain == NULL || sk_X509_num(chain) < 1) {
-		trustfs_set_errorx(t, "no certificate to verify");
-		return -1;
-	}
-	verdict_init(v, sk_X509_value(chain, 0), TRUSTFS_MODE_CHAIN);
-	return check_chain(t, host, chain, v);
-}
-
-int
-trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
-    const char *host, unsigned int port, STACK_OF(X509) *chain,
-    struct trustfs_verdict *v)
-{
-	char hp[300];
-	X509 *leaf;
 	int rc;
 
 	if (v != NULL)
 		memset(v, 0, sizeof(*v));
-	if (v == NULL || t == NULL || t->st == NULL)
+	if (t == NULL || v == NULL || handle_ready(t) != 0)
 		return -1;
-	tf_error_clear(&t->err);
+	if (chain == NULL || sk_X509_num(chain) < 1) {
+		trustfs_set_errorx(t, "no certificate to verify");
+		return -1;
+	}
+	/* OpenSSL takes an empty name as "no name check": NULL says that
+	 * on purpose, "" is a mistake (issue 8). */
+	if (host != NULL && host[0] == '\0') {
+		trustfs_set_errorx(t, "the host name is empty: give the host "
+		    "to check the certificate for (NULL skips the name check)");
+		return -1;
+	}
+	verdict_init(v, sk_X509_value(chain, 0), TRUSTFS_MODE_CHAIN);
+	rc = check_chain(t, host, chain, v);
+	if (rc != 0)
+		v->trusted = 0;
+	return rc;
+}
+
+static int
+check_mode(struct trustfs *t, enum trustfs_mode mode, const char *host,
+    unsigned int port, STACK_OF(X509) *chain, struct trustfs_verdict *v)
+{
+	char hp[300], name[256];
+	X509 *leaf;
+	int rc;
+
 	if (chain == NULL || sk_X509_num(chain) < 1) {
 		trustfs_set_errorx(t, "the peer presented no certificate");
 		return -1;
@@ -853,17 +646,14 @@ trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
 
 	switch (mode) {
 	case TRUSTFS_MODE_TOFU:
-	case TRUSTFS_MODE_PINNED: {
-		char name[256];
-
+	case TRUSTFS_MODE_PINNED:
 		/* A pin never overrides a distrust decision. */
 		rc = is_distrusted_sha(t, v->sha256, name, sizeof(name));
 		if (rc < 0)
 			return -1;
 		if (rc == 1)
 			return check_distrusted(t, chain, v) < 0 ? -1 : 0;
-		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU, v) ;
-	}
+		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU, v);
 	case TRUSTFS_MODE_CHAIN:
 		return check_chain(t, host, chain, v);
 	case TRUSTFS_MODE_CHAIN_OR_TOFU:
@@ -879,25 +669,47 @@ trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
 }
 
 int
+trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
+    const char *host, unsigned int port, STACK_OF(X509) *chain,
+    struct trustfs_verdict *v)
+{
+	int rc;
+
+	if (v != NULL)
+		memset(v, 0, sizeof(*v));
+	if (v == NULL || t == NULL || handle_ready(t) != 0)
+		return -1;
+	rc = check_mode(t, mode, host, port, chain, v);
+	/* -1 never leaves a verdict that reads as trust. */
+	if (rc != 0)
+		v->trusted = 0;
+	return rc;
+}
+
+int
 trustfs_check(struct trustfs *t, const char *host, unsigned int port,
     STACK_OF(X509) *chain, struct trustfs_verdict *v)
 {
 	const struct policy *p;
 	char hp[300];
+	int rc;
 
 	if (v != NULL)
 		memset(v, 0, sizeof(*v));
-	if (t == NULL || v == NULL)
-		return -1;
-	if (t->st == NULL)
+	if (t == NULL || v == NULL || handle_ready(t) != 0)
 		return -1;
 	if (host == NULL || name_host_port_make(host, port, hp, sizeof(hp))) {
 		trustfs_set_errorx(t, "'%s' port %u is not a valid host and "
 		    "port", host ? host : "(null)", port);
 		return -1;
 	}
-	p = trustfs_policy(t);
-	return trustfs_check_mode(t, policy_mode(p, hp), host, port, chain, v);
+	/* No policy, no check: never tofu in its place (issue 8). */
+	if (handle_policy(t, &p) != 0)
+		return -1;
+	rc = check_mode(t, policy_mode(p, hp), host, port, chain, v);
+	if (rc != 0)
+		v->trusted = 0;
+	return rc;
 }
 
 int

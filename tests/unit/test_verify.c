@@ -4,10 +4,13 @@
  * case on a fresh store.
  */
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <lmdb.h>
 
 #include "cert.h"
 #include "entry.h"
@@ -371,6 +374,416 @@ START_TEST(test_x509_store_lookup)
 }
 END_TEST
 
+/* --- issue 8: fail closed ------------------------------------------- */
+
+static void
+put_policy(struct trustfs *t, const char *text)
+{
+	struct store_txn *txn;
+
+	ck_assert_int_eq(store_txn_begin(t->st, 1, &txn, NULL), 0);
+	ck_assert_int_eq(store_meta_put(txn, "policy", text, strlen(text)), 0);
+	ck_assert_int_eq(store_txn_commit(txn), 0);
+}
+
+static int
+has_pin(struct trustfs *t, const char *name)
+{
+	struct store_txn *txn;
+	struct store_rec rec;
+	int rc;
+
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	rc = store_get(txn, STORE_PINNED, name, &rec);
+	store_txn_abort(txn);
+	ck_assert(rc == 0 || rc == -ENOENT);
+	return rc == 0;
+}
+
+/* Defect 1: a pattern with capitals governs the hosts it names. */
+START_TEST(test_policy_case)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(other_leaf, NULL);
+
+	put_policy(t, "*.Lab.Example_443 chain\n* tofu\n");
+	ck_assert_int_eq(trustfs_check(t, "host.lab.example", 443, peer, &v),
+	    0);
+	ck_assert_int_eq(v.mode, TRUSTFS_MODE_CHAIN);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_UNKNOWN_ISSUER);
+	ck_assert(!has_pin(t, "host.lab.example_443"));
+	/* The host's own case does not matter either. */
+	ck_assert_int_eq(trustfs_check(t, "HOST.LAB.EXAMPLE", 443, peer, &v),
+	    0);
+	ck_assert_int_eq(v.mode, TRUSTFS_MODE_CHAIN);
+	ck_assert_int_eq(v.trusted, 0);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/*
+ * Defect 2: when the policy cannot be read or parsed the check could not
+ * run: -1, a reason, an untrusted verdict and no pin; never tofu.
+ */
+enum unreadable { U_BROKEN, U_BROKEN_AFTER_GOOD, U_BROKEN_RDONLY,
+    U_READERS_FULL, U_NEWER_SCHEMA };
+
+static const struct {
+	const char *what;
+	enum unreadable how;
+	const char *want_error;
+} unreadable_cases[] = {
+	{ "a stored line that does not parse", U_BROKEN, "policy" },
+	{ "broken after a good one was read", U_BROKEN_AFTER_GOOD, "line 1" },
+	{ "broken, read-only handle", U_BROKEN_RDONLY, "unknown mode" },
+	{ "readers table full", U_READERS_FULL, "policy" },
+	{ "a store of a newer schema", U_NEWER_SCHEMA, "schema" },
+};
+
+#define MAX_READERS 1024
+
+START_TEST(test_policy_unreadable)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir), *c = NULL;
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(other_leaf, NULL);
+	struct store_txn **readers = calloc(MAX_READERS, sizeof(*readers));
+	struct store_txn *txn;
+	enum unreadable how = unreadable_cases[_i].how;
+	int i, n = 0;
+
+	ck_assert_ptr_nonnull(readers);
+	switch (how) {
+	case U_BROKEN:
+		put_policy(t, "* bogus\n");
+		c = t;
+		break;
+	case U_BROKEN_AFTER_GOOD:
+		put_policy(t, "* chain\n");
+		ck_assert_int_eq(trustfs_check(t, "a.test", 443, peer, &v), 0);
+		ck_assert_int_eq(v.mode, TRUSTFS_MODE_CHAIN);
+		put_policy(t, "* tofoo\n");
+		c = t;
+		break;
+	case U_BROKEN_RDONLY:
+		put_policy(t, "* chain\n* bogus\n");
+		c = trustfs_open_flags(dir, STORE_RDONLY);
+		ck_assert_ptr_null(trustfs_error(c));
+		break;
+	case U_READERS_FULL:
+		/* Every slot of LMDB's reader table taken (MDB_READERS_FULL):
+		 * the next read transaction cannot begin. */
+		while (n < MAX_READERS &&
+		    store_txn_begin(t->st, 0, &readers[n], NULL) == 0)
+			n++;
+		ck_assert_int_lt(n, MAX_READERS);
+		c = trustfs_open(dir);	/* no policy read yet */
+		ck_assert_ptr_null(trustfs_error(c));
+		break;
+	case U_NEWER_SCHEMA:
+		ck_assert_int_eq(store_txn_begin(t->st, 1, &txn, NULL), 0);
+		ck_assert_int_eq(store_meta_put(txn, "schema", "99", 2), 0);
+		ck_assert_int_eq(store_txn_commit(txn), 0);
+		trustfs_free(t);
+		t = NULL;
+		c = trustfs_open(dir);
+		break;
+	}
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_msg(trustfs_check(c, "b.test", 443, peer, &v) == -1,
+	    "%s: the check ran: %s", unreadable_cases[_i].what,
+	    trustfs_reason_name(v.reason));
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_ptr_nonnull(trustfs_error(c));
+	ck_assert_msg(strstr(trustfs_error(c), unreadable_cases[_i].want_error)
+	    != NULL, "%s: error '%s'", unreadable_cases[_i].what,
+	    trustfs_error(c));
+	for (i = 0; i < n; i++)
+		store_txn_abort(readers[i]);
+	free(readers);
+	if (c != t)
+		trustfs_free(c);
+	if (t != NULL) {
+		ck_assert(!has_pin(t, "b.test_443"));
+		trustfs_free(t);
+	}
+	sk_X509_pop_free(peer, X509_free);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/*
+ * Defect 3: store_write runs its callback again when a commit finds the
+ * map full.  This stands in for LMDB's commit: armed, it lets another
+ * writer pin the host with another certificate (as another process can
+ * between the two attempts) and answers MDB_MAP_FULL, as a commit that
+ * needed pages the map did not have.  The committed attempt is a
+ * mismatch, and that is the verdict.
+ */
+static struct trustfs *commit_hook;
+static X509 *commit_hook_pin;
+
+int
+mdb_txn_commit(MDB_txn *txn)
+{
+	static int (*real)(MDB_txn *);
+	struct trustfs *t = commit_hook;
+
+	if (real == NULL)
+		real = (int (*)(MDB_txn *))dlsym(RTLD_NEXT, "mdb_txn_commit");
+	if (t == NULL)
+		return real(txn);
+	commit_hook = NULL;
+	mdb_txn_abort(txn);	/* a failed commit frees the transaction */
+	add(t, STORE_PINNED, "server.test_443", commit_hook_pin);
+	return MDB_MAP_FULL;
+}
+
+START_TEST(test_tofu_rerun)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(leaf2, NULL);
+	struct store_txn *txn;
+	struct store_rec rec;
+	unsigned char sha[32];
+
+	commit_hook_pin = leaf;
+	commit_hook = t;
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_TOFU,
+	    "server.test", 443, peer, &v), 0);
+	ck_assert_ptr_null(commit_hook);	/* the hook ran */
+	ck_assert_msg(v.reason == TRUSTFS_PIN_MISMATCH && v.trusted == 0,
+	    "trusted %d, reason %s", v.trusted, trustfs_reason_name(v.reason));
+	ck_assert_ptr_nonnull(strstr(v.message, "different from what was "
+	    "used earlier"));
+	ck_assert_str_eq(v.entry, "rejected/server.test_443");
+	/* What was committed: the other writer's pin, and the rejection. */
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(store_get(txn, STORE_PINNED, "server.test_443", &rec),
+	    0);
+	cert_sha256(leaf, sha);
+	ck_assert_int_eq(memcmp(rec.keys[0].sha256, sha, 32), 0);
+	ck_assert_int_eq(store_get(txn, STORE_REJECTED, "server.test_443",
+	    &rec), 0);
+	store_txn_abort(txn);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Defect 4: an empty host is a usage error, never a skipped name check. */
+START_TEST(test_empty_host)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(leaf, inter);
+
+	add(t, STORE_ROOTS, "Unit_Root.pem", root);
+	ck_assert_int_eq(trustfs_verify_chain(t, "server.test", peer, &v), 0);
+	ck_assert_int_eq(v.trusted, 1);
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_verify_chain(t, "", peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_ptr_nonnull(trustfs_error(t));
+	ck_assert_ptr_nonnull(strstr(trustfs_error(t), "empty"));
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_CHAIN, "", 443,
+	    peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_check(t, "", 443, peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_check(t, NULL, 443, peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	/* NULL is the documented "no name check" of the offline verify. */
+	ck_assert_int_eq(trustfs_verify_chain(t, NULL, peer, &v), 0);
+	ck_assert_int_eq(v.trusted, 1);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Defect 6: the X509_STORE outlives the handle (SSL_CTX_set_cert_store
+ * keeps it as long as the context), and the store closes with its last
+ * user. */
+START_TEST(test_x509_store_outlives_handle)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	X509_STORE *xs;
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = chain_of(inter, NULL);
+
+	add(t, STORE_ROOTS, "Unit_Root.pem", root);
+	xs = trustfs_x509_store(t);
+	ck_assert_ptr_nonnull(xs);
+	trustfs_free(t);
+	ck_assert(X509_STORE_CTX_init(ctx, xs, leaf, untrusted));
+	ck_assert_int_eq(X509_verify_cert(ctx), 1);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(xs);
+	/* Two stores from one handle, freed in either order. */
+	t = trustfs_open(dir);
+	ck_assert_ptr_null(trustfs_error(t));
+	xs = trustfs_x509_store(t);
+	ck_assert_ptr_nonnull(xs);
+	X509_STORE_free(trustfs_x509_store(t));
+	trustfs_free(t);
+	X509_STORE_free(xs);
+	sk_X509_pop_free(untrusted, X509_free);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Defect 7: a peer with an empty subject is judged like any other. */
+START_TEST(test_empty_subject_peer)
+{
+	struct gencert_opts o = { .cn = NULL };
+	X509 *anon = tu_make_cert(&o, NULL);
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(anon, NULL);
+
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_TOFU, "anon.test",
+	    443, peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_FIRST_USE);
+	ck_assert_str_eq(v.subject, "");
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_CHAIN, "anon.test",
+	    443, peer, &v), 0);
+	ck_assert_int_eq(v.trusted, 0);
+	sk_X509_pop_free(peer, X509_free);
+	X509_free(anon);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/*
+ * Defect 12 (entry.c): in roots/ and distrusted/ a certificate lives
+ * under one name.  X holds A, Y holds B; what adding B does.
+ */
+static const struct {
+	const char *what;
+	enum store_db db;
+	const char *name;		/* NULL: ENTRY_AUTOLABEL */
+	unsigned flags;
+	int want_rc;
+	enum entry_outcome want_outcome;
+	const char *want_error;
+} one_name_cases[] = {
+	{ "roots: B over X", STORE_ROOTS, "X.pem", 0, -EEXIST, 0,
+	    "already in roots/Y.pem" },
+	{ "roots: B replacing X", STORE_ROOTS, "X.pem", ENTRY_REPLACE,
+	    -EEXIST, 0, "already in roots/Y.pem" },
+	{ "roots: B as Z", STORE_ROOTS, "Z.pem", 0, -EEXIST, 0,
+	    "already in roots/Y.pem" },
+	{ "roots: B as Y again", STORE_ROOTS, "Y.pem", 0, 0, ENTRY_UNCHANGED,
+	    NULL },
+	{ "roots: B as Y, replace", STORE_ROOTS, "Y.pem", ENTRY_REPLACE, 0,
+	    ENTRY_UNCHANGED, NULL },
+	{ "roots: B imported", STORE_ROOTS, NULL, ENTRY_AUTOLABEL, 0,
+	    ENTRY_UNCHANGED, NULL },
+	{ "distrusted: B over X", STORE_DISTRUSTED, "X.pem", ENTRY_REPLACE,
+	    -EEXIST, 0, "already in distrusted/Y.pem" },
+	{ "distrusted: B as Z", STORE_DISTRUSTED, "Z.pem", 0, -EEXIST, 0,
+	    "already in distrusted/Y.pem" },
+	{ "distrusted: B as Y again", STORE_DISTRUSTED, "Y.pem", 0, 0,
+	    ENTRY_UNCHANGED, NULL },
+	{ "pinned: an HA pair shares B", STORE_PINNED, "z.test_443", 0, 0,
+	    ENTRY_ADDED, NULL },
+	{ "chains: B twice", STORE_CHAINS, "Z.pem", 0, 0, ENTRY_ADDED, NULL },
+};
+
+struct one_add {
+	enum store_db db;
+	const char *name;
+	X509 *x;
+	unsigned flags;
+	struct entry_result res;
+	struct tf_error e;
+};
+
+static int
+one_add_txn(struct store_txn *txn, void *arg)
+{
+	struct one_add *a = arg;
+	STACK_OF(X509) *sk = chain_of(a->x, NULL);
+	int rc;
+
+	rc = entry_add(txn, a->db, a->name, sk, a->flags, NULL, &a->res,
+	    &a->e);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+START_TEST(test_one_name_per_root)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	enum store_db db = one_name_cases[_i].db;
+	int host = db == STORE_PINNED;
+	struct one_add a = { .db = db, .name = one_name_cases[_i].name,
+	    .x = other_root, .flags = one_name_cases[_i].flags };
+	struct store_txn *txn;
+	struct store_rec rec;
+	unsigned char sha[32];
+	uint64_t gen;
+	size_t n;
+	int rc;
+
+	add(t, db, host ? "x.test_443" : "X.pem", root);
+	add(t, db, host ? "y.test_443" : "Y.pem", other_root);
+	gen = store_generation(t->st);
+	rc = store_write(t->st, one_add_txn, &a, NULL);
+	ck_assert_msg(rc == one_name_cases[_i].want_rc, "%s: %d (%s)",
+	    one_name_cases[_i].what, rc, a.e.msg);
+	if (rc == 0)
+		ck_assert_msg(a.res.outcome == one_name_cases[_i].want_outcome,
+		    "%s: outcome %d", one_name_cases[_i].what, a.res.outcome);
+	if (one_name_cases[_i].want_error != NULL) {
+		ck_assert_msg(strstr(a.e.msg, one_name_cases[_i].want_error) !=
+		    NULL, "%s: '%s'", one_name_cases[_i].what, a.e.msg);
+		ck_assert_int_eq(a.e.code, -EEXIST);
+		ck_assert_msg(store_generation(t->st) == gen, "%s: committed",
+		    one_name_cases[_i].what);
+	}
+	if (a.res.outcome == ENTRY_UNCHANGED)
+		ck_assert_str_eq(a.res.name, "Y.pem");
+	/* X still holds A, whatever happened. */
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(store_get(txn, db, host ? "x.test_443" : "X.pem",
+	    &rec), 0);
+	cert_sha256(root, sha);
+	ck_assert_int_eq(memcmp(rec.keys[0].sha256, sha, 32), 0);
+	ck_assert_int_eq(store_count(txn, db, &n), 0);
+	ck_assert_uint_eq(n, one_name_cases[_i].want_outcome == ENTRY_ADDED &&
+	    rc == 0 ? 3 : 2);
+	store_txn_abort(txn);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert_str_eq(trustfs_reason_name(TRUSTFS_PIN_MISMATCH),
@@ -395,6 +808,15 @@ main(void)
 	tcase_add_test(tc, test_errors_never_trust);
 	tcase_add_test(tc, test_x509_store_lookup);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_policy_case);
+	tcase_add_loop_test(tc, test_policy_unreadable, 0,
+	    sizeof(unreadable_cases) / sizeof(unreadable_cases[0]));
+	tcase_add_test(tc, test_tofu_rerun);
+	tcase_add_test(tc, test_empty_host);
+	tcase_add_test(tc, test_x509_store_outlives_handle);
+	tcase_add_test(tc, test_empty_subject_peer);
+	tcase_add_loop_test(tc, test_one_name_per_root, 0,
+	    sizeof(one_name_cases) / sizeof(one_name_cases[0]));
 	rc = tu_run("verify", tc, 1);
 	free_certs();
 	return rc;
