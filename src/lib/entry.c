@@ -146,8 +146,9 @@ recbuf_copy(struct recbuf *r, const struct store_rec *src)
 /* First entry of `db' holding a certificate with this SHA-256. */
 struct find_ctx {
 	enum store_db want;
+	const char *self;	/* skip this name, noting that it holds it */
 	char name[256];
-	int found;
+	int found, self_found;
 };
 
 static int
@@ -157,6 +158,10 @@ find_cb(enum store_db db, const char *name, void *arg)
 
 	if (db != f->want)
 		return 0;
+	if (f->self != NULL && strcmp(name, f->self) == 0) {
+		f->self_found = 1;
+		return 0;
+	}
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->found = 1;
 	return 1;
@@ -459,15 +464,37 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			goto out;
 		}
 	}
-	/* A root or distrusted certificate is there once, whatever its name. */
+	/*
+	 * In roots/ and distrusted/ a certificate lives under one name: the
+	 * same name again changes nothing, another name is refused and told
+	 * which one it has (a silent success would leave the old anchor in
+	 * place), and an import skips it as a duplicate.  Nothing is written
+	 * before this point, so a refusal leaves the transaction clean.
+	 */
 	if (db == STORE_ROOTS || db == STORE_DISTRUSTED) {
-		rc = find_sha(txn, db, res->sha256, res->name, sizeof(res->name));
-		if (rc == 0) {
+		struct find_ctx f = { .want = db };
+
+		if (!(flags & ENTRY_AUTOLABEL)) {
+			rc = entry_name(db, name, base, sizeof(base), e);
+			if (rc != 0)
+				goto out;
+			f.self = base;
+		}
+		rc = store_find_sha256(txn, res->sha256, find_cb, &f);
+		if (rc < 0)
+			goto out;
+		if (f.self_found || f.found) {
+			snprintf(res->name, sizeof(res->name), "%s",
+			    f.self_found ? base : f.name);
 			res->outcome = ENTRY_UNCHANGED;
+			rc = 0;
+			if (!f.self_found && !(flags & ENTRY_AUTOLABEL))
+				rc = tf_error_setx(e, -EEXIST, "the certificate "
+				    "is already in %s/%s (one name per "
+				    "certificate there; mv it to rename)",
+				    db_dirs[db], f.name);
 			goto out;
 		}
-		if (rc != -ENOENT)
-			goto out;
 	}
 
 	if (flags & ENTRY_AUTOLABEL) {
@@ -698,81 +725,6 @@ entry_anchor(struct store_txn *txn, X509 *x, char *name, size_t namelen)
 		return -ENOENT;
 	snprintf(name, namelen, "%s", a.name);
 	return 0;
-}
-
-static void
-fmt_seen(uint64_t t, char *out, size_t outlen)
-{
-	if (t == 0)
-		snprintf(out, outlen, "never");
-	else
-		cert_time_str((time_t)t, out, outlen);
-}
-
-int
-entry_render(struct store_txn *txn, enum store_db db, const char *name,
-    const struct store_rec *rec, time_t now, struct buf *out)
-{
-	STACK_OF(X509) *sk = NULL;
-	struct cert_field f[8];
-	char host[256], hostport[300], first[64], last[64], count[32];
-	char other[100], pos[64], anchor[300], chain[400];
-	unsigned port;
-	size_t nf;
-	int i, n, rc;
-
-	rc = entry_certs(rec, &sk);
-	if (rc != 0)
-		return rc;
-	n = sk_X509_num(sk);
-	for (i = 0; i < n && rc == 0; i++) {
-		nf = 0;
-		if (db == STORE_PINNED || db == STORE_REJECTED) {
-			if (name_host_port_split(name, host, sizeof(host),
-			    &port) == 0)
-				snprintf(hostport, sizeof(hostport),
-				    strchr(host, ':') ? "[%s]:%u" : "%s:%u",
-				    host, port);
-			else
-				snprintf(hostport, sizeof(hostport), "%s", name);
-			f[nf++] = (struct cert_field){ "Host", hostport };
-			fmt_seen(rec->first_seen, first, sizeof(first));
-			fmt_seen(rec->last_seen, last, sizeof(last));
-			snprintf(count, sizeof(count), "%llu",
-			    (unsigned long long)rec->seen_count);
-			if (db == STORE_PINNED) {
-				f[nf++] = (struct cert_field){ "First Seen", first };
-				f[nf++] = (struct cert_field){ "Last Seen", last };
-				f[nf++] = (struct cert_field){ "Seen Count", count };
-			} else {
-				f[nf++] = (struct cert_field){ "Presented", last };
-				cert_hex(rec->other_sha256, 32, ':', other);
-				f[nf++] = (struct cert_field){
-				    "Pinned SHA256 Fingerprint", other };
-			}
-		}
-		if (db == STORE_CHAINS) {
-			snprintf(pos, sizeof(pos), "%d of %d", i + 1, n);
-			f[nf++] = (struct cert_field){ "Chain Position", pos };
-			if (i == n - 1) {
-				X509 *top = sk_X509_value(sk, i);
-
-				if (entry_anchor(txn, top, anchor,
-				    sizeof(anchor)) == 0)
-					snprintf(chain, sizeof(chain),
-					    "yes, roots/%s", anchor);
-				else
-					snprintf(chain, sizeof(chain), "no: "
-					    "no root in roots/ issued the last "
-					    "certificate");
-				f[nf++] = (struct cert_field){
-				    "Anchored In roots/", chain };
-			}
-		}
-		rc = cert_render(out, sk_X509_value(sk, i), now, f, nf);
-	}
-	sk_X509_pop_free(sk, X509_free);
-	return rc;
 }
 
 int

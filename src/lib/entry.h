@@ -54,10 +54,17 @@ int entry_db_from_dir(const char *dir);
  * pinned/, roots/ and distrusted/ take exactly one certificate (-EINVAL,
  * "write bundles to import"); names are checked and normalized; a name
  * that holds a different certificate is -EEXIST unless ENTRY_REPLACE; the
- * same certificate again changes nothing.  A certificate in distrusted/
- * may not be added to roots/ or chains/ (-EINVAL); adding one to
- * distrusted/ removes it from roots/.  Chains are stored leaf side first.
- * e gets the reason for any failure.
+ * same certificate again changes nothing (ENTRY_UNCHANGED).  In roots/
+ * and distrusted/ a certificate lives under one name: adding or replacing
+ * any other name with a certificate stored there already is -EEXIST,
+ * with res->name and e naming the entry that holds it ("already in
+ * roots/Y.pem"); with ENTRY_AUTOLABEL (an import) it is ENTRY_UNCHANGED
+ * instead.  pinned/ and chains/ may share a certificate between names.
+ * A certificate in distrusted/ may not be added to roots/ or chains/
+ * (-EINVAL); adding one to distrusted/ removes it from roots/.  Chains
+ * are stored leaf side first.  Every refusal is returned before anything
+ * is written in txn; e gets the reason for any failure, for the caller's
+ * audit line.
  */
 int entry_add(struct store_txn *txn, enum store_db db, const char *name,
     STACK_OF(X509) *certs, unsigned flags, const struct entry_actor *who,
@@ -88,7 +95,8 @@ int entry_name(enum store_db db, const char *in, char *out, size_t outlen,
 int entry_certs(const struct store_rec *rec, STACK_OF(X509) **out);
 
 /* Appends DESIGN section 3's text for an entry: every certificate, with
- * the pin, rejected or chain lines that belong to its directory. */
+ * the pin, rejected or chain lines that belong to its directory
+ * (render.c). */
 struct buf;
 int entry_render(struct store_txn *txn, enum store_db db, const char *name,
     const struct store_rec *rec, time_t now, struct buf *out);

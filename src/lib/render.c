@@ -1,5 +1,6 @@
 /*
- * The inspect text of DESIGN section 3, and the one formatter for names
+ * The inspect text of DESIGN section 3 (for a certificate, and for an
+ * entry with its directory's lines), and the one formatter for names
  * and the one for serial numbers that it and the extended attributes use,
  * so that `cat' and getfattr never disagree.
  */
@@ -14,6 +15,8 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "entry.h"
+#include "names.h"
 
 /* Appends the name printed with flags; nothing on failure. */
 static int
@@ -247,5 +250,82 @@ cert_render(struct buf *b, X509 *x, time_t now,
 		b->data[start] = '\0';
 	}
 	ERR_clear_error();
+	return rc;
+}
+
+/* --- entries: the certificate text plus its directory's lines --- */
+
+static void
+fmt_seen(uint64_t t, char *out, size_t outlen)
+{
+	if (t == 0)
+		snprintf(out, outlen, "never");
+	else
+		cert_time_str((time_t)t, out, outlen);
+}
+
+int
+entry_render(struct store_txn *txn, enum store_db db, const char *name,
+    const struct store_rec *rec, time_t now, struct buf *out)
+{
+	STACK_OF(X509) *sk = NULL;
+	struct cert_field f[8];
+	char host[256], hostport[300], first[64], last[64], count[32];
+	char other[100], pos[64], anchor[300], chain[400];
+	unsigned port;
+	size_t nf;
+	int i, n, rc;
+
+	rc = entry_certs(rec, &sk);
+	if (rc != 0)
+		return rc;
+	n = sk_X509_num(sk);
+	for (i = 0; i < n && rc == 0; i++) {
+		nf = 0;
+		if (db == STORE_PINNED || db == STORE_REJECTED) {
+			if (name_host_port_split(name, host, sizeof(host),
+			    &port) == 0)
+				snprintf(hostport, sizeof(hostport),
+				    strchr(host, ':') ? "[%s]:%u" : "%s:%u",
+				    host, port);
+			else
+				snprintf(hostport, sizeof(hostport), "%s", name);
+			f[nf++] = (struct cert_field){ "Host", hostport };
+			fmt_seen(rec->first_seen, first, sizeof(first));
+			fmt_seen(rec->last_seen, last, sizeof(last));
+			snprintf(count, sizeof(count), "%llu",
+			    (unsigned long long)rec->seen_count);
+			if (db == STORE_PINNED) {
+				f[nf++] = (struct cert_field){ "First Seen", first };
+				f[nf++] = (struct cert_field){ "Last Seen", last };
+				f[nf++] = (struct cert_field){ "Seen Count", count };
+			} else {
+				f[nf++] = (struct cert_field){ "Presented", last };
+				cert_hex(rec->other_sha256, 32, ':', other);
+				f[nf++] = (struct cert_field){
+				    "Pinned SHA256 Fingerprint", other };
+			}
+		}
+		if (db == STORE_CHAINS) {
+			snprintf(pos, sizeof(pos), "%d of %d", i + 1, n);
+			f[nf++] = (struct cert_field){ "Chain Position", pos };
+			if (i == n - 1) {
+				X509 *top = sk_X509_value(sk, i);
+
+				if (entry_anchor(txn, top, anchor,
+				    sizeof(anchor)) == 0)
+					snprintf(chain, sizeof(chain),
+					    "yes, roots/%s", anchor);
+				else
+					snprintf(chain, sizeof(chain), "no: "
+					    "no root in roots/ issued the last "
+					    "certificate");
+				f[nf++] = (struct cert_field){
+				    "Anchored In roots/", chain };
+			}
+		}
+		rc = cert_render(out, sk_X509_value(sk, i), now, f, nf);
+	}
+	sk_X509_pop_free(sk, X509_free);
 	return rc;
 }
