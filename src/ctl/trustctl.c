@@ -185,6 +185,11 @@ cmd_connect(struct trustfs *t, int argc, char **argv)
 		    "([IPv6]:PORT)\n");
 		return EXIT_ERROR;
 	}
+	if (servername != NULL && servername[0] == '\0') {
+		fprintf(stderr, "trustctl: --servername is empty: give the "
+		    "name to check, or leave --servername out\n");
+		return EXIT_ERROR;
+	}
 	p = strtoul(port, &end, 10);
 	if (*end || p == 0 || p > 65535) {
 		fprintf(stderr, "trustctl: bad port '%s'\n", port);
@@ -304,6 +309,13 @@ cmd_verify(struct trustfs *t, int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "trustctl: verify takes one FILE\n");
+		return EXIT_ERROR;
+	}
+	/* An empty name would mean "no name check" to OpenSSL: a usage
+	 * error, never a skipped check (leave --host out for that). */
+	if (host != NULL && host[0] == '\0') {
+		fprintf(stderr, "trustctl: --host is empty: give the name to "
+		    "check the certificate for, or leave --host out\n");
 		return EXIT_ERROR;
 	}
 	if (read_file(argv[optind], &data, &len) != 0) {
