@@ -80,17 +80,22 @@ struct trustfs_verdict {
 TRUSTFS_API struct trustfs *trustfs_open(const char *dir);
 TRUSTFS_API void trustfs_free(struct trustfs *t);	/* NULL is fine */
 
-/* The last error on t, or NULL.  Valid until the next call on t. */
+/* The last error on t, or NULL.  Valid until the next call on t.
+ * After a failed trustfs_open() it says why until t is freed. */
 TRUSTFS_API const char *trustfs_error(struct trustfs *t);
 
 /*
  * Checks a peer at host:port that presented `chain' (leaf first, as
  * SSL_get_peer_cert_chain() gives it) under the store's policy, and fills
  * in *v.  host may be a DNS name, an IPv4 address or an IPv6 address
- * (with or without brackets).  May write to the store: a first-use pin,
- * last-seen updates, a rejected/ entry on mismatch.  If a required write
- * fails the peer is refused (never fails open).
- * Returns 0 with *v filled in, or -1 if the check could not run.
+ * (with or without brackets); NULL or "" is an error.  May write to the
+ * store: a first-use pin, last-seen updates, a rejected/ entry on
+ * mismatch.  If a required write fails the peer is refused (never fails
+ * open).
+ * Returns 0 with *v filled in, or -1 if the check could not run, with
+ * trustfs_error() set and v->trusted 0: bad arguments, a store that is
+ * not open or cannot be read or written, or a policy that cannot be read
+ * or parsed (then no check runs: never tofu, never an older policy).
  */
 TRUSTFS_API int trustfs_check(struct trustfs *t, const char *host,
     unsigned int port, STACK_OF(X509) *chain, struct trustfs_verdict *v);
@@ -104,7 +109,8 @@ TRUSTFS_API int trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
  * Chain verification alone, as the chain mode does it, with no pin and no
  * write: roots from roots/, intermediates from `chain' and chains/, times,
  * distrusted/, and the name when host is not NULL.  For offline checks.
- * Returns 0 with *v filled in, or -1.
+ * An empty host is an error, never a skipped name check.
+ * Returns 0 with *v filled in, or -1 (v->trusted 0) if it could not run.
  */
 TRUSTFS_API int trustfs_verify_chain(struct trustfs *t, const char *host,
     STACK_OF(X509) *chain, struct trustfs_verdict *v);
@@ -114,9 +120,11 @@ TRUSTFS_API int trustfs_verify_chain(struct trustfs *t, const char *host,
  *
  * trustfs_x509_store() returns a new X509_STORE whose roots are found in
  * the store by subject (an X509_LOOKUP over the LMDB index: nothing is
- * loaded up front), with intermediates from chains/ and partial-chain
- * checks off.  The caller owns it (X509_STORE_free); it keeps a reference
- * to t's store directory, not to t.
+ * loaded up front), with partial-chain checks off.  The caller owns it
+ * (X509_STORE_free).  It holds its own counted reference to t's store,
+ * not to t: it stays valid after trustfs_free(t) (SSL_CTX_set_cert_store
+ * keeps it as long as the SSL_CTX), and the store is closed when the last
+ * handle or X509_STORE using it is freed.  NULL on failure.
  */
 TRUSTFS_API X509_STORE *trustfs_x509_store(struct trustfs *t);
 
