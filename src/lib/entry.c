@@ -136,8 +136,11 @@ recbuf_copy(struct recbuf *r, const struct store_rec *src)
 		recbuf_free(r);
 		return -ENOMEM;
 	}
-	memcpy(r->keys, src->keys, src->nkeys * sizeof(*r->keys));
-	memcpy(r->der, src->der, src->der_len);
+	/* A record without keys has keys == NULL: never memcpy from it. */
+	if (src->nkeys > 0)
+		memcpy(r->keys, src->keys, src->nkeys * sizeof(*r->keys));
+	if (src->der_len > 0)
+		memcpy(r->der, src->der, src->der_len);
 	r->rec.keys = r->keys;
 	r->rec.der = r->der;
 	return 0;
