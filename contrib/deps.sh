@@ -1,10 +1,13 @@
 #!/bin/bash
 # Installs the Debian 12 packages that trustfs needs to build, test and
-# run its demo; does nothing when they are all there.
+# run its demo; does nothing when they are all there.  clang builds the
+# fuzz harnesses (tests/fuzz); libclang-rt-dev holds its libFuzzer and
+# sanitizer runtimes, which clang only recommends.
 set -eu
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 libssl-dev openssl
 liblmdb-dev lmdb-utils check ca-certificates curl python3 attr procps
-util-linux libgnutls28-dev groff-base binutils ansible-core git"
+util-linux libgnutls28-dev groff-base binutils ansible-core git
+clang libclang-rt-dev"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
