@@ -917,3 +917,307 @@ store_default_dir(char *out, size_t outlen)
 		snprintf(out, outlen, "%s/.local/share/trustfs", home ? home :
 		    ".");
 }
+
+/* Backup files (trustctl restore) */
+
+/* One database of a backup: every name well formed, every record decodes,
+ * and every certificate of a record is in both indexes, so that look-ups
+ * in the restored store find what its directories list. */
+static int
+backup_check_db(struct store_txn *t, enum store_db db, size_t *nkeys)
+{
+	unsigned char vbuf[STORE_NAME_MAX + 2], hbuf[4];
+	char name[STORE_NAME_MAX + 1];
+	struct store_rec rec;
+	MDB_cursor *c = NULL, *cs = NULL, *cj = NULL;
+	MDB_val k, v, ik, iv;
+	size_t i;
+	int rc, ret = 0, op = MDB_FIRST;
+
+	rc = mdb_cursor_open(t->txn, t->st->dbs[db], &c);
+	if (rc == 0)
+		rc = mdb_cursor_open(t->txn, t->st->idx_sha, &cs);
+	if (rc == 0)
+		rc = mdb_cursor_open(t->txn, t->st->idx_subj, &cj);
+	while (rc == 0 && (rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size == 0 || k.mv_size > STORE_NAME_MAX ||
+		    memchr(k.mv_data, '\0', k.mv_size) != NULL ||
+		    memchr(k.mv_data, '/', k.mv_size) != NULL) {
+			ret = tf_error_setx(t->e, -EINVAL, "%s/ holds a name "
+			    "that is not a file name", db_names[db]);
+			break;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if (decode(t, &v, &rec) != 0) {
+			ret = tf_error_setx(t->e, -EINVAL, "%s/%s: the record "
+			    "is damaged", db_names[db], name);
+			break;
+		}
+		if (rec.nkeys == 0) {
+			ret = tf_error_setx(t->e, -EINVAL, "%s/%s: the record "
+			    "holds no certificate", db_names[db], name);
+			break;
+		}
+		index_val(db, name, vbuf, &iv);
+		for (i = 0; i < rec.nkeys && ret == 0; i++) {
+			MDB_val want = iv;
+
+			ik.mv_size = 32;
+			ik.mv_data = (void *)rec.keys[i].sha256;
+			rc = mdb_cursor_get(cs, &ik, &want, MDB_GET_BOTH);
+			if (rc == 0) {
+				hbuf[0] = (unsigned char)(rec.keys[i].subject_hash >> 24);
+				hbuf[1] = (unsigned char)(rec.keys[i].subject_hash >> 16);
+				hbuf[2] = (unsigned char)(rec.keys[i].subject_hash >> 8);
+				hbuf[3] = (unsigned char)rec.keys[i].subject_hash;
+				ik.mv_size = 4;
+				ik.mv_data = hbuf;
+				want = iv;
+				rc = mdb_cursor_get(cj, &ik, &want,
+				    MDB_GET_BOTH);
+			}
+			if (rc == MDB_NOTFOUND)
+				ret = tf_error_setx(t->e, -EINVAL, "%s/%s: a "
+				    "certificate is missing from the index",
+				    db_names[db], name);
+			else if (rc != 0)
+				break;
+		}
+		if (ret != 0 || rc != 0)
+			break;
+		*nkeys += rec.nkeys;
+	}
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		ret = map_err(t, rc, "reading the backup");
+	mdb_cursor_close(cj);
+	mdb_cursor_close(cs);
+	mdb_cursor_close(c);
+	return ret;
+}
+
+/* An index entry names a record that holds the certificate it is filed
+ * under (sha256: is_sha, else a subject hash): nothing stale. */
+static int
+backup_check_index(struct store_txn *t, MDB_dbi dbi, int is_sha)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct store_rec rec;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	size_t i;
+	uint32_t h;
+	int rc, ret = 0, hit, op = MDB_FIRST;
+
+	rc = mdb_cursor_open(t->txn, dbi, &c);
+	while (rc == 0 && (rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		const unsigned char *p = v.mv_data, *kp = k.mv_data;
+
+		op = MDB_NEXT;
+		if (k.mv_size != (is_sha ? 32u : 4u) || v.mv_size < 2 ||
+		    v.mv_size > STORE_NAME_MAX + 1 || p[0] >= STORE_NDBS ||
+		    memchr(p + 1, '\0', v.mv_size - 1) != NULL) {
+			ret = tf_error_setx(t->e, -EINVAL, "the index holds "
+			    "an entry that is not trustfs's");
+			break;
+		}
+		memcpy(name, p + 1, v.mv_size - 1);
+		name[v.mv_size - 1] = '\0';
+		ret = store_get(t, (enum store_db)p[0], name, &rec);
+		if (ret != 0 && ret != -ENOENT)
+			break;
+		h = is_sha ? 0 : (uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 |
+		    (uint32_t)kp[2] << 8 | (uint32_t)kp[3];
+		for (hit = 0, i = 0; ret == 0 && i < rec.nkeys && !hit; i++)
+			hit = is_sha ? memcmp(rec.keys[i].sha256, kp, 32) == 0 :
+			    rec.keys[i].subject_hash == h;
+		if (ret == -ENOENT || !hit) {
+			ret = tf_error_setx(t->e, -EINVAL, "the index names "
+			    "%s/%s, which does not hold that certificate",
+			    db_names[p[0]], name);
+			break;
+		}
+	}
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		ret = map_err(t, rc, "reading the backup");
+	mdb_cursor_close(c);
+	return ret;
+}
+
+/* The schema record must be there (a store without one was never written
+ * by trustfs) and name a version this build reads. */
+static int
+backup_check_schema(struct store_txn *t)
+{
+	MDB_val k = { 6, (void *)"schema" }, v;
+	unsigned long ver = 0;
+	size_t i;
+	int rc;
+
+	rc = mdb_get(t->txn, t->st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return tf_error_setx(t->e, -EINVAL, "it has no schema version");
+	if (rc != 0)
+		return map_err(t, rc, "reading the backup");
+	for (i = 0; i < v.mv_size && i < 9; i++) {
+		unsigned char ch = ((const unsigned char *)v.mv_data)[i];
+
+		if (ch < '0' || ch > '9')
+			break;
+		ver = ver * 10 + (ch - '0');
+	}
+	if (v.mv_size == 0 || i != v.mv_size)
+		return tf_error_setx(t->e, -EINVAL, "its schema version is "
+		    "not a number");
+	if (ver < 1 || ver > STORE_SCHEMA_VERSION)
+		return tf_error_setx(t->e, -EPROTONOSUPPORT, "it has schema "
+		    "version %lu; this trustfs reads 1 to %d", ver,
+		    STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+/* As open_dbs, read-only, leaving the schema to backup_check_schema: a
+ * backup's failures are told as the backup's, not as a store's. */
+static int
+backup_open_dbs(struct store *st)
+{
+	MDB_txn *txn;
+	int rc, i;
+
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return rc;
+	for (i = 0; rc == 0 && i < STORE_NDBS; i++)
+		rc = mdb_dbi_open(txn, db_names[i], 0, &st->dbs[i]);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "idx_sha256", MDB_DUPSORT, &st->idx_sha);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "idx_subject", MDB_DUPSORT,
+		    &st->idx_subj);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "audit", 0, &st->audit);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
+	/* Handles opened in a read transaction stay valid after it ends
+	 * (lmdb.h, mdb_dbi_open). */
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+static int
+backup_check(struct store *st, struct tf_error *e)
+{
+	struct store_txn *t = NULL;
+	size_t nkeys = 0, nidx = 0;
+	MDB_stat ms;
+	int rc, db;
+
+	rc = store_txn_begin(st, 0, &t, e);
+	if (rc == 0)
+		rc = backup_check_schema(t);
+	for (db = 0; rc == 0 && db < STORE_NDBS; db++)
+		rc = backup_check_db(t, (enum store_db)db, &nkeys);
+	if (rc == 0)
+		rc = backup_check_index(t, st->idx_sha, 1);
+	if (rc == 0)
+		rc = backup_check_index(t, st->idx_subj, 0);
+	if (rc == 0 && mdb_stat(t->txn, st->idx_sha, &ms) == 0)
+		nidx = ms.ms_entries;
+	/* Every index entry was matched to a record above; a record holding
+	 * one certificate twice is filed once, hence at most. */
+	if (rc == 0 && nidx > nkeys)
+		rc = tf_error_setx(e, -EINVAL, "the index holds more "
+		    "certificates than the records");
+	store_txn_abort(t);
+	return rc;
+}
+
+int
+store_backup_open(const char *file, struct store **out, struct tf_error *e)
+{
+	struct store *st;
+	struct stat sb;
+	MDB_envinfo info;
+	MDB_stat ms;
+	int rc;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->path = strdup(file)) == NULL) {
+		free(st);
+		return tf_error_set(e, -ENOMEM, "%s", file);
+	}
+	st->flags = STORE_RDONLY | STORE_NOCREATE;
+	pthread_rwlock_init(&st->resize, NULL);
+	if (stat(file, &sb) != 0) {
+		rc = tf_error_set(e, -errno, "%s", file);
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = tf_error_setx(e, -EINVAL, "not a regular file");
+		goto fail;
+	}
+	if (sb.st_size == 0) {
+		rc = tf_error_setx(e, -EINVAL, "the file is empty");
+		goto fail;
+	}
+	/* One file, nothing written beside it or into it: no lock file
+	 * (MDB_NOLOCK; nobody else has this copy open), read-only. */
+	rc = mdb_env_create(&st->env);
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(st->env, 16);
+	if (rc == 0)
+		rc = mdb_env_open(st->env, file, MDB_NOSUBDIR | MDB_RDONLY |
+		    MDB_NOLOCK | MDB_NOTLS, 0600);
+	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+		rc = tf_error_setx(e, -EINVAL, "not a trustfs backup: %s",
+		    rc == MDB_INVALID ? "not an LMDB data file" :
+		    "written by another version of LMDB");
+		goto fail;
+	}
+	if (rc != 0) {
+		rc = lmdb_err(e, NULL, rc, file);
+		goto fail;
+	}
+	/* LMDB maps the file and trusts its meta page: a page past the end
+	 * of a truncated file would be SIGBUS, not an error.  So the file
+	 * must hold every page the meta page says is in use. */
+	if (mdb_env_info(st->env, &info) != 0 ||
+	    mdb_env_stat(st->env, &ms) != 0 || ms.ms_psize == 0 ||
+	    info.me_last_pgno >= (size_t)sb.st_size / ms.ms_psize) {
+		rc = tf_error_setx(e, -EINVAL, "not a trustfs backup: it is "
+		    "truncated (%lld bytes, its pages need %llu)",
+		    (long long)sb.st_size,
+		    (unsigned long long)(info.me_last_pgno + 1) * ms.ms_psize);
+		goto fail;
+	}
+	rc = backup_open_dbs(st);
+	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
+		rc = tf_error_setx(e, -EINVAL, "not a trustfs backup: %s",
+		    rc == MDB_NOTFOUND ? "a database of trustfs is missing" :
+		    "a database is not of trustfs's kind");
+		goto fail;
+	}
+	if (rc != 0) {
+		rc = lmdb_err(e, NULL, rc, file);
+		goto fail;
+	}
+	rc = backup_check(st, e);
+	if (rc == -EINVAL) {
+		char why[sizeof(e->msg)];
+
+		snprintf(why, sizeof(why), "%s", tf_error_msg(e));
+		rc = tf_error_setx(e, -EINVAL, "not a trustfs backup: %s", why);
+	}
+	if (rc != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return rc;
+}

@@ -137,4 +137,22 @@ int store_backup_fd(struct store *st, int fd, struct tf_error *e);
  * lock.mdb), 0 if not, or a negative errno. */
 int store_in_use(const char *dir);
 
+/* Backup files (trustctl restore) */
+/*
+ * Opens a backup -- one LMDB data file, as store_backup_fd() writes it --
+ * read-only and without a lock file (MDB_NOSUBDIR | MDB_RDONLY |
+ * MDB_NOLOCK: nothing is written into it or beside it), and checks that
+ * it is a whole trustfs store this build reads: a regular, non-empty file
+ * holding every page its meta page names, every trustfs database, a
+ * schema version from 1 to STORE_SCHEMA_VERSION, well-formed names,
+ * records that decode and indexes that match them.  It parses no
+ * certificate: walk the records (store_foreach) for that.  The handle
+ * refuses writes; close it with store_close().  0, -EINVAL (not a trustfs
+ * backup; e says why), -EPROTONOSUPPORT (a newer schema) or an I/O errno.
+ * Not a defence against a file crafted to crash LMDB: LMDB trusts the
+ * pages it reads.
+ */
+int store_backup_open(const char *file, struct store **out,
+    struct tf_error *e);
+
 #endif
