@@ -66,7 +66,9 @@ shared_open(const char *dir, unsigned flags, struct store **out,
 
 	*out = NULL;
 	pthread_mutex_lock(&shared_lock);
-	for (s = shared; path != NULL && s != NULL; s = s->next)
+	/* No realpath (a directory not made yet): nothing to share, and the
+	 * walk must not leave s on whichever store is first. */
+	for (s = path != NULL ? shared : NULL; s != NULL; s = s->next)
 		if (s->flags == flags && strcmp(s->path, path) == 0)
 			break;
 	if (s != NULL) {
