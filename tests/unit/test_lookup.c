@@ -407,10 +407,10 @@ END_TEST
 
 /*
  * The tests named shared_open_ are about handles sharing one open store
- * per directory (verify.c's shared_open()): it finds the store by
- * realpath(), which is NULL for a directory that does not exist, and then
- * hands out the first store it has open instead of opening (or failing to
- * open) the one asked for.  The fixture's handle is open during both.
+ * per directory (handle.c's shared_open()), which finds the store by
+ * realpath(): that is NULL for a directory that does not exist, and the
+ * store must then be opened (or fail to open), never taken from another
+ * handle.  The fixture's handle is open during both.
  */
 
 /* A store that cannot be opened hands out no X509_STORE. */
