@@ -7,6 +7,9 @@
 command -v mdb_load >/dev/null && command -v mdb_dump >/dev/null ||
 	die "mdb_load and mdb_dump (lmdb-utils) are needed to build bad backups"
 mkcerts
+# Every command runs here, so that a file name run by a shell would leave
+# its PWNED where the checks look.
+mkdir "$T/cwd" && cd "$T/cwd" || die "cannot enter $T/cwd"
 CTL() { "$TRUSTCTL_BIN" --store "$STORE" "$@"; }
 # exit_of COMMAND...: prints the exit status; the output goes to $T/out.
 exit_of() { local rc=0; "$@" >"$T/out" 2>&1 || rc=$?; echo "$rc"; }
@@ -71,7 +74,6 @@ check "and creates nothing" test ! -e "$T/ex/bogus"
 # Defect 8: file names never reach a shell.
 evil="x'; touch PWNED; echo '"
 cp "$T/good.mdb" "$T/$evil"
-mkdir "$T/cwd"
 # A name that would write into /tmp by an absolute path (a file name holds
 # no '/': printf makes them), unique to this run.
 mark=/tmp/PWNED.${T##*.}
@@ -164,6 +166,7 @@ chmod 640 "$STORE/data.mdb"
 check "restore --force of the good backup" CTL restore --force "$T/good.mdb"
 check_eq "the data file keeps its mode" "$(stat -c %a "$STORE/data.mdb")" 640
 check "restore of the hostile name's backup" CTL restore --force "$T/$evil.bak"
+check_eq "and still no PWNED" "$(ls -d "$T/cwd/PWNED" "$T/PWNED" "$STORE/PWNED" 2>/dev/null)" ""
 mount_fs
 check_eq "roots and pins are as backed up" "$(state)" "$live"
 check_eq "the policy is as backed up" "$(cat "$MNT/policy")" "$live_policy"
