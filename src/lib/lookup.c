@@ -86,8 +86,7 @@ root_get(const struct store_rec *rec)
 struct found {
 	struct store_txn *txn;
 	const X509_NAME *name;
-	X509_STORE *xs;
-	X509 *first;
+	STACK_OF(X509) *out;
 	int failed;
 };
 
@@ -108,56 +107,145 @@ found_cb(enum store_db db, const char *name, void *arg)
 		return 0;
 	}
 	x = root_get(&rec);
-	/* The hash can collide: compare the names themselves. */
-	if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x), f->name) == 0) {
-		/* Every match goes in, so that OpenSSL can try each (two
-		 * roots may share a subject). */
-		X509_STORE_add_cert(f->xs, x);
-		if (f->first == NULL) {
-			X509_up_ref(x);
-			f->first = x;
-		}
-	}
+	/* The hash can collide: compare the names themselves.  Every match
+	 * is kept: two roots may share a subject (a key rollover). */
+	if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x), f->name) == 0 &&
+	    sk_X509_push(f->out, x))
+		x = NULL;
 	X509_free(x);
 	return 0;
 }
 
+/* The roots/ certificates with this subject, read now: 0 with *out (maybe
+ * empty), or -1 when the store could not be read (d->failed is set). */
+static int
+roots_named(struct lookup_data *d, const X509_NAME *name,
+    STACK_OF(X509) **out)
+{
+	struct found f = { .name = name };
+	uint32_t h;
+	int ok = 0;
+
+	*out = NULL;
+	f.out = sk_X509_new_null();
+	h = (uint32_t)X509_NAME_hash_ex(name, NULL, NULL, &ok);
+	if (f.out == NULL || !ok ||
+	    store_txn_begin(d->st, 0, &f.txn, NULL) != 0)
+		f.failed = 1;
+	else {
+		if (store_find_subject(f.txn, h, found_cb, &f) < 0)
+			f.failed = 1;
+		store_txn_abort(f.txn);
+	}
+	ERR_clear_error();
+	if (f.failed) {
+		/* OpenSSL hears "not found"; the caller hears why. */
+		if (d->failed != NULL)
+			*d->failed = 1;
+		sk_X509_pop_free(f.out, X509_free);
+		return -1;
+	}
+	*out = f.out;
+	return 0;
+}
+
+static int ex_index = -1;
+
+static struct lookup_data *
+data_of(X509_STORE_CTX *ctx)
+{
+	X509_STORE *xs = X509_STORE_CTX_get0_store(ctx);
+
+	return xs != NULL && ex_index >= 0 ?
+	    X509_STORE_get_ex_data(xs, ex_index) : NULL;
+}
+
+/*
+ * OpenSSL's own get_issuer and lookup_certs consult the X509_STORE's
+ * object cache first and ask a look-up only when it holds nothing of the
+ * subject: a root removed from roots/ or moved to distrusted/ would stay
+ * trusted, and a rollover root added later would never be found, for as
+ * long as an SSL_CTX keeps the store.  These two read roots/ on every
+ * call instead (X509_STORE_set_get_issuer(3)).
+ */
+static int
+get_issuer(X509 **issuer, X509_STORE_CTX *ctx, X509 *x)
+{
+	struct lookup_data *d = data_of(ctx);
+	STACK_OF(X509) *sk = NULL;
+	X509 *c, *pick = NULL;
+	int i;
+
+	*issuer = NULL;
+	if (d == NULL || roots_named(d, X509_get_issuer_name(x), &sk) != 0)
+		return 0;
+	/* The first that issued x, one valid now before any other. */
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		c = sk_X509_value(sk, i);
+		if (X509_check_issued(c, x) != X509_V_OK)
+			continue;
+		if (pick == NULL)
+			pick = c;
+		if (X509_cmp_current_time(X509_get0_notBefore(c)) < 0 &&
+		    X509_cmp_current_time(X509_get0_notAfter(c)) > 0) {
+			pick = c;
+			break;
+		}
+	}
+	if (pick != NULL) {
+		X509_up_ref(pick);
+		*issuer = pick;
+	}
+	sk_X509_pop_free(sk, X509_free);
+	ERR_clear_error();
+	return pick != NULL;
+}
+
+static STACK_OF(X509) *
+lookup_certs(X509_STORE_CTX *ctx, const X509_NAME *name)
+{
+	struct lookup_data *d = data_of(ctx);
+	STACK_OF(X509) *sk = NULL;
+
+	if (d == NULL || roots_named(d, name, &sk) != 0)
+		return NULL;
+	if (sk_X509_num(sk) == 0) {
+		sk_X509_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* For callers of X509_STORE_CTX_get_by_subject() (OpenSSL's own chain
+ * building uses get_issuer above): every match goes into the store's
+ * cache so that OpenSSL can try each. */
 static int
 by_subject(X509_LOOKUP *ctx, X509_LOOKUP_TYPE type, const X509_NAME *name,
     X509_OBJECT *ret)
 {
 	struct lookup_data *d = X509_LOOKUP_get_method_data(ctx);
-	struct found f = { .name = name };
+	X509_STORE *xs = X509_LOOKUP_get_store(ctx);
+	STACK_OF(X509) *sk = NULL;
 	X509_OBJECT *o;
 	X509 *x;
-	uint32_t h;
-	int ok = 0;
+	int i;
 
-	if (type != X509_LU_X509 || d == NULL)
+	if (type != X509_LU_X509 || d == NULL ||
+	    roots_named(d, name, &sk) != 0)
 		return 0;
-	f.xs = X509_LOOKUP_get_store(ctx);
-	h = (uint32_t)X509_NAME_hash_ex(name, NULL, NULL, &ok);
-	if (!ok || store_txn_begin(d->st, 0, &f.txn, NULL) != 0) {
-		/* OpenSSL hears "not found"; the caller hears why. */
-		if (d->failed != NULL)
-			*d->failed = 1;
-		return 0;
-	}
-	if (store_find_subject(f.txn, h, found_cb, &f) < 0)
-		f.failed = 1;
-	store_txn_abort(f.txn);
+	for (i = 0; i < sk_X509_num(sk); i++)
+		X509_STORE_add_cert(xs, sk_X509_value(sk, i));
 	ERR_clear_error();	/* a duplicate add is not an error here */
-	if (f.failed && d->failed != NULL)
-		*d->failed = 1;
-	if (f.first == NULL)
+	i = sk_X509_num(sk);
+	sk_X509_pop_free(sk, X509_free);
+	if (i == 0)
 		return 0;
-	X509_free(f.first);
 	/*
 	 * X509_STORE_CTX_get_by_subject() takes its own reference on what we
 	 * return, as by_dir's lookup expects: hand back the store's copy
 	 * (which the store keeps alive) without adding one of ours.
 	 */
-	o = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(f.xs),
+	o = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(xs),
 	    X509_LU_X509, name);
 	x = o ? X509_OBJECT_get0_X509(o) : NULL;
 	if (x == NULL || !X509_OBJECT_set1_X509(ret, x))
@@ -182,6 +270,12 @@ static void
 method_init(void)
 {
 	X509_LOOKUP_METHOD *m = X509_LOOKUP_meth_new("trustfs roots");
+
+	ex_index = X509_STORE_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (ex_index < 0) {
+		X509_LOOKUP_meth_free(m);
+		return;
+	}
 
 	if (m == NULL || !X509_LOOKUP_meth_set_get_by_subject(m, by_subject) ||
 	    !X509_LOOKUP_meth_set_free(m, lookup_free)) {
@@ -217,7 +311,12 @@ lookup_add(X509_STORE *xs, struct store *st, int *failed)
 		free(d);
 		return 0;
 	}
-	/* From here the look-up owns d: X509_STORE_free -> lookup_free. */
+	/* From here the look-up owns d: X509_STORE_free -> lookup_free,
+	 * after which nothing asks xs for an issuer. */
 	X509_LOOKUP_set_method_data(lu, d);
+	if (!X509_STORE_set_ex_data(xs, ex_index, d))
+		return -ENOMEM;
+	X509_STORE_set_get_issuer(xs, get_issuer);
+	X509_STORE_set_lookup_certs(xs, lookup_certs);
 	return 0;
 }
