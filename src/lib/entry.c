@@ -235,7 +235,7 @@ free_slot(struct store_txn *txn, uint32_t hash, const char *self,
 static int
 chain_order(STACK_OF(X509) *in, STACK_OF(X509) **out)
 {
-	int n = sk_X509_num(in), i, j, start = -1;
+	int n = sk_X509_num(in), i, j, start = -1, first;
 	STACK_OF(X509) *sk;
 	char *used;
 	X509 *cur;
@@ -244,18 +244,28 @@ chain_order(STACK_OF(X509) *in, STACK_OF(X509) **out)
 	used = calloc((size_t)n + 1, 1);
 	if (sk == NULL || used == NULL)
 		goto err;
-	for (i = 0; i < n && start < 0; i++) {
-		int issues_other = 0;
+	/* An unrelated certificate also issues nothing here: a leaf-side
+	 * end that another certificate of the set issued comes first. */
+	for (i = 0, first = -1; i < n && start < 0; i++) {
+		int issues_other = 0, issued = 0;
 
-		for (j = 0; j < n; j++)
-			if (i != j && X509_check_issued(sk_X509_value(in, i),
+		for (j = 0; j < n; j++) {
+			if (i == j)
+				continue;
+			if (X509_check_issued(sk_X509_value(in, i),
 			    sk_X509_value(in, j)) == X509_V_OK)
 				issues_other = 1;
-		if (!issues_other)
+			if (X509_check_issued(sk_X509_value(in, j),
+			    sk_X509_value(in, i)) == X509_V_OK)
+				issued = 1;
+		}
+		if (!issues_other && first < 0)
+			first = i;
+		if (!issues_other && issued)
 			start = i;
 	}
 	if (start < 0)
-		start = 0;
+		start = first >= 0 ? first : 0;
 	for (cur = sk_X509_value(in, start), used[start] = 1; cur != NULL;) {
 		X509 *next = NULL;
 
