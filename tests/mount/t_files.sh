@@ -37,7 +37,11 @@ check_eq "stat size equals the bytes read" "$(stat -c %s "$MNT/roots/IdenTrust.p
 m1=$(stat -c %Y "$MNT/roots/IdenTrust.pem")
 sleep 1.1
 check "cp the same root again" cp "$IDT" "$MNT/roots/IdenTrust.pem"
-check "cp the same root under another name" cp "$IDT" "$MNT/roots/Again.pem"
+# A root lives under one name: a second name is refused, naming the first.
+check_fails "cp the same root under another name" "File exists" \
+	cp "$IDT" "$MNT/roots/Again.pem"
+check "the refusal names the entry that holds it" \
+	sh -c "grep roots/Again.pem \"\$1\" | grep -q roots/IdenTrust.pem" - "$MNT/audit.log"
 check_eq "no new entry" "$(ls "$MNT/roots" | tr '\n' ' ')" "IdenTrust.pem "
 check_eq "mtime unchanged" "$(stat -c %Y "$MNT/roots/IdenTrust.pem")" "$m1"
 
