@@ -507,7 +507,8 @@ encode(const struct store_rec *r, unsigned char *p)
 		memcpy(p + REC_HDR + i * KEY_SIZE, r->keys[i].sha256, 32);
 		put32(p + REC_HDR + i * KEY_SIZE + 32, r->keys[i].subject_hash);
 	}
-	memcpy(p + REC_HDR + r->nkeys * KEY_SIZE, r->der, r->der_len);
+	if (r->der_len > 0)
+		memcpy(p + REC_HDR + r->nkeys * KEY_SIZE, r->der, r->der_len);
 }
 
 int
@@ -592,7 +593,9 @@ unindex(struct store_txn *t, enum store_db db, const char *name)
 	keys = malloc(old.nkeys * sizeof(*keys) + 1);
 	if (keys == NULL)
 		return -ENOMEM;
-	memcpy(keys, old.keys, old.nkeys * sizeof(*keys));
+	/* A record may hold no keys: memcpy from NULL is undefined. */
+	if (old.nkeys > 0)
+		memcpy(keys, old.keys, old.nkeys * sizeof(*keys));
 	rc = index_change(t, db, name, keys, old.nkeys, 0);
 	free(keys);
 	return rc;
