@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "buf.h"
@@ -340,6 +341,16 @@ entry_audit(struct store_txn *txn, const struct entry_actor *who,
     const char *action, const char *path, const unsigned char *sha256,
     const char *refused)
 {
+	return entry_audit_change(txn, who, action, path, sha256, NULL, NULL,
+	    refused);
+}
+
+int
+entry_audit_change(struct store_txn *txn, const struct entry_actor *who,
+    const char *action, const char *path, const unsigned char *sha256,
+    const unsigned char *old_sha256, const char *cleared,
+    const char *refused)
+{
 	struct buf b = { 0 };
 	char t[32], hex[65];
 	time_t now = time(NULL);
@@ -364,6 +375,17 @@ entry_audit(struct store_txn *txn, const struct entry_actor *who,
 		rc = audit_token(&b, path);
 	if (rc == 0)
 		rc = buf_printf(&b, " sha256=%s", hex);
+	/* New fields go after the old ones, so that readers of DESIGN
+	 * section 7's line (awk '{print $5, $6}') still parse it. */
+	if (rc == 0 && old_sha256 != NULL) {
+		cert_hex(old_sha256, 32, 0, hex);
+		rc = buf_printf(&b, " old_sha256=%s", hex);
+	}
+	if (rc == 0 && cleared != NULL) {
+		rc = buf_puts(&b, " cleared=");
+		if (rc == 0)
+			rc = audit_token(&b, cleared);
+	}
 	if (rc == 0 && refused != NULL) {
 		rc = buf_puts(&b, " refused=");
 		if (rc == 0)
@@ -402,6 +424,77 @@ drop_from_roots(struct store_txn *txn, const unsigned char *sha,
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/*
+ * rejected/H says what H presented against its pin.  It goes with the pin
+ * (only = NULL: the pin was replaced, removed or renamed) or when H is
+ * pinned to the very certificate it holds (only = that SHA-256); anything
+ * else would keep reporting a host that is fine (issue 10).  The names
+ * cleared are appended to `cleared' for the change's audit line.
+ */
+static int
+clear_rejected(struct store_txn *txn, const char *host,
+    const unsigned char *only, char *cleared, size_t clearedlen)
+{
+	struct store_rec rec;
+	size_t n;
+	int rc;
+
+	rc = store_get(txn, STORE_REJECTED, host, &rec);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (only != NULL && (rec.nkeys == 0 ||
+	    memcmp(rec.keys[0].sha256, only, 32) != 0))
+		return 0;
+	rc = store_del(txn, STORE_REJECTED, host);
+	if (rc != 0)
+		return rc;
+	n = strlen(cleared);
+	snprintf(cleared + n, clearedlen - n, "%srejected/%s", n ? "," : "",
+	    host);
+	return 0;
+}
+
+/* Self-signed whatever its key usage says: the subject is the issuer and
+ * its own key verifies the signature.  (X509_check_issued also wants
+ * keyCertSign, which a self-signed server certificate rarely has.) */
+static int
+is_self_signed(X509 *x)
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	int ok;
+
+	if (k == NULL || X509_NAME_cmp(X509_get_subject_name(x),
+	    X509_get_issuer_name(x)) != 0)
+		return 0;
+	ok = X509_verify(x, k) == 1;
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * The one rule for roots/, whoever adds to it (cp, import, mv from
+ * distrusted/): an anchor is a CA certificate or a self-signed one.  Any
+ * other end-entity certificate would be trusted to issue nothing, yet
+ * would sit in bundle.pem as if it did; its place is a pin.
+ */
+static int
+anchor_check(X509 *x, struct tf_error *e)
+{
+	char *subj;
+
+	if (cert_is_ca(x) || is_self_signed(x))
+		return 0;
+	subj = cert_name_str(X509_get_subject_name(x));
+	tf_error_setx(e, -EINVAL, "%s is an end-entity certificate (CA: no); "
+	    "pin it in pinned/HOST_PORT instead (roots/ holds CA and "
+	    "self-signed certificates)", subj && *subj ? subj :
+	    "the certificate");
+	free(subj);
+	return -EINVAL;
+}
+
 static int
 is_distrusted(struct store_txn *txn, STACK_OF(X509) *sk, char *name,
     size_t namelen, X509 **which)
@@ -430,10 +523,11 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 	STACK_OF(X509) *sk = NULL;
 	struct recbuf rb = { 0 };
 	struct store_rec old;
-	char path[300], dname[256], base[256];
+	char path[300], dname[256], base[256], cleared[300] = "";
+	unsigned char old_sha[32];
 	X509 *leaf, *bad = NULL;
 	time_t now = time(NULL);
-	int rc, n = sk_X509_num(certs), have_old = 0;
+	int rc, n = sk_X509_num(certs), have_old = 0, have_old_sha = 0;
 	unsigned i;
 
 	memset(res, 0, sizeof(*res));
@@ -459,6 +553,11 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 		goto out;
 	leaf = sk_X509_value(sk, 0);
 	cert_sha256(leaf, res->sha256);
+	if (db == STORE_ROOTS) {
+		rc = anchor_check(leaf, e);
+		if (rc != 0)
+			goto out;
+	}
 
 	if (db == STORE_ROOTS || db == STORE_CHAINS) {
 		rc = is_distrusted(txn, sk, dname, sizeof(dname), &bad);
@@ -531,6 +630,11 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			have_old = 1;
 		else if (rc != -ENOENT)
 			goto out;
+		/* Copied now: `old' points into the map until a write. */
+		if (have_old && old.nkeys > 0) {
+			memcpy(old_sha, old.keys[0].sha256, 32);
+			have_old_sha = 1;
+		}
 	}
 
 	rc = recbuf_build(&rb, sk);
@@ -568,10 +672,18 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 		if (rc != 0)
 			goto out;
 	}
+	if (db == STORE_PINNED) {
+		rc = clear_rejected(txn, res->name, have_old ? NULL :
+		    res->sha256, cleared, sizeof(cleared));
+		if (rc != 0)
+			goto out;
+	}
 	res->outcome = have_old ? ENTRY_REPLACED : ENTRY_ADDED;
 	entry_path(db, res->name, path, sizeof(path));
-	rc = entry_audit(txn, who, have_old ? "replace" : "add", path,
-	    res->sha256, NULL);
+	/* DESIGN section 8: a replacement names what it replaced. */
+	rc = entry_audit_change(txn, who, have_old ? "replace" : "add", path,
+	    res->sha256, have_old_sha ? old_sha : NULL,
+	    cleared[0] ? cleared : NULL, NULL);
 	mark_changed(txn);
 out:
 	recbuf_free(&rb);
@@ -585,7 +697,7 @@ entry_remove(struct store_txn *txn, enum store_db db, const char *name,
 {
 	struct store_rec rec;
 	unsigned char sha[32];
-	char path[300];
+	char path[300], cleared[300] = "";
 	int rc, have_sha = 0;
 
 	rc = store_get(txn, db, name, &rec);
@@ -596,12 +708,14 @@ entry_remove(struct store_txn *txn, enum store_db db, const char *name,
 		have_sha = 1;
 	}
 	rc = store_del(txn, db, name);
+	if (rc == 0 && db == STORE_PINNED)
+		rc = clear_rejected(txn, name, NULL, cleared, sizeof(cleared));
 	if (rc != 0)
 		return rc;
 	entry_path(db, name, path, sizeof(path));
 	mark_changed(txn);
-	return entry_audit(txn, who, "remove", path, have_sha ? sha : NULL,
-	    NULL);
+	return entry_audit_change(txn, who, "remove", path, have_sha ? sha :
+	    NULL, NULL, cleared[0] ? cleared : NULL, NULL);
 }
 
 static int
@@ -621,9 +735,12 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 {
 	struct recbuf rb = { 0 };
 	struct store_rec src, dst;
+	STACK_OF(X509) *sk = NULL;
 	char fname[256], tname[256], path[620], p1[300], p2[300];
+	char cleared[600] = "";
+	unsigned char old_sha[32];
 	time_t now = time(NULL);
-	int rc;
+	int rc, have_dst = 0, have_old_sha = 0;
 
 	if (!rename_allowed(from_db, to_db)) {
 		tf_error_setx(e, -EXDEV, "moving %s/ entries to %s/ has no meaning",
@@ -643,6 +760,16 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 	rc = recbuf_copy(&rb, &src);
 	if (rc != 0)
 		return rc;
+	/* A move into roots/ is an add there: the same anchor rule. */
+	if (to_db == STORE_ROOTS && from_db != STORE_ROOTS) {
+		rc = entry_certs(&rb.rec, &sk);
+		if (rc == 0 && sk_X509_num(sk) < 1)
+			rc = -EINVAL;
+		if (rc == 0)
+			rc = anchor_check(sk_X509_value(sk, 0), e);
+		if (rc != 0)
+			goto out;
+	}
 	rc = store_get(txn, to_db, tname, &dst);
 	if (rc == 0) {
 		if (noreplace) {
@@ -650,6 +777,11 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 			    tname);
 			rc = -EEXIST;
 			goto out;
+		}
+		have_dst = 1;
+		if (dst.nkeys > 0) {
+			memcpy(old_sha, dst.keys[0].sha256, 32);
+			have_old_sha = 1;
 		}
 		rc = store_del(txn, to_db, tname);
 	} else if (rc == -ENOENT)
@@ -674,15 +806,25 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 	rc = store_del(txn, from_db, fname);
 	if (rc == 0)
 		rc = store_put(txn, to_db, tname, &rb.rec);
+	/* The host a pin leaves has no pin now; the host it lands on has
+	 * a new one (issue 10: no stale rejected/). */
+	if (rc == 0 && from_db == STORE_PINNED)
+		rc = clear_rejected(txn, fname, NULL, cleared,
+		    sizeof(cleared));
+	if (rc == 0 && to_db == STORE_PINNED)
+		rc = clear_rejected(txn, tname, have_dst || rb.rec.nkeys == 0 ?
+		    NULL : rb.keys[0].sha256, cleared, sizeof(cleared));
 	if (rc != 0)
 		goto out;
 	entry_path(from_db, fname, p1, sizeof(p1));
 	entry_path(to_db, tname, p2, sizeof(p2));
 	snprintf(path, sizeof(path), "%s->%s", p1, p2);
 	mark_changed(txn);
-	rc = entry_audit(txn, who, "rename", path,
-	    rb.rec.nkeys ? rb.keys[0].sha256 : NULL, NULL);
+	rc = entry_audit_change(txn, who, "rename", path,
+	    rb.rec.nkeys ? rb.keys[0].sha256 : NULL,
+	    have_old_sha ? old_sha : NULL, cleared[0] ? cleared : NULL, NULL);
 out:
+	sk_X509_pop_free(sk, X509_free);
 	recbuf_free(&rb);
 	return rc;
 }

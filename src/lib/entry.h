@@ -61,16 +61,25 @@ int entry_db_from_dir(const char *dir);
  * roots/Y.pem"); with ENTRY_AUTOLABEL (an import) it is ENTRY_UNCHANGED
  * instead.  pinned/ and chains/ may share a certificate between names.
  * A certificate in distrusted/ may not be added to roots/ or chains/
- * (-EINVAL); adding one to distrusted/ removes it from roots/.  Chains
- * are stored leaf side first.  Every refusal is returned before anything
- * is written in txn; e gets the reason for any failure, for the caller's
- * audit line.
+ * (-EINVAL); adding one to distrusted/ removes it from roots/.  roots/
+ * takes anchors only: a CA certificate (basicConstraints CA:TRUE, as
+ * X509_check_ca says) or a self-signed one; any other end-entity
+ * certificate is -EINVAL, by name or by import (ENTRY_AUTOLABEL), with a
+ * reason that points to pinned/.  Chains are stored leaf side first.
+ * A pinned/ change clears the host's rejected/ entry when the pin is
+ * replaced, or when the new pin is the certificate rejected/ holds.
+ * A replacement is audited as "replace" with the old and new SHA-256.
+ * Every refusal is returned before anything is written in txn, so a
+ * caller may go on with the transaction (an import refuses one
+ * certificate and adds the next); e gets the reason for any failure, for
+ * the caller's audit line.
  */
 int entry_add(struct store_txn *txn, enum store_db db, const char *name,
     STACK_OF(X509) *certs, unsigned flags, const struct entry_actor *who,
     struct entry_result *res, struct tf_error *e);
 
-/* Removes an entry.  0, -ENOENT, or a store error. */
+/* Removes an entry.  0, -ENOENT, or a store error.  Removing a pin
+ * removes rejected/ of the same host with it (issue 10). */
 int entry_remove(struct store_txn *txn, enum store_db db, const char *name,
     const struct entry_actor *who);
 
@@ -79,7 +88,11 @@ int entry_remove(struct store_txn *txn, enum store_db db, const char *name,
  * cross-directory moves that mean something: rejected/ -> pinned/ (accept
  * the new certificate), roots/ <-> distrusted/ (decommission, reinstate).
  * Other moves are -EXDEV so that mv(1) falls back to copy and remove.
- * noreplace: -EEXIST if the target exists (RENAME_NOREPLACE).
+ * noreplace: -EEXIST if the target exists (RENAME_NOREPLACE).  A move
+ * into roots/ follows entry_add's anchor rule (-EINVAL for an end-entity
+ * certificate).  Renaming a pin clears rejected/ of the host it leaves,
+ * and of the host it replaces; a rename over an entry is audited with
+ * the replaced SHA-256 (old_sha256).
  */
 int entry_rename(struct store_txn *txn, enum store_db from_db,
     const char *from, enum store_db to_db, const char *to, int noreplace,
@@ -105,6 +118,19 @@ int entry_render(struct store_txn *txn, enum store_db db, const char *name,
  * (may be NULL) and, for a refusal, the reason. */
 int entry_audit(struct store_txn *txn, const struct entry_actor *who,
     const char *action, const char *path, const unsigned char *sha256,
+    const char *refused);
+/*
+ * The same with the fields a change may add, after DESIGN section 7's,
+ * so that a reader that knows only those still parses the line:
+ *   TIME uid=U pid=P comm=C action=A path=P sha256=NEW
+ *       [old_sha256=OLD] [cleared=rejected/H[,rejected/H2]] [refused=WHY]
+ * old_sha256: what a replacement (or a rename over an entry) replaced;
+ * cleared: the rejected/ entries the change removed with it.  Each of
+ * old_sha256, cleared and refused may be NULL (the field is left out).
+ */
+int entry_audit_change(struct store_txn *txn, const struct entry_actor *who,
+    const char *action, const char *path, const unsigned char *sha256,
+    const unsigned char *old_sha256, const char *cleared,
     const char *refused);
 
 /* The time of the last change to the store (0 = never). */

@@ -30,6 +30,7 @@ enum cid {
 	C_LEAF2,	/* the same subject, a new key */
 	C_ORG,		/* a root with an O and no CN */
 	C_ODD,		/* a root whose CN needs '_' in its label */
+	C_SELF,		/* a self-signed end-entity certificate */
 	C_N
 };
 static X509 *cert[C_N];
@@ -65,6 +66,8 @@ make_certs(void)
 	o = (struct gencert_opts){ .cn = "Odd CA/\xc3\x9cn\xc3\xaf x",
 	    .is_ca = 1 };
 	cert[C_ODD] = tu_make_cert(&o, NULL);
+	o = (struct gencert_opts){ .cn = "self.test", .san = "DNS:self.test" };
+	cert[C_SELF] = tu_make_cert(&o, NULL);
 }
 
 static void
@@ -771,6 +774,12 @@ static const struct rename_case rename_cases[] = {
 	{ "onto itself", { { STORE_ROOTS, "A.pem", C_RA } }, STORE_ROOTS,
 	    "A.pem", STORE_ROOTS, "A.pem", 0, 0, NULL, NULL, C_NONE,
 	    { { STORE_ROOTS, "A.pem", C_RA } } },
+	/* Issue 10: roots/ takes anchors only, however they arrive. */
+	{ "distrusted/ -> roots/ refuses an end-entity certificate", {
+	    { STORE_DISTRUSTED, "L.pem", C_LEAF } }, STORE_DISTRUSTED,
+	    "L.pem", STORE_ROOTS, "L.pem", 0, -EINVAL, "end-entity", NULL,
+	    C_NONE, { { STORE_DISTRUSTED, "L.pem", C_LEAF },
+	    NOENT(STORE_ROOTS, "L.pem") } },
 };
 
 START_TEST(test_rename)
@@ -1106,6 +1115,256 @@ START_TEST(test_db_dirs)
 }
 END_TEST
 
+/*
+ * Issue 10: roots/ holds anchors.  A CA certificate or a self-signed one
+ * may be a root; any other end-entity certificate is refused, by hand or
+ * by import, with a reason that points to pinned/.  distrusted/ takes
+ * anything.
+ */
+static const struct add_case anchor_rule_cases[] = {
+	{ "roots: an end-entity certificate is refused", { { 0 } },
+	    STORE_ROOTS, "L.pem", { C_LEAF }, 0, -EINVAL, 0, NULL,
+	    "CN=server.test is an end-entity certificate (CA: no); pin it "
+	    "in pinned/HOST_PORT instead", 0,
+	    { NOENT(STORE_ROOTS, "L.pem") } },
+	{ "roots: an import refuses it too", { { 0 } }, STORE_ROOTS, NULL,
+	    { C_LEAF }, ENTRY_AUTOLABEL, -EINVAL, 0, NULL,
+	    "end-entity certificate (CA: no)", 0,
+	    { NOENT(STORE_ROOTS, "server.test.pem") } },
+	{ "roots: a root is not replaced by an end-entity certificate", {
+	    { STORE_ROOTS, "A.pem", C_RA } }, STORE_ROOTS, "A.pem", { C_LEAF },
+	    ENTRY_REPLACE, -EINVAL, 0, NULL, "pinned/HOST_PORT", 0,
+	    { { STORE_ROOTS, "A.pem", C_RA } } },
+	{ "roots: a self-signed end-entity certificate is an anchor", {
+	    { 0 } }, STORE_ROOTS, "S.pem", { C_SELF }, 0, 0, ENTRY_ADDED,
+	    "S.pem", NULL, 1, { { STORE_ROOTS, "S.pem", C_SELF } } },
+	{ "roots: an intermediate CA is an anchor", { { 0 } }, STORE_ROOTS,
+	    "I.pem", { C_INT }, 0, 0, ENTRY_ADDED, "I.pem", NULL, 1,
+	    { { STORE_ROOTS, "I.pem", C_INT } } },
+	{ "distrusted: an end-entity certificate may be distrusted", {
+	    { 0 } }, STORE_DISTRUSTED, "L.pem", { C_LEAF }, 0, 0, ENTRY_ADDED,
+	    "L.pem", NULL, 1, { { STORE_DISTRUSTED, "L.pem", C_LEAF } } },
+	{ "pinned: an end-entity certificate is a pin", { { 0 } },
+	    STORE_PINNED, "h_443", { C_LEAF }, 0, 0, ENTRY_ADDED, "h_443",
+	    NULL, 1, { { STORE_PINNED, "h_443", C_LEAF } } },
+};
+
+START_TEST(issue10_anchor_rule)
+{
+	run_add_case(&anchor_rule_cases[_i]);
+}
+END_TEST
+
+/*
+ * Issue 10: a rejected/HOST_PORT entry goes, in the change's own
+ * transaction, when the host's pin is replaced, removed or renamed, or
+ * when the host is pinned to the certificate it holds; the change's one
+ * audit line says so (cleared=rejected/H).  A replacement is audited
+ * with the old and the new SHA-256 (DESIGN section 8).
+ */
+enum stale_op { OP_ADD, OP_REMOVE, OP_RENAME };
+
+static const struct stale_case {
+	const char *what;
+	struct ent pre[3];
+	enum stale_op op;
+	enum store_db db;
+	const char *name;
+	enum cid c;			/* OP_ADD: the certificate */
+	unsigned flags;			/* OP_ADD */
+	enum store_db to_db;		/* OP_RENAME */
+	const char *to;
+	const char *want_action;	/* NULL: no audit line */
+	const char *want_path;
+	enum cid want_sha, want_old;	/* C_NONE: no old_sha256= */
+	const char *want_cleared;	/* NULL: no cleared= */
+	struct ent after[3];
+} stale_cases[] = {
+	{ "replacing a pin clears rejected/H", {
+	    { STORE_PINNED, "h_443", C_LEAF },
+	    { STORE_REJECTED, "h_443", C_LEAF2 } }, OP_ADD, STORE_PINNED,
+	    "h_443", C_LEAF2, ENTRY_REPLACE, 0, NULL, "replace",
+	    "pinned/h_443", C_LEAF2, C_LEAF, "rejected/h_443",
+	    { { STORE_PINNED, "h_443", C_LEAF2 },
+	    NOENT(STORE_REJECTED, "h_443") } },
+	{ "replacing a pin with a third certificate clears it too", {
+	    { STORE_PINNED, "h_443", C_LEAF },
+	    { STORE_REJECTED, "h_443", C_LEAF2 } }, OP_ADD, STORE_PINNED,
+	    "H_443", C_SELF, ENTRY_REPLACE, 0, NULL, "replace",
+	    "pinned/h_443", C_SELF, C_LEAF, "rejected/h_443",
+	    { { STORE_PINNED, "h_443", C_SELF },
+	    NOENT(STORE_REJECTED, "h_443") } },
+	{ "another host's rejected entry stays", {
+	    { STORE_PINNED, "h_443", C_LEAF },
+	    { STORE_REJECTED, "g_443", C_LEAF2 } }, OP_ADD, STORE_PINNED,
+	    "h_443", C_LEAF2, ENTRY_REPLACE, 0, NULL, "replace",
+	    "pinned/h_443", C_LEAF2, C_LEAF, NULL,
+	    { { STORE_REJECTED, "g_443", C_LEAF2 } } },
+	{ "removing a pin clears rejected/H", {
+	    { STORE_PINNED, "h_443", C_LEAF },
+	    { STORE_REJECTED, "h_443", C_LEAF2 } }, OP_REMOVE, STORE_PINNED,
+	    "h_443", C_NONE, 0, 0, NULL, "remove", "pinned/h_443", C_LEAF,
+	    C_NONE, "rejected/h_443", { NOENT(STORE_PINNED, "h_443"),
+	    NOENT(STORE_REJECTED, "h_443") } },
+	{ "pinning the rejected certificate clears rejected/H", {
+	    { STORE_REJECTED, "h_443", C_LEAF2 } }, OP_ADD, STORE_PINNED,
+	    "h_443", C_LEAF2, 0, 0, NULL, "add", "pinned/h_443", C_LEAF2,
+	    C_NONE, "rejected/h_443", { { STORE_PINNED, "h_443", C_LEAF2 },
+	    NOENT(STORE_REJECTED, "h_443") } },
+	{ "pinning another certificate keeps rejected/H", {
+	    { STORE_REJECTED, "h_443", C_LEAF2 } }, OP_ADD, STORE_PINNED,
+	    "h_443", C_LEAF, 0, 0, NULL, "add", "pinned/h_443", C_LEAF,
+	    C_NONE, NULL, { { STORE_PINNED, "h_443", C_LEAF },
+	    { STORE_REJECTED, "h_443", C_LEAF2 } } },
+	{ "the same pin again changes nothing", {
+	    { STORE_PINNED, "h_443", C_LEAF },
+	    { STORE_REJECTED, "h_443", C_LEAF2 } }, OP_ADD, STORE_PINNED,
+	    "h_443", C_LEAF, ENTRY_REPLACE, 0, NULL, NULL, NULL, C_NONE,
+	    C_NONE, NULL, { { STORE_REJECTED, "h_443", C_LEAF2 } } },
+	{ "relabelling a pin clears the old host's rejected entry", {
+	    { STORE_PINNED, "a_443", C_LEAF },
+	    { STORE_REJECTED, "a_443", C_LEAF2 } }, OP_RENAME, STORE_PINNED,
+	    "a_443", C_NONE, 0, STORE_PINNED, "b_443", "rename",
+	    "pinned/a_443->pinned/b_443", C_LEAF, C_NONE, "rejected/a_443",
+	    { NOENT(STORE_REJECTED, "a_443"),
+	    { STORE_PINNED, "b_443", C_LEAF } } },
+	{ "renaming over a pin clears the target's rejected entry", {
+	    { STORE_PINNED, "a_443", C_LEAF },
+	    { STORE_PINNED, "b_443", C_LEAF2 },
+	    { STORE_REJECTED, "b_443", C_SELF } }, OP_RENAME, STORE_PINNED,
+	    "a_443", C_NONE, 0, STORE_PINNED, "b_443", "rename",
+	    "pinned/a_443->pinned/b_443", C_LEAF, C_LEAF2, "rejected/b_443",
+	    { NOENT(STORE_REJECTED, "b_443"),
+	    { STORE_PINNED, "b_443", C_LEAF } } },
+	{ "mv rejected/H pinned/H moves it, old SHA-256 audited", {
+	    { STORE_PINNED, "h_443", C_LEAF },
+	    { STORE_REJECTED, "h_443", C_LEAF2 } }, OP_RENAME,
+	    STORE_REJECTED, "h_443", C_NONE, 0, STORE_PINNED, "h_443",
+	    "rename", "rejected/h_443->pinned/h_443", C_LEAF2, C_LEAF, NULL,
+	    { NOENT(STORE_REJECTED, "h_443"),
+	    { STORE_PINNED, "h_443", C_LEAF2 } } },
+	{ "replacing a root: old and new SHA-256", {
+	    { STORE_ROOTS, "A.pem", C_RA } }, OP_ADD, STORE_ROOTS, "A.pem",
+	    C_RB, ENTRY_REPLACE, 0, NULL, "replace", "roots/A.pem", C_RB,
+	    C_RA, NULL, { { STORE_ROOTS, "A.pem", C_RB } } },
+	{ "replacing a chain: old and new leaf-side SHA-256", {
+	    { STORE_CHAINS, "c.pem", C_INT } }, OP_ADD, STORE_CHAINS,
+	    "c.pem", C_RB, ENTRY_REPLACE, 0, NULL, "replace", "chains/c.pem",
+	    C_RB, C_INT, NULL, { { STORE_CHAINS, "c.pem", C_RB } } },
+	{ "removing a root clears nothing", {
+	    { STORE_ROOTS, "A.pem", C_RA } }, OP_REMOVE, STORE_ROOTS, "A.pem",
+	    C_NONE, 0, 0, NULL, "remove", "roots/A.pem", C_RA, C_NONE, NULL,
+	    { NOENT(STORE_ROOTS, "A.pem") } },
+};
+
+START_TEST(issue10_stale_rejected)
+{
+	const struct stale_case *c = &stale_cases[_i];
+	struct entry_result res;
+	struct tf_error e = { 0 };
+	struct store_txn *txn;
+	STACK_OF(X509) *sk;
+	struct lines before, after;
+	char want[1024], hex[65], ohex[65];
+	int i, rc = 0, h;
+
+	for (i = 0; i < 3 && c->pre[i].c != C_NONE; i++)
+		pre_add(c->pre[i].db, c->pre[i].name, c->pre[i].c, NULL, 0);
+	before = audit();
+	txn = txn_begin(1);
+	switch (c->op) {
+	case OP_ADD:
+		sk = stack_of(&c->c, 1);
+		rc = entry_add(txn, c->db, c->name, sk, c->flags, &who, &res,
+		    &e);
+		sk_X509_pop_free(sk, X509_free);
+		break;
+	case OP_REMOVE:
+		rc = entry_remove(txn, c->db, c->name, &who);
+		break;
+	case OP_RENAME:
+		rc = entry_rename(txn, c->db, c->name, c->to_db, c->to, 0, &who,
+		    &e);
+		break;
+	}
+	ck_assert_int_eq(store_txn_commit(txn), 0);
+	ck_assert_msg(rc == 0, "%s: %d %s", c->what, rc, tf_error_msg(&e));
+	after = audit();
+	if (c->want_action == NULL)
+		ck_assert_msg(after.n == before.n, "%s: audited:\n%s", c->what,
+		    after.all);
+	else {
+		/* One line for the whole change, the old fields first. */
+		ck_assert_msg(after.n == before.n + 1, "%s: %d lines:\n%s",
+		    c->what, after.n - before.n, after.all);
+		hex_of(c->want_sha, hex);
+		snprintf(want, sizeof(want), " " WHO_TOKENS " action=%s "
+		    "path=%s sha256=%s", c->want_action, c->want_path, hex);
+		if (c->want_old != C_NONE) {
+			hex_of(c->want_old, ohex);
+			snprintf(want + strlen(want), sizeof(want) -
+			    strlen(want), " old_sha256=%s", ohex);
+		}
+		if (c->want_cleared != NULL)
+			snprintf(want + strlen(want), sizeof(want) -
+			    strlen(want), " cleared=%s", c->want_cleared);
+		ck_assert_msg(strstr(after.last, want) != NULL &&
+		    strcmp(strstr(after.last, want), want) == 0,
+		    "%s: audit line '%s', want it to end in '%s'", c->what,
+		    after.last, want);
+	}
+	txn = txn_begin(0);
+	for (i = 0; i < 3 && c->after[i].c != C_NONE; i++) {
+		int wantc = (int)c->after[i].c == -2 ? C_NONE :
+		    (int)c->after[i].c;
+
+		h = holds(txn, c->after[i].db, c->after[i].name, NULL);
+		ck_assert_msg(h == wantc, "%s: %s/%s holds %d, want %d",
+		    c->what, entry_db_dir(c->after[i].db), c->after[i].name,
+		    h, wantc);
+	}
+	store_txn_abort(txn);
+}
+END_TEST
+
+/* The audit line's extra fields come after the ones DESIGN section 7
+ * lists, each one token, and a refusal's reason stays last. */
+START_TEST(issue10_audit_change_line)
+{
+	static const char want[] = " action=replace path=pinned/h_443 "
+	    "sha256=000102030405060708090a0b0c0d0e0f101112131415161718191a1b"
+	    "1c1d1e1f old_sha256=fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0efeeedecebea"
+	    "e9e8e7e6e5e4e3e2e1e0 cleared=rejected/h_443\n";
+	unsigned char sha[32], old[32];
+	struct store_txn *txn = txn_begin(1);
+	struct lines l;
+	const char *p;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		sha[i] = (unsigned char)i;
+		old[i] = (unsigned char)(0xff - i);
+	}
+	ck_assert_int_eq(entry_audit_change(txn, &who, "replace",
+	    "pinned/h_443", sha, old, "rejected/h_443", NULL), 0);
+	ck_assert_int_eq(entry_audit_change(txn, &who, "remove",
+	    "pinned/h_443", sha, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(entry_audit_change(txn, &who, "add", "roots/A.pem",
+	    NULL, NULL, NULL, "a reason"), 0);
+	ck_assert_int_eq(store_txn_commit(txn), 0);
+	l = audit();
+	ck_assert_int_eq(l.n, 3);
+	p = strstr(l.all, " action=replace");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(strncmp(p, want, strlen(want)) == 0, "'%s'", p);
+	ck_assert_ptr_nonnull(strstr(l.all, "action=remove path=pinned/h_443 "
+	    "sha256=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c"
+	    "1d1e1f\n"));
+	ck_assert_ptr_nonnull(strstr(l.last, "action=add path=roots/A.pem "
+	    "sha256=- refused=a%20reason"));
+}
+END_TEST
+
 #define NCASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int
@@ -1131,6 +1390,11 @@ main(void)
 	tcase_add_test(tc, test_audit_same_transaction);
 	tcase_add_test(tc, test_audit_max);
 	tcase_add_test(tc, test_db_dirs);
+	tcase_add_loop_test(tc, issue10_anchor_rule, 0,
+	    NCASES(anchor_rule_cases));
+	tcase_add_loop_test(tc, issue10_stale_rejected, 0,
+	    NCASES(stale_cases));
+	tcase_add_test(tc, issue10_audit_change_line);
 	rc = tu_run("entry", tc, 0);
 	free_certs();
 	return rc;
