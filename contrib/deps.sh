@@ -2,10 +2,11 @@
 # Installs the Debian 12 packages that trustfs needs to build, test and
 # run its demo; does nothing when they are all there.  clang builds the
 # fuzz harnesses (tests/fuzz); libclang-rt-dev holds its libFuzzer and
-# sanitizer runtimes, which clang only recommends.
+# sanitizer runtimes, which clang only recommends.  libjson-c-dev: trustctl's
+# JSON output.
 set -eu
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 libssl-dev openssl
-liblmdb-dev lmdb-utils check ca-certificates curl python3 attr procps
+liblmdb-dev lmdb-utils libjson-c-dev check ca-certificates curl python3 attr procps
 util-linux libgnutls28-dev groff-base binutils ansible-core git
 clang libclang-rt-dev"
 missing=

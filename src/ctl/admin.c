@@ -26,6 +26,7 @@
 
 #include "admin.h"
 #include "cert.h"
+#include "ctl.h"
 #include "entry.h"
 #include "policy.h"
 #include "store.h"
@@ -229,6 +230,7 @@ admin_export(const char *store_dir, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const formats[] = { "pem", "openssl-trusted",
@@ -246,13 +248,19 @@ admin_export(const char *store_dir, int argc, char **argv)
 	int c, i, ok = 0, rc = 2;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
-		if (c == 'f')
+	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+		if (c == 'f') {
 			format = optarg;
-		else if (c == 'o')
+		} else if (c == 'o') {
 			output = optarg;
-		else
+		} else if (c == 'h') {
+			ctl_usage(stdout, "export");
+			rc = 0;
 			goto out;
+		} else {
+			ctl_usage(stderr, "export");
+			goto out;
+		}
 	}
 	if (optind != argc || (output != NULL && output[0] == '\0')) {
 		fprintf(stderr, "trustctl: export takes --format FORMAT "
@@ -360,8 +368,21 @@ admin_backup(const char *store_dir, int argc, char **argv)
 	struct tf_error err = { 0 };
 	int c, rc = 2;
 
-	if (argc != 2 || argv[1][0] == '\0') {
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		ctl_usage(stdout, "backup");
+		rc = 0;
+		goto out;
+	}
+	/* "--" ends the options, for a FILE named like one. */
+	if (argc == 3 && strcmp(argv[1], "--") == 0) {
+		argc--;
+		argv++;
+	}
+	if (argc != 2 || argv[1][0] == '\0' || (argv[1][0] == '-' &&
+	    argv[1][1] != '\0')) {
 		fprintf(stderr, "trustctl: backup takes one FILE\n");
+		ctl_usage(stderr, "backup");
 		goto out;
 	}
 	if (store_open(store_dir, STORE_RDONLY | STORE_NOCREATE, &st,
@@ -553,6 +574,12 @@ admin_restore(const char *store_dir, int argc, char **argv)
 			opts = 0;
 		else if (opts && strcmp(argv[i], "--force") == 0)
 			force = 1;
+		else if (opts && (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)) {
+			ctl_usage(stdout, "restore");
+			rc = 0;
+			goto out;
+		}
 		else if (opts && argv[i][0] == '-' && argv[i][1] != '\0')
 			nfiles = 99;	/* an option we do not know */
 		else if (nfiles++ == 0)
@@ -560,6 +587,7 @@ admin_restore(const char *store_dir, int argc, char **argv)
 	}
 	if (nfiles != 1 || file[0] == '\0') {
 		fprintf(stderr, "trustctl: restore takes [--force] FILE\n");
+		ctl_usage(stderr, "restore");
 		goto out;
 	}
 	/* Read through one descriptor: what is checked below is a copy of

@@ -1,7 +1,10 @@
 /*
  * trustctl: what file tools cannot do with a trustfs store -- a real TLS
- * handshake judged by the policy, and offline chain checks.
- * Exit status: 0 trusted, 1 not trusted, 2 usage or I/O error.
+ * handshake judged by the policy, offline chain checks, listings for
+ * scripts, and the store's administration (admin.c, list.c).
+ * Exit status: 0 trusted (or done), 1 not trusted, 2 usage or I/O error;
+ * with --json, a check that could not run is still one JSON object
+ * (reason "error") and exit status 2.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,37 +21,12 @@
 
 #include "admin.h"
 #include "cert.h"
+#include "ctl.h"
+#include "json.h"
 #include "store.h"
 #include "trustfs.h"
 
-#define EXIT_TRUSTED 0
-#define EXIT_REFUSED 1
-#define EXIT_ERROR 2
-
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: trustctl [--store DIR] COMMAND [ARGS]\n\n"
-	    "commands:\n"
-	    "  connect HOST:PORT [--servername NAME] [--mode MODE]\n"
-	    "        TLS handshake (TLS 1.2 or 1.3), then the policy's verdict\n"
-	    "  verify [--host NAME] FILE\n"
-	    "        check a PEM chain (leaf first) offline against roots/\n"
-	    "  export --format pkcs7|pem|openssl-trusted|pkcs12 [-o FILE]\n"
-	    "        the trust anchors of roots/ for another trust system\n"
-	    "  backup FILE\n"
-	    "        a consistent, compacted copy of the store, while in use\n"
-	    "  restore [--force] FILE\n"
-	    "        put a backup in place (the store must not be in use)\n\n"
-	    "  --store DIR   the store (default $TRUSTFS_STORE, else\n"
-	    "                /var/lib/trustfs for root, else\n"
-	    "                ${XDG_DATA_HOME:-~/.local/share}/trustfs)\n"
-	    "  --mode MODE   tofu, chain, chain-or-tofu or pinned, instead of\n"
-	    "                the policy\n\n"
-	    "Exit status: 0 trusted, 1 not trusted, 2 usage or I/O error.\n"
-	    "See trustctl(1).\n");
-}
-
+/* The verdict for people: one "key: value" line per field. */
 static void
 print_verdict(const char *what, const struct trustfs_verdict *v)
 {
@@ -63,6 +41,71 @@ print_verdict(const char *what, const struct trustfs_verdict *v)
 	if (v->entry[0])
 		printf("entry: %s\n", v->entry);
 	printf("message: %s\n", v->message);
+}
+
+/*
+ * Ends a connect or verify: the verdict (v) or the failure (v NULL, e)
+ * for people, or as one JSON object with the command's own fields added
+ * (extra, which this consumes; may be NULL).  A failure goes to standard
+ * error in both cases, so that a person running a script sees it.
+ * Returns the exit status.
+ */
+static int
+finish_verdict(int json, const char *what, const struct trustfs_verdict *v,
+    const struct tf_error *e, struct json_object *extra)
+{
+	struct json_object *o = NULL;
+	int rc = v == NULL ? EXIT_ERROR : v->trusted ? EXIT_TRUSTED :
+	    EXIT_REFUSED;
+
+	if (v == NULL)
+		fprintf(stderr, "trustctl: %s\n", tf_error_msg(e));
+	if (!json) {
+		if (v != NULL)
+			print_verdict(what, v);
+		goto out;
+	}
+	o = ctl_json_verdict(v, tf_error_msg(e));
+	if (o != NULL && extra != NULL) {
+		json_object_object_foreach(extra, key, val) {
+			if (json_object_object_add(o, key,
+			    json_object_get(val)) != 0) {
+				json_object_put(val);
+				json_object_put(o);
+				o = NULL;
+				break;
+			}
+		}
+	}
+	if (o == NULL || ctl_json_print(stdout, o) != 0) {
+		fprintf(stderr, "trustctl: cannot write the verdict as JSON\n");
+		rc = EXIT_ERROR;
+	}
+out:
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "trustctl: writing the verdict: %s\n",
+		    strerror(errno));
+		rc = EXIT_ERROR;
+	}
+	json_object_put(o);
+	json_object_put(extra);
+	return rc;
+}
+
+/* Opens the store for connect and verify; NULL with e set on failure. */
+static struct trustfs *
+open_store(const char *store, struct tf_error *e)
+{
+	struct trustfs *t = trustfs_open(store);
+
+	if (t == NULL) {
+		tf_error_setx(e, -ENOMEM, "out of memory");
+	} else if (trustfs_error(t) != NULL) {
+		tf_error_setx(e, -EIO, "%s", trustfs_error(t));
+		trustfs_free(t);
+		t = NULL;
+	}
+	return t;
 }
 
 static int
@@ -108,30 +151,36 @@ split_hostport(const char *in, char *host, size_t hostlen, char *port,
 }
 
 static int
-tcp_connect(const char *host, const char *port)
+tcp_connect(const char *host, const char *port, struct tf_error *e)
 {
 	struct addrinfo hints = { 0 }, *res = NULL, *ai;
-	int fd = -1, rc;
+	int fd = -1, rc, err = 0;
 
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		fprintf(stderr, "trustctl: %s: %s\n", host, gai_strerror(rc));
-		return -1;
+		tf_error_setx(e, -EHOSTUNREACH, "%s: %s", host,
+		    gai_strerror(rc));
+		goto out;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0)
+		if (fd < 0) {
+			err = errno;
 			continue;
+		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
+		err = errno;
 		close(fd);
 		fd = -1;
 	}
 	if (fd < 0)
-		fprintf(stderr, "trustctl: connect to %s port %s: %s\n", host,
-		    port, strerror(errno));
-	freeaddrinfo(res);
+		tf_error_setx(e, -err, "connect to %s port %s: %s", host, port,
+		    strerror(err));
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
 	return fd;
 }
 
@@ -143,22 +192,36 @@ is_ip_literal(const char *h)
 	return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
 }
 
+/* The failure of the last TLS call, in OpenSSL's words. */
 static int
-cmd_connect(struct trustfs *t, int argc, char **argv)
+tls_failed(struct tf_error *e, const char *host, const char *port)
+{
+	const char *why = ERR_reason_error_string(ERR_peek_last_error());
+
+	return tf_error_setx(e, -EPROTO, "TLS handshake with %s:%s failed: %s",
+	    host, port, why ? why : "connection closed");
+}
+
+static int
+cmd_connect(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "servername", required_argument, NULL, 'n' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct trustfs_verdict v;
-	const char *servername = NULL;
-	char host[256], port[16], what[300];
+	struct trustfs_verdict v, *vp = NULL;
+	struct trustfs *t = NULL;
+	struct json_object *extra = NULL;
+	struct tf_error e = { 0 };
+	const char *servername = NULL, *proto = NULL;
+	char host[256] = "", port[16] = "", what[300] = "";
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
-	unsigned long p;
-	int c, fd = -1, mode = -1, rc = EXIT_ERROR;
+	unsigned long p = 0;
+	int c, fd = -1, mode = -1, json = 0;
 	char *end;
 
 	optind = 0;	/* GNU getopt: start afresh, permuting */
@@ -171,50 +234,61 @@ cmd_connect(struct trustfs *t, int argc, char **argv)
 			if (parse_mode(optarg, &mode) != 0)
 				return EXIT_ERROR;
 			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'h':
-			usage(stdout);
+			ctl_usage(stdout, "connect");
 			return EXIT_TRUSTED;
 		default:
-			usage(stderr);
+			ctl_usage(stderr, "connect");
 			return EXIT_ERROR;
 		}
 	}
 	if (optind != argc - 1 || split_hostport(argv[optind], host,
 	    sizeof(host), port, sizeof(port)) != 0) {
-		fprintf(stderr, "trustctl: connect takes HOST:PORT "
-		    "([IPv6]:PORT)\n");
-		return EXIT_ERROR;
+		tf_error_setx(&e, -EINVAL, "connect takes HOST:PORT "
+		    "([IPv6]:PORT)");
+		goto out;
 	}
 	if (servername != NULL && servername[0] == '\0') {
-		fprintf(stderr, "trustctl: --servername is empty: give the "
-		    "name to check, or leave --servername out\n");
-		return EXIT_ERROR;
+		tf_error_setx(&e, -EINVAL, "--servername is empty: give the "
+		    "name to check, or leave --servername out");
+		goto out;
 	}
 	p = strtoul(port, &end, 10);
 	if (*end || p == 0 || p > 65535) {
-		fprintf(stderr, "trustctl: bad port '%s'\n", port);
-		return EXIT_ERROR;
+		tf_error_setx(&e, -EINVAL, "bad port '%s'", port);
+		p = 0;
+		goto out;
 	}
 	if (servername == NULL && !is_ip_literal(host))
 		servername = host;
+	t = open_store(store, &e);
+	if (t == NULL)
+		goto out;
 
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL ||
-	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
-		goto tls_err;
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		tls_failed(&e, host, port);
+		goto out;
+	}
 	/* The policy decides after the handshake, not OpenSSL during it. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	fd = tcp_connect(host, port);
+	fd = tcp_connect(host, port, &e);
 	if (fd < 0)
 		goto out;
 	ssl = SSL_new(ctx);
 	if (ssl == NULL || !SSL_set_fd(ssl, fd) ||
-	    (servername && !SSL_set_tlsext_host_name(ssl, servername)))
-		goto tls_err;
-	if (SSL_connect(ssl) != 1)
-		goto tls_err;
+	    (servername && !SSL_set_tlsext_host_name(ssl, servername)) ||
+	    SSL_connect(ssl) != 1) {
+		tls_failed(&e, host, port);
+		goto out;
+	}
+	proto = SSL_get_version(ssl);
 	snprintf(what, sizeof(what), "%s port %lu (%s)",
-	    servername ? servername : host, p, SSL_get_version(ssl));
+	    servername ? servername : host, p, proto);
 	if (mode < 0)
 		c = trustfs_ssl_check(t, ssl, servername ? servername : host,
 		    (unsigned)p, &v);
@@ -222,18 +296,21 @@ cmd_connect(struct trustfs *t, int argc, char **argv)
 		c = trustfs_check_mode(t, (enum trustfs_mode)mode,
 		    servername ? servername : host, (unsigned)p,
 		    SSL_get_peer_cert_chain(ssl), &v);
-	if (c != 0) {
-		fprintf(stderr, "trustctl: %s\n", trustfs_error(t));
-		goto out;
-	}
-	print_verdict(what, &v);
-	rc = v.trusted ? EXIT_TRUSTED : EXIT_REFUSED;
-	goto out;
-tls_err:
-	fprintf(stderr, "trustctl: TLS handshake with %s:%s failed: %s\n",
-	    host, port, ERR_reason_error_string(ERR_peek_last_error()) ?
-	    ERR_reason_error_string(ERR_peek_last_error()) : "connection closed");
+	if (c != 0)
+		tf_error_setx(&e, -EIO, "%s", trustfs_error(t));
+	else
+		vp = &v;
 out:
+	if (json && (extra = json_object_new_object()) != NULL &&
+	    (ctl_json_str(extra, "host", host[0] ? host : NULL) != 0 ||
+	    (p ? ctl_json_int(extra, "port", (int64_t)p) :
+	    ctl_json_str(extra, "port", NULL)) != 0 ||
+	    ctl_json_str(extra, "servername", servername) != 0 ||
+	    ctl_json_str(extra, "tls_version", proto) != 0)) {
+		json_object_put(extra);
+		extra = NULL;
+	}
+	c = finish_verdict(json, what, vp, &e, extra);
 	if (ssl != NULL) {
 		SSL_shutdown(ssl);
 		SSL_free(ssl);
@@ -241,7 +318,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	SSL_CTX_free(ctx);
-	return rc;
+	trustfs_free(t);
+	return c;
 }
 
 static int
@@ -278,20 +356,23 @@ read_file(const char *path, char **data, size_t *len)
 }
 
 static int
-cmd_verify(struct trustfs *t, int argc, char **argv)
+cmd_verify(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct trustfs_verdict v;
+	struct trustfs_verdict v, *vp = NULL;
+	struct trustfs *t = NULL;
+	struct json_object *extra = NULL;
 	STACK_OF(X509) *sk = NULL;
-	const char *host = NULL;
-	struct tf_error err = { 0 };
-	char *data = NULL, what[600];
+	const char *host = NULL, *file = NULL;
+	struct tf_error e = { 0 }, pe = { 0 };
+	char *data = NULL, what[600] = "";
 	size_t len;
-	int c, rc = EXIT_ERROR;
+	int c, json = 0;
 
 	optind = 0;	/* GNU getopt: start afresh, permuting */
 	while ((c = getopt_long(argc, argv, "H:h", opts, NULL)) != -1) {
@@ -299,46 +380,60 @@ cmd_verify(struct trustfs *t, int argc, char **argv)
 		case 'H':
 			host = optarg;
 			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'h':
-			usage(stdout);
+			ctl_usage(stdout, "verify");
 			return EXIT_TRUSTED;
 		default:
-			usage(stderr);
+			ctl_usage(stderr, "verify");
 			return EXIT_ERROR;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "trustctl: verify takes one FILE\n");
-		return EXIT_ERROR;
+		tf_error_setx(&e, -EINVAL, "verify takes one FILE");
+		goto out;
 	}
+	file = argv[optind];
 	/* An empty name would mean "no name check" to OpenSSL: a usage
 	 * error, never a skipped check (leave --host out for that). */
 	if (host != NULL && host[0] == '\0') {
-		fprintf(stderr, "trustctl: --host is empty: give the name to "
-		    "check the certificate for, or leave --host out\n");
-		return EXIT_ERROR;
-	}
-	if (read_file(argv[optind], &data, &len) != 0) {
-		fprintf(stderr, "trustctl: %s: %s\n", argv[optind],
-		    strerror(errno));
-		return EXIT_ERROR;
-	}
-	if (cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, &err) != 0) {
-		fprintf(stderr, "trustctl: %s: %s\n", argv[optind], err.msg);
+		tf_error_setx(&e, -EINVAL, "--host is empty: give the name to "
+		    "check the certificate for, or leave --host out");
 		goto out;
 	}
+	if (read_file(file, &data, &len) != 0) {
+		tf_error_set(&e, -errno, "%s", file);
+		goto out;
+	}
+	c = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, &pe);
+	if (c != 0) {
+		tf_error_setx(&e, c, "%s: %s", file, pe.msg);
+		goto out;
+	}
+	t = open_store(store, &e);
+	if (t == NULL)
+		goto out;
 	if (trustfs_verify_chain(t, host, sk, &v) != 0) {
-		fprintf(stderr, "trustctl: %s\n", trustfs_error(t));
+		tf_error_setx(&e, -EIO, "%s", trustfs_error(t));
 		goto out;
 	}
-	snprintf(what, sizeof(what), "%s%s%s", argv[optind],
-	    host ? " for " : "", host ? host : "");
-	print_verdict(what, &v);
-	rc = v.trusted ? EXIT_TRUSTED : EXIT_REFUSED;
+	snprintf(what, sizeof(what), "%s%s%s", file, host ? " for " : "",
+	    host ? host : "");
+	vp = &v;
 out:
+	if (json && (extra = json_object_new_object()) != NULL &&
+	    (ctl_json_str(extra, "file", file) != 0 ||
+	    ctl_json_str(extra, "host", host) != 0)) {
+		json_object_put(extra);
+		extra = NULL;
+	}
+	c = finish_verdict(json, what, vp, &e, extra);
 	sk_X509_pop_free(sk, X509_free);
 	free(data);
-	return rc;
+	trustfs_free(t);
+	return c;
 }
 
 int
@@ -351,8 +446,8 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *store = NULL, *cmd;
-	struct trustfs *t;
-	int c, rc;
+	char def[4096];
+	int c, rc = EXIT_ERROR;
 
 	while ((c = getopt_long(argc, argv, "+s:hV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -360,54 +455,48 @@ main(int argc, char *argv[])
 			store = optarg;
 			break;
 		case 'h':
-			usage(stdout);
+			ctl_usage(stdout, NULL);
 			return EXIT_TRUSTED;
 		case 'V':
 			printf("trustctl 0.1.0\n");
 			return EXIT_TRUSTED;
 		default:
-			usage(stderr);
+			ctl_usage(stderr, NULL);
 			return EXIT_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		ctl_usage(stderr, NULL);
 		return EXIT_ERROR;
 	}
 	cmd = argv[optind];
-	if (strcmp(cmd, "export") == 0 || strcmp(cmd, "backup") == 0 ||
-	    strcmp(cmd, "restore") == 0) {
-		char def[4096];
-
-		if (store == NULL) {
-			store_default_dir(def, sizeof(def));
-			store = def;
-		}
-		if (strcmp(cmd, "export") == 0)
-			return admin_export(store, argc - optind, argv + optind);
-		if (strcmp(cmd, "backup") == 0)
-			return admin_backup(store, argc - optind, argv + optind);
-		return admin_restore(store, argc - optind, argv + optind);
-	}
-	if (strcmp(cmd, "connect") != 0 && strcmp(cmd, "verify") != 0) {
-		fprintf(stderr, "trustctl: unknown command '%s'\n", cmd);
-		usage(stderr);
-		return EXIT_ERROR;
-	}
-	t = trustfs_open(store);
-	if (t == NULL) {
-		fprintf(stderr, "trustctl: out of memory\n");
-		return EXIT_ERROR;
-	}
-	if (trustfs_error(t) != NULL) {
-		fprintf(stderr, "trustctl: %s\n", trustfs_error(t));
-		trustfs_free(t);
-		return EXIT_ERROR;
+	argc -= optind;
+	argv += optind;
+	/* connect and verify go through the library, which finds the
+	 * default store itself; the others open the store below it. */
+	if (store == NULL && strcmp(cmd, "connect") != 0 &&
+	    strcmp(cmd, "verify") != 0) {
+		store_default_dir(def, sizeof(def));
+		store = def;
 	}
 	if (strcmp(cmd, "connect") == 0)
-		rc = cmd_connect(t, argc - optind, argv + optind);
-	else
-		rc = cmd_verify(t, argc - optind, argv + optind);
-	trustfs_free(t);
+		rc = cmd_connect(store, argc, argv);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = cmd_verify(store, argc, argv);
+	else if (strcmp(cmd, "list") == 0)
+		rc = ctl_list(store, argc, argv);
+	else if (strcmp(cmd, "export") == 0)
+		rc = admin_export(store, argc, argv);
+	else if (strcmp(cmd, "backup") == 0)
+		rc = admin_backup(store, argc, argv);
+	else if (strcmp(cmd, "restore") == 0)
+		rc = admin_restore(store, argc, argv);
+	else if (strcmp(cmd, "help") == 0) {
+		ctl_usage(stdout, argc > 1 ? argv[1] : NULL);
+		rc = EXIT_TRUSTED;
+	} else {
+		fprintf(stderr, "trustctl: unknown command '%s'\n", cmd);
+		ctl_usage(stderr, NULL);
+	}
 	return rc;
 }

@@ -1,0 +1,123 @@
+/*
+ * trustctl's usage texts, one per command, in one place so that
+ * `trustctl --help', `trustctl COMMAND --help' and trustctl(1) can be
+ * read side by side.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const struct {
+	const char *cmd;
+	const char *text;
+} texts[] = {
+	{ "connect",
+	    "usage: trustctl [--store DIR] connect [--servername NAME] "
+	    "[--mode MODE] [--json]\n"
+	    "                HOST:PORT\n\n"
+	    "A TLS handshake (TLS 1.2 or 1.3) with HOST:PORT ([IPv6]:PORT), "
+	    "then the\npolicy's verdict on the certificate it presented. "
+	    "May pin it (tofu).\n\n"
+	    "  --servername NAME  the name sent (SNI) and checked; default "
+	    "HOST unless\n"
+	    "                     HOST is an IP address\n"
+	    "  --mode MODE        tofu, chain, chain-or-tofu or pinned, "
+	    "instead of the\n"
+	    "                     policy\n"
+	    "  --json             the verdict as one JSON object: trusted, "
+	    "mode, reason,\n"
+	    "                     message, subject, sha256, entry "
+	    "(reason \"error\" when\n"
+	    "                     the check could not run)\n\n"
+	    "Exit status: 0 trusted, 1 not trusted, 2 usage or I/O error.\n" },
+	{ "verify",
+	    "usage: trustctl [--store DIR] verify [--host NAME] [--json] "
+	    "FILE\n\n"
+	    "Checks a PEM or DER chain (leaf first; - reads standard input) "
+	    "offline\nagainst roots/, chains/ and distrusted/, as the chain "
+	    "mode does.  Writes\nnothing.\n\n"
+	    "  --host NAME  also check that the leaf is for NAME (DNS name "
+	    "or IP)\n"
+	    "  --json       the verdict as one JSON object (see connect)\n\n"
+	    "Exit status: 0 trusted, 1 not trusted, 2 usage or I/O error.\n" },
+	{ "list",
+	    "usage: trustctl [--store DIR] list [--json | -H] [--no-counters] "
+	    "DIR\n\n"
+	    "One line per entry of DIR: pinned, rejected, roots, distrusted "
+	    "or chains.\n"
+	    "  pinned:  HOST_PORT SHA256 FIRST_SEEN LAST_SEEN SEEN_COUNT "
+	    "SUBJECT\n"
+	    "  others:  NAME SHA256 NOT_AFTER STATUS SUBJECT\n"
+	    "Times are ISO 8601 UTC (\"never\" when unset); STATUS is valid, "
+	    "expiring,\nexpired or not-yet-valid.  Only SUBJECT may contain "
+	    "spaces: it is last.\n\n"
+	    "  -H, --scripted  no header, fields separated by one tab\n"
+	    "  --json          a JSON array, one object per entry\n"
+	    "  --no-counters   leave out FIRST_SEEN, LAST_SEEN and SEEN_COUNT, "
+	    "which\n"
+	    "                  differ between members of a cluster: "
+	    "diff(1) of two\n"
+	    "                  members' lists then shows what matters\n\n"
+	    "Exit status: 0 listed, 2 usage or I/O error.\n" },
+	{ "export",
+	    "usage: trustctl [--store DIR] export [--format FORMAT] "
+	    "[-o FILE]\n\n"
+	    "Writes the trust anchors of roots/ for another trust system.\n\n"
+	    "  -f, --format FORMAT  pem (default), openssl-trusted (TRUSTED "
+	    "CERTIFICATE\n"
+	    "                       blocks), pkcs7 (DER) or pkcs12 (Java "
+	    "trust store,\n"
+	    "                       password \"changeit\")\n"
+	    "  -o, --output FILE    write FILE (replaced at once) instead of "
+	    "standard\n"
+	    "                       output\n\n"
+	    "Exit status: 0 written, 2 usage or I/O error.\n" },
+	{ "backup",
+	    "usage: trustctl [--store DIR] backup FILE\n\n"
+	    "Writes a consistent, compacted copy of the store to FILE "
+	    "(replaced at\nonce), while the store is in use.\n\n"
+	    "Exit status: 0 written, 2 usage or I/O error.\n" },
+	{ "restore",
+	    "usage: trustctl [--store DIR] restore [--force] FILE\n\n"
+	    "Checks a backup whole, then puts it in place of the store.  The "
+	    "store must\nnot be in use (unmount it, stop programs using it).\n\n"
+	    "  --force  replace a store that holds entries\n\n"
+	    "Exit status: 0 restored, 2 refused, usage or I/O error (the "
+	    "store is\nunchanged).\n" },
+};
+
+void
+ctl_usage(FILE *f, const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; cmd != NULL && i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (strcmp(cmd, texts[i].cmd) == 0) {
+			fputs(texts[i].text, f);
+			fputs("See trustctl(1).\n", f);
+			return;
+		}
+	fprintf(f, "usage: trustctl [--store DIR] COMMAND [ARGS]\n\n"
+	    "commands:\n"
+	    "  connect [--servername NAME] [--mode MODE] [--json] HOST:PORT\n"
+	    "        TLS handshake (TLS 1.2 or 1.3), then the policy's verdict\n"
+	    "  verify [--host NAME] [--json] FILE\n"
+	    "        check a PEM chain (leaf first) offline against roots/\n"
+	    "  list [--json | -H] [--no-counters] DIR\n"
+	    "        the entries of pinned, rejected, roots, distrusted or "
+	    "chains\n"
+	    "  export [--format pem|openssl-trusted|pkcs7|pkcs12] [-o FILE]\n"
+	    "        the trust anchors of roots/ for another trust system\n"
+	    "  backup FILE\n"
+	    "        a consistent, compacted copy of the store, while in use\n"
+	    "  restore [--force] FILE\n"
+	    "        put a backup in place (the store must not be in use)\n\n"
+	    "  --store DIR   the store (default $TRUSTFS_STORE, else\n"
+	    "                /var/lib/trustfs for root, else\n"
+	    "                ${XDG_DATA_HOME:-~/.local/share}/trustfs)\n\n"
+	    "`trustctl COMMAND --help' describes a command.\n"
+	    "Exit status: 0 trusted (or done), 1 not trusted, 2 usage or I/O "
+	    "error.\n"
+	    "See trustctl(1).\n");
+}
