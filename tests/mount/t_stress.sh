@@ -14,7 +14,7 @@ READER=$SRC_DIR/tests/tools/stress_read.py
 if [ "$SAN" = 1 ]; then
 	# 15,000, not fewer: about 12,000 fill the initial 10 MiB map, and
 	# defect 5 needs the map to grow during the import.
-	WRITERS=3 ITER=8 READERS=2 BIG=15000 BIG_LIMIT=150
+	WRITERS=3 ITER=12 READERS=2 BIG=15000 BIG_LIMIT=60
 else
 	WRITERS=4 ITER=25 READERS=3 BIG=30000 BIG_LIMIT=60
 fi
