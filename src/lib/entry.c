@@ -431,8 +431,8 @@ drop_from_roots(struct store_txn *txn, const unsigned char *sha,
  * else would keep reporting a host that is fine (issue 10).  The names
  * cleared are appended to `cleared' for the change's audit line.
  */
-static int
-clear_rejected(struct store_txn *txn, const char *host,
+int
+entry_clear_rejected(struct store_txn *txn, const char *host,
     const unsigned char *only, char *cleared, size_t clearedlen)
 {
 	struct store_rec rec;
@@ -673,7 +673,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			goto out;
 	}
 	if (db == STORE_PINNED) {
-		rc = clear_rejected(txn, res->name, have_old ? NULL :
+		rc = entry_clear_rejected(txn, res->name, have_old ? NULL :
 		    res->sha256, cleared, sizeof(cleared));
 		if (rc != 0)
 			goto out;
@@ -709,7 +709,8 @@ entry_remove(struct store_txn *txn, enum store_db db, const char *name,
 	}
 	rc = store_del(txn, db, name);
 	if (rc == 0 && db == STORE_PINNED)
-		rc = clear_rejected(txn, name, NULL, cleared, sizeof(cleared));
+		rc = entry_clear_rejected(txn, name, NULL, cleared,
+		    sizeof(cleared));
 	if (rc != 0)
 		return rc;
 	entry_path(db, name, path, sizeof(path));
@@ -809,10 +810,10 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 	/* The host a pin leaves has no pin now; the host it lands on has
 	 * a new one (issue 10: no stale rejected/). */
 	if (rc == 0 && from_db == STORE_PINNED)
-		rc = clear_rejected(txn, fname, NULL, cleared,
+		rc = entry_clear_rejected(txn, fname, NULL, cleared,
 		    sizeof(cleared));
 	if (rc == 0 && to_db == STORE_PINNED)
-		rc = clear_rejected(txn, tname, have_dst || rb.rec.nkeys == 0 ?
+		rc = entry_clear_rejected(txn, tname, have_dst || rb.rec.nkeys == 0 ?
 		    NULL : rb.keys[0].sha256, cleared, sizeof(cleared));
 	if (rc != 0)
 		goto out;

@@ -133,6 +133,16 @@ int entry_audit_change(struct store_txn *txn, const struct entry_actor *who,
     const unsigned char *old_sha256, const char *cleared,
     const char *refused);
 
+/*
+ * Removes rejected/HOST (a normalized HOST_PORT) when only is NULL, or
+ * when it holds the certificate with SHA-256 `only'; appends
+ * "rejected/HOST" to cleared (comma-separated) when it did.  0 (also when
+ * there is nothing to clear) or a store error.  The pin changes of this
+ * file and the library's first-use pin call it in their transaction.
+ */
+int entry_clear_rejected(struct store_txn *txn, const char *host,
+    const unsigned char *only, char *cleared, size_t clearedlen);
+
 /* The time of the last change to the store (0 = never). */
 time_t entry_last_change(struct store_txn *txn);
 

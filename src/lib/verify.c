@@ -77,7 +77,7 @@ tofu_write(struct store_txn *txn, void *arg)
 	struct entry_actor who;
 	unsigned char *der = NULL;
 	unsigned char pin_sha[32];
-	char path[300];
+	char path[300], cleared[300] = "";
 	size_t len;
 	time_t now = time(NULL);
 	int rc;
@@ -101,14 +101,27 @@ tofu_write(struct store_txn *txn, void *arg)
 	rc = store_get(txn, STORE_PINNED, a->hp, &rec);
 	if (rc == -ENOENT) {
 		if (!a->may_pin) {
-			a->outcome = TOFU_NO_PIN;
-			rc = 0;
+			/* Kept so that the admin can accept it with `mv
+			 * rejected/H pinned/H' instead of fetching it by hand
+			 * (issue 10); other_sha256 stays zero: no pin. */
+			rc = store_put(txn, STORE_REJECTED, a->hp, &nrec);
+			snprintf(path, sizeof(path), "rejected/%s", a->hp);
+			if (rc == 0)
+				rc = entry_audit(txn, &who, "reject", path,
+				    a->sha, "no pin");
+			if (rc == 0)
+				a->outcome = TOFU_NO_PIN;
 			goto out;
 		}
 		rc = store_put(txn, STORE_PINNED, a->hp, &nrec);
 		snprintf(path, sizeof(path), "pinned/%s", a->hp);
+		/* A host pinned to what rejected/ holds is not rejected. */
 		if (rc == 0)
-			rc = entry_audit(txn, &who, "pin", path, a->sha, NULL);
+			rc = entry_clear_rejected(txn, a->hp, a->sha, cleared,
+			    sizeof(cleared));
+		if (rc == 0)
+			rc = entry_audit_change(txn, &who, "pin", path, a->sha,
+			    NULL, cleared[0] ? cleared : NULL, NULL);
 		if (rc == 0)
 			rc = entry_counter_add(txn, "tofu_first_use");
 		if (rc == 0)
@@ -180,8 +193,9 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 		rc = store_write(t->st, tofu_write, &a, &se);
 		if (rc != 0) {
 			/* Never fails open: no pin written, no trust. */
-			trustfs_set_errorx(t, "recording pinned/%s: %s", hp,
-			    se.msg[0] ? se.msg : strerror(-rc));
+			trustfs_set_errorx(t, "recording %s/%s: %s", may_pin ?
+			    "pinned" : "rejected", hp, se.msg[0] ? se.msg :
+			    strerror(-rc));
 			return -1;
 		}
 	}
@@ -223,8 +237,10 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 		break;
 	case TRUSTFS_NO_PIN:
 		snprintf(v->message, sizeof(v->message), "no pin for %s and "
-		    "the policy is pinned: nothing is pinned automatically "
-		    "(cp the certificate to pinned/%s to trust it)", hp, hp);
+		    "the policy is pinned: nothing is pinned automatically; "
+		    "what it presented is in rejected/%s (mv rejected/%s "
+		    "pinned/%s to trust it)", hp, hp, hp, hp);
+		snprintf(v->entry, sizeof(v->entry), "rejected/%s", hp);
 		break;
 	default:
 		break;
@@ -448,17 +464,102 @@ reason_of(int err)
 	}
 }
 
+/*
+ * The message of a failed chain: OpenSSL's words first (DESIGN section
+ * 6), then what a person needs to act: which certificate, the issuer that
+ * is missing and where it goes, the time a certificate starts or ends.
+ * cause (may be NULL) gets the same in short, for chain-or-tofu's
+ * fallback message.
+ */
+static void
+chain_failure(X509_STORE_CTX *ctx, const char *host,
+    struct trustfs_verdict *v, char *cause, size_t causelen)
+{
+	STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+	X509 *bad = X509_STORE_CTX_get_current_cert(ctx), *top;
+	int err = X509_STORE_CTX_get_error(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+	const char *what = X509_verify_cert_error_string(err);
+	char *subj = NULL, *issuer = NULL, tm[64], dummy[1];
+
+	if (cause == NULL) {
+		cause = dummy;
+		causelen = sizeof(dummy);
+	}
+	if (v->reason == TRUSTFS_NAME_MISMATCH) {
+		snprintf(v->message, sizeof(v->message), "hostname mismatch: "
+		    "the certificate (%s) is not valid for %s", v->subject,
+		    host);
+		snprintf(cause, causelen, "hostname mismatch (not valid for "
+		    "%s)", host);
+		return;
+	}
+	subj = bad ? cert_name_str(X509_get_subject_name(bad)) : NULL;
+	if (subj == NULL || subj[0] == '\0') {
+		free(subj);
+		subj = strdup(depth == 0 && v->subject[0] ? v->subject :
+		    "no subject");
+	}
+	switch (err) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		/* The top of the path OpenSSL built names the issuer it
+		 * looked for and did not find. */
+		top = built != NULL && sk_X509_num(built) > 0 ?
+		    sk_X509_value(built, sk_X509_num(built) - 1) : bad;
+		issuer = top ? cert_name_str(X509_get_issuer_name(top)) : NULL;
+		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): "
+		    "its issuer %s is not in the store; add it to chains/ (an "
+		    "intermediate) or roots/ (a root)", what, depth,
+		    subj ? subj : "?", issuer ? issuer : "?");
+		snprintf(cause, causelen, "%s (issuer %s)", what,
+		    issuer ? issuer : "?");
+		break;
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): "
+		    "that certificate is not in roots/", what, depth,
+		    subj ? subj : "?");
+		snprintf(cause, causelen, "%s (%s)", what, subj ? subj : "?");
+		break;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		if (bad == NULL)
+			snprintf(tm, sizeof(tm), "?");
+		else
+			cert_time_str(err == X509_V_ERR_CERT_HAS_EXPIRED ?
+			    cert_not_after(bad) : cert_not_before(bad), tm,
+			    sizeof(tm));
+		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): "
+		    "%s %s", what, depth, subj ? subj : "?",
+		    err == X509_V_ERR_CERT_HAS_EXPIRED ? "expired" :
+		    "valid from", tm);
+		snprintf(cause, causelen, "%s (%s, %s %s)", what,
+		    subj ? subj : "?", err == X509_V_ERR_CERT_HAS_EXPIRED ?
+		    "expired" : "valid from", tm);
+		break;
+	default:
+		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s)",
+		    what, depth, subj ? subj : "?");
+		snprintf(cause, causelen, "%s (%s)", what, subj ? subj : "?");
+		break;
+	}
+	free(issuer);
+	free(subj);
+}
+
 static int
 check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
-    struct trustfs_verdict *v)
+    struct trustfs_verdict *v, char *cause, size_t causelen)
 {
 	STACK_OF(X509) *untrusted = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *xs = NULL;
 	X509_VERIFY_PARAM *param;
 	X509 *leaf = sk_X509_value(chain, 0), *top;
-	char anchor[256], *subj = NULL, ip[64];
-	int i, rc = -1, err, depth, is_ip, lookup_failed = 0;
+	char anchor[256], ip[64];
+	int i, rc = -1, is_ip, lookup_failed = 0;
 	unsigned char sha[32];
 
 	rc = check_distrusted(t, chain, v);
@@ -534,22 +635,9 @@ check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 		    "read while the chain was verified");
 		goto out;
 	}
-	err = X509_STORE_CTX_get_error(ctx);
-	depth = X509_STORE_CTX_get_error_depth(ctx);
 	v->trusted = 0;
-	v->reason = reason_of(err);
-	if (v->reason == TRUSTFS_NAME_MISMATCH)
-		snprintf(v->message, sizeof(v->message), "hostname mismatch: "
-		    "the certificate (%s) is not valid for %s", v->subject,
-		    host);
-	else {
-		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
-
-		subj = bad ? cert_name_str(X509_get_subject_name(bad)) : NULL;
-		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s)",
-		    X509_verify_cert_error_string(err), depth,
-		    subj ? subj : v->subject);
-	}
+	v->reason = reason_of(X509_STORE_CTX_get_error(ctx));
+	chain_failure(ctx, host, v, cause, causelen);
 	rc = 0;
 out:
 	if (rc < 0) {
@@ -558,7 +646,6 @@ out:
 			trustfs_set_errorx(t, "chain verification could not "
 			    "run");
 	}
-	free(subj);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(xs);
 	sk_X509_pop_free(untrusted, X509_free);
@@ -618,7 +705,7 @@ trustfs_verify_chain(struct trustfs *t, const char *host,
 		return -1;
 	}
 	verdict_init(v, sk_X509_value(chain, 0), TRUSTFS_MODE_CHAIN);
-	rc = check_chain(t, host, chain, v);
+	rc = check_chain(t, host, chain, v, NULL, 0);
 	if (rc != 0)
 		v->trusted = 0;
 	return rc;
@@ -628,7 +715,7 @@ static int
 check_mode(struct trustfs *t, enum trustfs_mode mode, const char *host,
     unsigned int port, STACK_OF(X509) *chain, struct trustfs_verdict *v)
 {
-	char hp[300], name[256];
+	char hp[300], name[256], cause[300] = "", msg[sizeof(v->message)];
 	X509 *leaf;
 	int rc;
 
@@ -655,13 +742,20 @@ check_mode(struct trustfs *t, enum trustfs_mode mode, const char *host,
 			return check_distrusted(t, chain, v) < 0 ? -1 : 0;
 		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU, v);
 	case TRUSTFS_MODE_CHAIN:
-		return check_chain(t, host, chain, v);
+		return check_chain(t, host, chain, v, NULL, 0);
 	case TRUSTFS_MODE_CHAIN_OR_TOFU:
-		rc = check_chain(t, host, chain, v);
+		rc = check_chain(t, host, chain, v, cause, sizeof(cause));
 		if (rc != 0 || v->trusted || v->reason == TRUSTFS_DISTRUSTED)
 			return rc;
 		rc = check_tofu(t, hp, leaf, 1, v);
 		v->mode = mode;
+		/* Say that the chain failed and why, before what tofu did:
+		 * a first-use pin must not hide a missing intermediate. */
+		if (rc == 0) {
+			snprintf(msg, sizeof(msg), "chain: %s; %s", cause,
+			    v->message);
+			memcpy(v->message, msg, sizeof(v->message));
+		}
 		return rc;
 	}
 	trustfs_set_errorx(t, "unknown mode %d", (int)mode);

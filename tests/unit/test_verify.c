@@ -226,9 +226,13 @@ START_TEST(test_case)
 		ck_assert_int_eq(store_get(txn, STORE_REJECTED, name, &rec), 0);
 		ck_assert_int_eq(memcmp(rec.keys[0].sha256, v.sha256, 32), 0);
 	}
-	if (v.reason == TRUSTFS_NO_PIN)
+	if (v.reason == TRUSTFS_NO_PIN) {
 		ck_assert_int_eq(store_get(txn, STORE_PINNED, name, &rec),
 		    -ENOENT);
+		/* Issue 10: what the peer offered waits in rejected/. */
+		ck_assert_int_eq(store_get(txn, STORE_REJECTED, name, &rec), 0);
+		ck_assert_int_eq(memcmp(rec.keys[0].sha256, v.sha256, 32), 0);
+	}
 	store_txn_abort(txn);
 	sk_X509_pop_free(peer, X509_free);
 	trustfs_free(t);
@@ -795,6 +799,234 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* --- issue 10: messages that name the cause ------------------------- */
+
+static const struct {
+	const char *what;
+	unsigned setup;
+	enum trustfs_mode mode;
+	enum peer peer;
+	enum trustfs_reason want_reason;
+	const char *want_start;		/* the message starts so */
+	const char *want[3];		/* and holds these */
+} cause_cases[] = {
+	{ "no root: the missing issuer is named", 0, TRUSTFS_MODE_CHAIN,
+	    P_LEAF_INT, TRUSTFS_UNKNOWN_ISSUER,
+	    "unable to get local issuer certificate",
+	    { "issuer CN=Unit Root ", "chains/ (an intermediate)",
+	    "roots/ (a root)" } },
+	{ "no intermediate: the intermediate is named", ROOT_IN_ROOTS,
+	    TRUSTFS_MODE_CHAIN, P_LEAF_ONLY, TRUSTFS_UNKNOWN_ISSUER,
+	    "unable to get local issuer certificate",
+	    { "issuer CN=Unit Intermediate ", "chains/ (an intermediate)" } },
+	{ "another root: that root is named", ROOT_IN_ROOTS,
+	    TRUSTFS_MODE_CHAIN, P_OTHER, TRUSTFS_UNKNOWN_ISSUER,
+	    "unable to get local issuer certificate",
+	    { "issuer CN=Other Root " } },
+	{ "not yet valid: from when", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN,
+	    P_FUTURE, TRUSTFS_NOT_YET_VALID, "certificate is not yet valid",
+	    { "depth 0: CN=server.test", "valid from @NB" } },
+	{ "expired: since when", ROOT_IN_ROOTS, TRUSTFS_MODE_CHAIN,
+	    P_EXPIRED, TRUSTFS_EXPIRED, "certificate has expired",
+	    { "depth 0: CN=server.test", "expired @NA" } },
+	{ "chain-or-tofu: first use says why the chain failed", 0,
+	    TRUSTFS_MODE_CHAIN_OR_TOFU, P_LEAF_INT, TRUSTFS_FIRST_USE,
+	    "chain: unable to get local issuer certificate",
+	    { "CN=Unit Root", "; first use: pinned CN=server.test as "
+	    "pinned/server.test_443" } },
+	{ "chain-or-tofu: a pin match says it too", PIN_LEAF,
+	    TRUSTFS_MODE_CHAIN_OR_TOFU, P_LEAF_INT, TRUSTFS_PIN_MATCH,
+	    "chain: unable to get local issuer certificate",
+	    { "; matches the pin pinned/server.test_443" } },
+	{ "chain-or-tofu: a mismatch keeps Cisco's words", PIN_LEAF,
+	    TRUSTFS_MODE_CHAIN_OR_TOFU, P_LEAF2, TRUSTFS_PIN_MISMATCH,
+	    "chain: unable to get local issuer certificate",
+	    { "; Current certificate of the remote host is different from "
+	    "what was used earlier - CN=server.test" } },
+	{ "chain-or-tofu: an expired chain", ROOT_IN_ROOTS,
+	    TRUSTFS_MODE_CHAIN_OR_TOFU, P_EXPIRED, TRUSTFS_FIRST_USE,
+	    "chain: certificate has expired", { "expired @NA",
+	    "; first use: pinned" } },
+};
+
+START_TEST(issue10_cause)
+{
+	char *dir = tu_mkdtemp(), want[256], t[64];
+	struct trustfs *tf = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = NULL;
+	X509 *pl = NULL;
+	unsigned s = cause_cases[_i].setup;
+	int i;
+
+	if (s & ROOT_IN_ROOTS)
+		add(tf, STORE_ROOTS, "Unit_Root.pem", root);
+	if (s & PIN_LEAF)
+		add(tf, STORE_PINNED, "server.test_443", leaf);
+	switch (cause_cases[_i].peer) {
+	case P_LEAF_INT: pl = leaf; peer = chain_of(leaf, inter); break;
+	case P_LEAF_ONLY: pl = leaf; peer = chain_of(leaf, NULL); break;
+	case P_LEAF2: pl = leaf2; peer = chain_of(leaf2, inter); break;
+	case P_EXPIRED: pl = expired; peer = chain_of(expired, inter); break;
+	case P_FUTURE: pl = future; peer = chain_of(future, inter); break;
+	case P_OTHER: pl = other_leaf; peer = chain_of(other_leaf, NULL);
+		break;
+	}
+	ck_assert_int_eq(trustfs_check_mode(tf, cause_cases[_i].mode,
+	    "server.test", 443, peer, &v), 0);
+	ck_assert_msg(v.reason == cause_cases[_i].want_reason, "%s: %s: %s",
+	    cause_cases[_i].what, trustfs_reason_name(v.reason), v.message);
+	ck_assert_msg(strncmp(v.message, cause_cases[_i].want_start,
+	    strlen(cause_cases[_i].want_start)) == 0, "%s: '%s'",
+	    cause_cases[_i].what, v.message);
+	for (i = 0; i < 3 && cause_cases[_i].want[i] != NULL; i++) {
+		const char *w = cause_cases[_i].want[i], *at = strchr(w, '@');
+
+		snprintf(want, sizeof(want), "%s", w);
+		if (at != NULL) {
+			cert_time_str(at[2] == 'B' ? cert_not_before(pl) :
+			    cert_not_after(pl), t, sizeof(t));
+			snprintf(want + (at - w), sizeof(want) - (size_t)(at - w),
+			    "%s", t);
+		}
+		ck_assert_msg(strstr(v.message, want) != NULL,
+		    "%s: '%s' lacks '%s'", cause_cases[_i].what, v.message,
+		    want);
+	}
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(tf);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+struct audit_lines {
+	int n;
+	char last[1024];
+};
+
+static int
+audit_cb(const char *line, size_t len, void *arg)
+{
+	struct audit_lines *l = arg;
+
+	l->n++;
+	snprintf(l->last, sizeof(l->last), "%.*s", (int)len, line);
+	return 0;
+}
+
+static struct audit_lines
+audit_of(struct trustfs *t)
+{
+	struct audit_lines l = { 0 };
+	struct store_txn *txn;
+
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(store_audit_foreach(txn, audit_cb, &l), 0);
+	store_txn_abort(txn);
+	return l;
+}
+
+static int
+rename_txn(struct store_txn *txn, void *arg)
+{
+	(void)arg;
+	return entry_rename(txn, STORE_REJECTED, "server.test_443",
+	    STORE_PINNED, "server.test_443", 1, NULL, NULL);
+}
+
+/*
+ * Issue 10: pinned mode with no pin keeps what the peer offered in
+ * rejected/HOST_PORT, says so, and `mv rejected/H pinned/H' then trusts
+ * the host.  A first-use pin of that certificate clears rejected/H.
+ */
+START_TEST(issue10_pinned_no_pin_records)
+{
+	char *dir = tu_mkdtemp(), hex[65], want[300];
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(leaf, inter);
+	static const unsigned char zero[32];
+	struct audit_lines l;
+	struct store_txn *txn;
+	struct store_rec rec;
+
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_PINNED,
+	    "Server.Test", 443, peer, &v), 0);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_NO_PIN);
+	ck_assert_str_eq(v.entry, "rejected/server.test_443");
+	ck_assert_msg(strstr(v.message, "no pin for server.test_443") != NULL
+	    && strstr(v.message, "mv rejected/server.test_443 "
+	    "pinned/server.test_443") != NULL, "'%s'", v.message);
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(store_get(txn, STORE_REJECTED, "server.test_443",
+	    &rec), 0);
+	ck_assert_int_eq(memcmp(rec.keys[0].sha256, v.sha256, 32), 0);
+	/* No pin to compare with. */
+	ck_assert_int_eq(memcmp(rec.other_sha256, zero, 32), 0);
+	ck_assert_uint_eq(rec.nkeys, 1);
+	store_txn_abort(txn);
+	l = audit_of(t);
+	cert_hex(v.sha256, 32, 0, hex);
+	snprintf(want, sizeof(want), " action=reject "
+	    "path=rejected/server.test_443 sha256=%s refused=no%%20pin", hex);
+	ck_assert_msg(strstr(l.last, want) != NULL, "'%s'", l.last);
+
+	/* The admin accepts it with mv; the next handshake is trusted. */
+	ck_assert_int_eq(store_write(t->st, rename_txn, NULL, NULL), 0);
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_PINNED,
+	    "server.test", 443, peer, &v), 0);
+	ck_assert_int_eq(v.trusted, 1);
+	ck_assert_int_eq(v.reason, TRUSTFS_PIN_MATCH);
+
+	/* Another host: recorded, then pinned on first use under tofu,
+	 * which clears the rejected entry in the same change. */
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_PINNED,
+	    "other.test", 443, peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_NO_PIN);
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_TOFU,
+	    "other.test", 443, peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_FIRST_USE);
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(store_get(txn, STORE_REJECTED, "other.test_443",
+	    &rec), -ENOENT);
+	store_txn_abort(txn);
+	l = audit_of(t);
+	snprintf(want, sizeof(want), " action=pin path=pinned/other.test_443 "
+	    "sha256=%s cleared=rejected/other.test_443", hex);
+	ck_assert_msg(strstr(l.last, want) != NULL, "'%s'", l.last);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Recording what an unpinned peer offered is a write like a pin: when it
+ * cannot be made the check could not run, and nothing reads as trust. */
+START_TEST(issue10_no_pin_rdonly)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = chain_of(leaf, NULL);
+
+	trustfs_free(t);
+	t = trustfs_open_flags(dir, STORE_RDONLY);
+	ck_assert_ptr_null(trustfs_error(t));
+	memset(&v, 0xff, sizeof(v));
+	ck_assert_int_eq(trustfs_check_mode(t, TRUSTFS_MODE_PINNED, "h", 443,
+	    peer, &v), -1);
+	ck_assert_int_eq(v.trusted, 0);
+	ck_assert_ptr_nonnull(strstr(trustfs_error(t), "rejected/h_443"));
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -818,6 +1050,10 @@ main(void)
 	tcase_add_test(tc, test_empty_subject_peer);
 	tcase_add_loop_test(tc, test_one_name_per_root, 0,
 	    sizeof(one_name_cases) / sizeof(one_name_cases[0]));
+	tcase_add_loop_test(tc, issue10_cause, 0,
+	    sizeof(cause_cases) / sizeof(cause_cases[0]));
+	tcase_add_test(tc, issue10_pinned_no_pin_records);
+	tcase_add_test(tc, issue10_no_pin_rdonly);
 	rc = tu_run("verify", tc, 1);
 	free_certs();
 	return rc;
