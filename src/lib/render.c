@@ -300,8 +300,17 @@ entry_render(struct store_txn *txn, enum store_db db, const char *name,
 				f[nf++] = (struct cert_field){ "Last Seen", last };
 				f[nf++] = (struct cert_field){ "Seen Count", count };
 			} else {
+				static const unsigned char none[32];
+
 				f[nf++] = (struct cert_field){ "Presented", last };
-				cert_hex(rec->other_sha256, 32, ':', other);
+				/* pinned mode records a peer that had no pin
+				 * (issue 10): nothing to compare with. */
+				if (memcmp(rec->other_sha256, none, 32) == 0)
+					snprintf(other, sizeof(other), "none (no "
+					    "pin when it was presented)");
+				else
+					cert_hex(rec->other_sha256, 32, ':',
+					    other);
 				f[nf++] = (struct cert_field){
 				    "Pinned SHA256 Fingerprint", other };
 			}

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "cert.h"
+#include "entry.h"
 #include "testutil.h"
 
 static X509 *
@@ -431,6 +432,50 @@ START_TEST(test_pem_der)
 }
 END_TEST
 
+/*
+ * Issue 10: pinned mode keeps what an unpinned peer offered in rejected/,
+ * with no pin to compare with: the entry says so instead of showing a
+ * fingerprint of zeros.  A mismatch still shows the pin's.
+ */
+START_TEST(test_rejected_no_pin)
+{
+	struct gencert_opts o = { .cn = "peer.test" };
+	X509 *x = tu_make_cert(&o, NULL);
+	struct store_key key;
+	struct store_rec rec;
+	struct buf b = { 0 };
+	unsigned char *der;
+	size_t len;
+	int i;
+
+	ck_assert_int_eq(cert_der(x, &der, &len), 0);
+	memset(&rec, 0, sizeof(rec));
+	cert_sha256(x, key.sha256);
+	key.subject_hash = cert_subject_hash(x);
+	rec.keys = &key;
+	rec.nkeys = 1;
+	rec.der = der;
+	rec.der_len = len;
+	rec.last_seen = 1767225600;	/* 2026-01-01 */
+	ck_assert_int_eq(entry_render(NULL, STORE_REJECTED, "peer.test_443",
+	    &rec, time(NULL), &b), 0);
+	ck_assert_msg(strstr(b.data, "\nPinned SHA256 Fingerprint: none (no "
+	    "pin when it was presented)\n") != NULL, "%s", b.data);
+	ck_assert_ptr_nonnull(strstr(b.data, "\nPresented: 2026-01-01 "
+	    "00:00:00 UTC\n"));
+	buf_reset(&b);
+	for (i = 0; i < 32; i++)
+		rec.other_sha256[i] = 0xab;
+	ck_assert_int_eq(entry_render(NULL, STORE_REJECTED, "peer.test_443",
+	    &rec, time(NULL), &b), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "\nPinned SHA256 Fingerprint: "
+	    "AB:AB:AB:"));
+	buf_free(&b);
+	free(der);
+	X509_free(x);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -450,6 +495,7 @@ main(void)
 	tcase_add_test(tc, test_empty_subject);
 	tcase_add_test(tc, test_ec_key);
 	tcase_add_test(tc, test_pem_der);
+	tcase_add_test(tc, test_rejected_no_pin);
 	rc = tu_run("render", tc, 0);
 	return rc;
 }
