@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "buf.h"
 #include "names.h"
 #include "policy.h"
 
 struct rule {
 	char *pattern;
 	enum trustfs_mode mode;
+	int line;		/* in the text, for messages */
 };
 
 struct policy {
@@ -166,6 +169,7 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 			rc = -ENOMEM;
 			break;
 		}
+		p->rules[p->n].line = lineno;
 		p->rules[p->n++].mode = (enum trustfs_mode)mode;
 	}
 out:
@@ -190,4 +194,45 @@ policy_mode(const struct policy *p, const char *host_port)
 		if (fnmatch(p->rules[i].pattern, host_port, FNM_CASEFOLD) == 0)
 			return p->rules[i].mode;
 	return TRUSTFS_MODE_TOFU;
+}
+
+/* Only '*': matches every name. */
+static int
+matches_all(const char *pat)
+{
+	return pat[0] != '\0' && strspn(pat, "*") == strlen(pat);
+}
+
+/* 1 if every name `later' matches is matched by `earlier' first.  Exact
+ * for the cases people write; a glob that only covers another glob
+ * (`*_443' before `*.lab_443') is not looked for. */
+static int
+covers(const char *earlier, const char *later)
+{
+	if (matches_all(earlier) || strcasecmp(earlier, later) == 0)
+		return 1;
+	/* A name with no glob characters is the one name it matches. */
+	if (strpbrk(later, "*?[") == NULL)
+		return fnmatch(earlier, later, FNM_CASEFOLD) == 0;
+	return 0;
+}
+
+int
+policy_shadowed(const struct policy *p, struct buf *out)
+{
+	size_t i, j;
+	int n = 0, rc = 0;
+
+	for (j = 1; p != NULL && j < p->n && rc == 0; j++)
+		for (i = 0; i < j; i++) {
+			if (!covers(p->rules[i].pattern, p->rules[j].pattern))
+				continue;
+			rc = buf_printf(out, "line %d: %s can never match "
+			    "(line %d: %s matches first)\n", p->rules[j].line,
+			    p->rules[j].pattern, p->rules[i].line,
+			    p->rules[i].pattern);
+			n++;
+			break;
+		}
+	return rc != 0 ? rc : n;
 }

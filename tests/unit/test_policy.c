@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "policy.h"
 #include "testutil.h"
 
@@ -200,6 +201,69 @@ START_TEST(test_mode_names)
 }
 END_TEST
 
+/*
+ * Issue 10: lines that can never match because an earlier line matches
+ * every name they could (after "* tofu", the same pattern again, or a
+ * literal name an earlier glob covers).  Output: one line each.
+ */
+static const struct {
+	const char *policy;
+	int want_n;
+	const char *want;
+} shadow_cases[] = {
+	{ POLICY_DEFAULT_TEXT, 0, "" },
+	{ "*.lab.example_443 chain\n10.1.2.3_8082 pinned\n* tofu\n", 0, "" },
+	{ "* tofu\n10.1.2.3_8082 pinned\n", 1,
+	    "line 2: 10.1.2.3_8082 can never match (line 1: * matches "
+	    "first)\n" },
+	{ "# header\n\n*   tofu\n*.lab_443 chain   # too late\nh_1 pinned\n",
+	    2, "line 4: *.lab_443 can never match (line 3: * matches first)\n"
+	    "line 5: h_1 can never match (line 3: * matches first)\n" },
+	{ "h_1 chain\nh_1 pinned\n", 1,
+	    "line 2: h_1 can never match (line 1: h_1 matches first)\n" },
+	{ "H.Example_1 chain\nh.example_1 pinned\n", 1,
+	    "line 2: h.example_1 can never match (line 1: H.Example_1 matches "
+	    "first)\n" },
+	{ "*.lab_443 chain\nhost.lab_443 pinned\nhost.lab_8443 pinned\n", 1,
+	    "line 2: host.lab_443 can never match (line 1: *.lab_443 matches "
+	    "first)\n" },
+	{ "*.LAB_443 chain\nhost.lab_443 pinned\n", 1,
+	    "line 2: host.lab_443 can never match (line 1: *.LAB_443 matches "
+	    "first)\n" },
+	{ "10.1.2.[0-9]_* chain\n10.1.2.7_22 pinned\n", 1,
+	    "line 2: 10.1.2.7_22 can never match (line 1: 10.1.2.[0-9]_* "
+	    "matches first)\n" },
+	{ "h_1 pinned\n*_1 chain\nh_? tofu\n", 0, "" },
+	{ "** tofu\nx_1 chain\n", 1,
+	    "line 2: x_1 can never match (line 1: ** matches first)\n" },
+	{ "a_1 chain\nb_1 chain\n* tofu\n", 0, "" },
+};
+
+START_TEST(test_shadowed)
+{
+	struct policy *p = NULL;
+	struct tf_error te = { 0 };
+	struct buf b = { 0 };
+	int n;
+
+	ck_assert_int_eq(policy_parse(shadow_cases[_i].policy,
+	    strlen(shadow_cases[_i].policy), &p, &te), 0);
+	n = policy_shadowed(p, &b);
+	ck_assert_msg(n == shadow_cases[_i].want_n, "case %d: %d", _i, n);
+	ck_assert_msg(strcmp(b.len ? b.data : "", shadow_cases[_i].want) == 0,
+	    "case %d: '%s'", _i, b.len ? b.data : "");
+	/* Appends: what the caller had stays. */
+	buf_reset(&b);
+	ck_assert_int_eq(buf_puts(&b, "x\n"), 0);
+	ck_assert_int_eq(policy_shadowed(p, &b), n);
+	ck_assert_int_eq(strncmp(b.data, "x\n", 2), 0);
+	buf_free(&b);
+	policy_free(p);
+	ck_assert_int_eq(policy_shadowed(NULL, &b), 0);
+	ck_assert_uint_eq(b.len, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -219,6 +283,8 @@ main(void)
 	tcase_add_loop_test(tc, test_shipped, 0,
 	    sizeof(shipped) / sizeof(shipped[0]));
 	tcase_add_test(tc, test_mode_names);
+	tcase_add_loop_test(tc, test_shadowed, 0,
+	    sizeof(shadow_cases) / sizeof(shadow_cases[0]));
 	rc = tu_run("policy", tc, 0);
 	return rc;
 }
