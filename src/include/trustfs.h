@@ -63,7 +63,10 @@ struct trustfs_verdict {
 	int trusted;			/* 1 trusted, 0 refused */
 	enum trustfs_reason reason;
 	enum trustfs_mode mode;		/* the policy mode that applied */
-	char message[512];		/* for people: why, in one line */
+	char message[512];		/* for people: why, in one line;
+					 * chain errors in OpenSSL's words
+					 * first, then the certificate, the
+					 * missing issuer or the date */
 	char subject[512];		/* the peer certificate's subject */
 	unsigned char sha256[32];	/* the peer certificate's SHA-256 */
 	char entry[300];		/* the store entry involved, e.g.
@@ -90,8 +93,9 @@ TRUSTFS_API const char *trustfs_error(struct trustfs *t);
  * in *v.  host may be a DNS name, an IPv4 address or an IPv6 address
  * (with or without brackets); NULL or "" is an error.  May write to the
  * store: a first-use pin, last-seen updates, a rejected/ entry on
- * mismatch.  If a required write fails the peer is refused (never fails
- * open).
+ * mismatch, or in pinned mode for a peer with no pin (v->entry names it:
+ * `mv rejected/H pinned/H' accepts it).  If a required write fails the
+ * peer is refused (never fails open).
  * Returns 0 with *v filled in, or -1 if the check could not run, with
  * trustfs_error() set and v->trusted 0: bad arguments, a store that is
  * not open or cannot be read or written, or a policy that cannot be read
