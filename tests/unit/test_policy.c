@@ -176,6 +176,7 @@ START_TEST(test_shipped)
 	struct tf_error te = { 0 };
 	char *why = te.msg;
 	struct policy *p = NULL;
+	struct buf b = { 0 };
 	size_t n;
 	FILE *f;
 
@@ -187,6 +188,9 @@ START_TEST(test_shipped)
 	fclose(f);
 	ck_assert_msg(policy_parse(buf, n, &p, &te) == 0,
 	    "%s: %s", path, why);
+	/* The examples teach by example: no line that can never match. */
+	ck_assert_msg(policy_shadowed(p, &b) == 0, "%s: %s", path, b.data);
+	buf_free(&b);
 	policy_free(p);
 }
 END_TEST
