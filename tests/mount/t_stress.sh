@@ -162,6 +162,23 @@ start_fs
 check "remount: roots/ as left" sh -c "timeout -s KILL $STEP ls '$MNT/roots' | sort | diff '$T/want.roots' -"
 stop_fs "idle"
 
+# umount -l is a clean stop too (defect 16).
+start_fs
+(while :; do cat "$MNT/bundle.pem" >/dev/null 2>&1 || break; done) &
+BG=($!)
+sleep 0.5
+check "umount -l" umount -l "$MNT"
+if wait_pids 20 "$DPID"; then
+	wait "$DPID"
+	check_eq "after umount -l the daemon exits with status 0" "$?" 0
+else
+	not_ok "the daemon still runs 20 s after umount -l (hung)"
+	abandon_fs
+fi
+DPID=
+wait_pids 20 "${BG[@]}" || kill -9 "${BG[@]}" 2>/dev/null
+BG=()
+
 ############################################################################
 # 1b. What the readers above catch by chance, in order: the kernel keeps a
 # file's cached pages when the daemon says keep_cache at open; that must
