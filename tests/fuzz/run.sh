@@ -63,7 +63,7 @@ for h in $harnesses; do
 done
 # -max_len per harness: the largest seed fits (a 10,000-character subject
 # is 20 KB of DER); names are at most 255 bytes, a few per input.
-declare -A max_len=([cert]=32768 [policy]=8192 [names]=2048)
+declare -A max_len=([cert]=32768 [policy]=8192 [names]=1024)
 
 CLANG=${CLANG:-clang}
 out=${TRUSTFS_FUZZ_DIR:-$top/build/fuzz}
