@@ -106,9 +106,12 @@ check "in distrusted/" test -f "$MNT/distrusted/Other.pem"
 check_fails "a distrusted certificate cannot be added to roots/" "Invalid argument" \
 	cp "$CERTS/other.pem" "$MNT/roots/Back.pem"
 
-# Cross-directory moves that mean nothing fall back to copy (EXDEV).
-check "mv pinned/ -> roots/ copies" mv "$MNT/pinned/server.example.com_443" "$MNT/roots/Leaf.pem"
-check "copied" test -f "$MNT/roots/Leaf.pem"
+# Cross-directory moves that mean nothing fall back to copy (EXDEV), and the
+# copy obeys the target's rules: roots/ holds CA and self-signed certificates.
+check_fails "mv pinned/ -> roots/ of an end-entity certificate is refused" \
+	"Invalid argument" mv "$MNT/pinned/server.example.com_443" "$MNT/roots/Leaf.pem"
+check "the pin stays" test -f "$MNT/pinned/server.example.com_443"
+check "nothing in roots/" test ! -e "$MNT/roots/Leaf.pem"
 
 # Everything survives an unmount and a remount.
 before=$(state)
