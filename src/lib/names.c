@@ -218,15 +218,34 @@ name_label_nth(const char *base, unsigned n, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * The temporary names the daemon keeps in memory instead of the store:
+ * what editors and config management write beside a file and then rename
+ * over it, or leave beside it as a backup.  A backup that the mount
+ * refused would fail the tool's whole write (Ansible's copy with
+ * backup: yes fails on every run), and one it stored would be taken for
+ * an entry.  None of these shapes is a LABEL.pem or HOST_PORT that an
+ * entry can have: labels and hosts hold no '~' or '#'.
+ */
 int
 name_is_temporary(const char *name)
 {
-	size_t i;
+	size_t i, n = strlen(name);
 
+	/* Dot files: Ansible's .ansible_tmp*, vim's .NAME.swp, emacs's
+	 * lock file .#NAME, rsync's .NAME.XXXXXX. */
 	if (name[0] == '.')
 		return 1;
+	/* Backups ending in '~': NAME~ (vim, emacs, nano, cp --backup),
+	 * NAME.~1~ (numbered), and Ansible's NAME.PID.YYYY-MM-DD@HH:MM:SS~
+	 * (module_utils backup_local). */
+	if (n >= 2 && name[n - 1] == '~')
+		return 1;
+	/* Emacs auto-save: #NAME#. */
+	if (n >= 3 && name[0] == '#' && name[n - 1] == '#')
+		return 1;
 	/* sed -i's temporary file: "sed" and six letters or digits. */
-	if (strncmp(name, "sed", 3) != 0 || strlen(name) != 9)
+	if (strncmp(name, "sed", 3) != 0 || n != 9)
 		return 0;
 	for (i = 3; i < 9; i++)
 		if (!isalnum((unsigned char)name[i]))

@@ -31,8 +31,10 @@ int name_is_label(const char *name);
 int name_label_nth(const char *base, unsigned n, char *out, size_t outlen);
 
 /* 1 for a temporary name that editors and config management write before they
- * rename over the final name: it begins with '.', or (sed -i) is "sed"
- * and six letters or digits. */
+ * rename over the final name, or keep beside it as a backup: it begins with
+ * '.'; ends in '~' (NAME~, NAME.~1~, Ansible's NAME.PID.DATE@TIME~) after at
+ * least one other character; is #NAME# (emacs auto-save); or (sed -i) is
+ * "sed" and six letters or digits.  No LABEL.pem or HOST_PORT is one. */
 int name_is_temporary(const char *name);
 
 #endif

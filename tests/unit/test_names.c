@@ -211,6 +211,26 @@ static const struct {
 	{ "sed-b12Cd", 0 },
 	{ "Root.pem", 0 },
 	{ "10.1.2.3_8082", 0 },
+	/* Ansible's backup (copy backup: yes): NAME.PID.DATE@TIME~ */
+	{ "Corp.pem.12345.2026-11-25@17:20:01~", 1 },
+	{ "10.1.2.3_8082.4711.2026-01-02@03:04:05~", 1 },
+	/* Editors' backups: NAME~ (vim, emacs, nano), numbered NAME.~1~ */
+	{ "Root.pem~", 1 },
+	{ "Root.pem.~1~", 1 },
+	{ "x~", 1 },
+	/* Emacs auto-save files: #NAME# (lock files .#NAME are '.' names) */
+	{ "#Root.pem#", 1 },
+	{ "#10.1.2.3_8082#", 1 },
+	{ ".#Root.pem", 1 },
+	/* Not temporary: a lone mark, a mark inside or at one end only */
+	{ "~", 0 },
+	{ "#", 0 },
+	{ "##", 0 },
+	{ "Root~.pem", 0 },
+	{ "#Root.pem", 0 },
+	{ "Root.pem#", 0 },
+	{ "~Root.pem", 0 },
+	{ "Root#1.pem", 0 },
 };
 
 START_TEST(test_temporary)
