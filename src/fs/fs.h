@@ -1,4 +1,21 @@
-/* The trustfs daemon: shared state of the file system. */
+/*
+ * The trustfs daemon: shared state of the file system.
+ *
+ * Files, one concern each:
+ *   main.c     options, the store, fuse_new, signals, mount, loop, stop
+ *   route.c    which part of the mount a path names; the operation table
+ *   perm.c     who may change the store, refusals and their audit lines,
+ *              and the operations that are always refused
+ *   staged.c   files being written: the staged list, handles, commits
+ *   io.c       open, create, read, write, flush, release, truncate
+ *   entries.c  pinned/, rejected/, roots/, distrusted/, chains/
+ *   certs.c    bundle.pem and certs/: snapshots of roots/
+ *   top.c      the top-level files: policy, import, status, metrics,
+ *              audit.log, and temporaries renamed over them
+ *   report.c   the text of status and metrics
+ *   xattr.c    user.trustfs.* extended attributes
+ *   log.c      messages, and the one errno mapper
+ */
 #ifndef TRUSTFS_FS_H
 #define TRUSTFS_FS_H
 
@@ -12,6 +29,7 @@
 
 #include "buf.h"
 #include "entry.h"
+#include "error.h"
 #include "store.h"
 
 /* A file being written, or a temporary name (sed -i, Ansible) that lives
@@ -23,13 +41,27 @@ struct staged {
 	char name[256];		/* as the user wrote it */
 	struct buf data;
 	time_t mtime;
-	int opens;		/* open handles */
-	int dirty;		/* changed since the last flush */
-	int written;		/* write() or truncate() since the last flush */
+	int opens;		/* open handles, and commits in progress */
+	int dirty;		/* changed since the last commit */
+	int written;		/* write() or truncate() since the last commit */
 	int temp;		/* a temporary name: kept until renamed/removed */
 	int unlinked;		/* removed while open */
 	int too_big;		/* a write went past the limit: store nothing */
-	int error;		/* the last flush's failure, told to every close */
+	int error;		/* the last commit's failure, told to every close */
+	int busy;		/* a commit reads data without fs->lock: nobody
+				 * changes data, name or db until it clears */
+};
+
+/* An open file. */
+struct handle {
+	struct handle *prev, *next;	/* fs->handles: freed at a stop */
+	struct snapshot *snap;	/* bundle.pem, certs/HASH.N */
+	const char *data;	/* what a reader reads */
+	size_t len;
+	struct buf own;		/* rendered content owned by this handle */
+	struct staged *stg;	/* writers */
+	pid_t owner;		/* thread group that opened it: only its
+				 * close commits (a forked child's does not) */
 };
 
 /* bundle.pem and certs/, built once per store generation. */
@@ -47,16 +79,39 @@ struct snapshot {
 	size_t n;
 };
 
+/*
+ * Locks, in the order they may be taken:
+ *
+ *   1. fs->lock, the daemon's mutex.  It guards bookkeeping only: the
+ *      staged list and every field of a struct staged, the handle list,
+ *      the views pointer, snapshot reference counts and bundle_open_gen.
+ *      It is NEVER held while parsing, while a store transaction is open,
+ *      or while calling store_write (which waits on LMDB's writer lock and
+ *      on map growth).  Whoever needs the store copies what it needs under
+ *      the lock, drops it, then opens the transaction.
+ *   2. The store's own locks (store.c: the map-growth rwlock, then LMDB's
+ *      writer lock).  Taken with fs->lock released, never the other way.
+ *
+ * The commit of one staged file is serialized by its `busy' flag, set and
+ * cleared under fs->lock: the committer parses and calls store_write with
+ * the lock released, and anybody who would change that file (write,
+ * truncate, O_TRUNC, another close, a rename) waits on fs->idle, which
+ * releases the lock while it waits.  A thread never waits on fs->idle while
+ * it holds a transaction.
+ */
 struct fs {
 	struct store *st;
 	char *store_dir;
 	unsigned store_flags;
 	int foreground;
+	int ro;			/* -o ro: every change is EROFS (and audited) */
 	uid_t uid;		/* owner shown on every file */
 	gid_t gid;
 	int group_write;	/* --group: group may change the trust store */
-	pthread_mutex_t lock;	/* staged list and views */
+	pthread_mutex_t lock;	/* bookkeeping: see above */
+	pthread_cond_t idle;	/* a staged file's commit ended */
 	struct staged *staged;
+	struct handle *handles;
 	struct snapshot *views;
 	uint64_t bundle_open_gen;	/* views generation last opened */
 	char audit_max[24];	/* --audit-max, saved in the store at mount */
@@ -96,26 +151,78 @@ struct node {
 };
 
 struct fs *fs_get(void);
+
+/* route.c */
 int fs_route(const char *path, struct node *n);
-void fs_actor(struct entry_actor *who, char *comm, size_t commlen);
+/* The name a node's entry is kept under (HOST_PORT, LABEL.pem, or a
+ * temporary name as written; *temp says which).  0 or -errno, e says why. */
+int fs_key_name(const struct node *n, char *out, size_t outlen, int *temp,
+    struct tf_error *e);
+int fs_node_db(const struct node *n);	/* the staged "database" */
+size_t fs_input_limit(int db);
+void fs_file_stat(struct fs *fs, struct stat *st, off_t size, time_t mtime,
+    int writable);
+void fs_dir_stat(struct fs *fs, struct stat *st, int writable, time_t mtime);
+extern const struct fuse_operations fs_ops;
 
 /* log.c: stderr in the foreground, syslog once daemonized. */
 void fs_log_init(int foreground);
 void fs_log(int prio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Records a refused change in audit.log and the log. */
+/* The one place that turns store and library failures into the errno a
+ * FUSE handler returns.  0 for rc >= 0. */
+int fs_errno(int rc);
+
+/* perm.c */
+/* Who is calling, for audit.log; comm is filled in. */
+void fs_actor(struct entry_actor *who, char *comm, size_t commlen);
+/* The thread group of the caller (its pid may be a thread id). */
+pid_t fs_caller_tgid(void);
+/* 0 if the caller may change the store; else -EROFS (-o ro) or -EACCES,
+ * refused and audited as `action' on `path'. */
+int fs_may_change(struct fs *fs, const char *action, const char *path);
+/* Records a refused change in audit.log and the log.  Never call it with
+ * fs->lock held or a transaction open. */
 void fs_refuse(const char *action, const char *path, int err,
     const char *why);
+/* Records a change that is not made (a discarded write). */
+void fs_audit_note(const char *action, const char *path, const char *why);
+int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);
+int fs_chown(const char *path, uid_t uid, gid_t gid,
+    struct fuse_file_info *fi);
+int fs_utimens(const char *path, const struct timespec tv[2],
+    struct fuse_file_info *fi);
+int fs_setxattr(const char *path, const char *name, const char *value,
+    size_t size, int flags);
+int fs_removexattr(const char *path, const char *name);
+int fs_link(const char *from, const char *to);
+int fs_symlink(const char *from, const char *to);
+int fs_mknod(const char *path, mode_t mode, dev_t dev);
+int fs_mkdir(const char *path, mode_t mode);
+int fs_rmdir(const char *path);
 
-/* files.c: entries and what is written to them. */
-int fs_entry_getattr(struct fs *fs, const struct node *n, struct stat *st);
-int fs_entry_readdir(struct fs *fs, enum store_db db, void *buf,
-    fuse_fill_dir_t filler);
-void fs_top_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler);
+/* staged.c: call with fs->lock held unless said otherwise. */
+struct staged *staged_find(struct fs *fs, int db, const char *name);
+struct staged *staged_new(struct fs *fs, int db, const char *name, int temp);
+void staged_drop(struct fs *fs, struct staged *s);
+void staged_wait(struct fs *fs, struct staged *s);	/* until !busy */
+void staged_done(struct fs *fs, struct staged *s);	/* busy = 0, wake */
+int staged_resize(struct staged *s, size_t len);
+/* Releases one open (or commit) reference; frees the file when it was the
+ * last and the file is not a temporary.  Returns 1 if data written since
+ * the last commit was thrown away with it. */
+int staged_unref(struct fs *fs, struct staged *s);
+/* Names of the staged files of a directory, copied (fs->lock taken and
+ * released inside).  Free with staged_names_free. */
+int staged_names(struct fs *fs, int db, char ***names, size_t *n);
+void staged_names_free(char **names, size_t n);
+int handle_new(struct fs *fs, struct fuse_file_info *fi,
+    struct handle **out);
+struct handle *handle_of(struct fuse_file_info *fi);
+void handle_free(struct fs *fs, struct handle *h);	/* takes fs->lock */
+void staged_free_all(struct fs *fs);	/* at a stop: no threads left */
 
-/* The FUSE operations in files.c. */
-int fs_unlink(const char *path);
-int fs_rename(const char *from, const char *to, unsigned int flags);
+/* io.c: the operations on open files. */
 int fs_open(const char *path, struct fuse_file_info *fi);
 int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi);
 int fs_read(const char *path, char *buf, size_t size, off_t off,
@@ -126,11 +233,32 @@ int fs_flush(const char *path, struct fuse_file_info *fi);
 int fs_release(const char *path, struct fuse_file_info *fi);
 int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi);
 
-/* views.c: bundle.pem, certs/ and the other top-level files. */
+/* entries.c: the five store directories. */
+int entry_getattr(struct fs *fs, const struct node *n, struct stat *st);
+int entry_readdir(struct fs *fs, enum store_db db, void *buf,
+    fuse_fill_dir_t filler);
+int entry_read(struct fs *fs, enum store_db db, const char *name,
+    struct buf *out, time_t *mtime);
+/* Parses data and stores it as db/name; refusals are audited. */
+int entry_commit(struct fs *fs, const char *path, enum store_db db,
+    const char *name, const char *data, size_t len, unsigned flags);
+/* The same rules without storing anything: what a close that does not
+ * commit (a forked child's) tells its caller.  Logged, not audited. */
+int entry_check(struct fs *fs, const char *path, enum store_db db,
+    const char *name, const char *data, size_t len);
+int fs_unlink(const char *path);
+int fs_rename(const char *from, const char *to, unsigned int flags);
+
+/* certs.c: bundle.pem and certs/. */
 struct snapshot *views_get(struct fs *fs);	/* referenced; NULL on error */
 void views_put(struct fs *fs, struct snapshot *s);
 const struct certs_ent *views_find(const struct snapshot *s,
     const char *name);
+int certs_getattr(struct fs *fs, const struct node *n, struct stat *st);
+int certs_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler,
+    enum fuse_readdir_flags flags);
+
+/* top.c: the top-level files. */
 const char *special_name(enum special_file f);
 int special_lookup(const char *name, enum special_file *f);
 int special_getattr(struct fs *fs, enum special_file f, struct stat *st);
@@ -140,15 +268,22 @@ int special_writable(enum special_file f);
 /* A top-level file was written and closed. */
 int special_commit(struct fs *fs, enum special_file f, const char *data,
     size_t len);
-
-extern const struct fuse_operations fs_file_ops;
+/* Whether what was written would be accepted, without saving it. */
+int special_check(struct fs *fs, enum special_file f, const char *data,
+    size_t len);
+void top_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler);
+/* A top-level temporary renamed over policy or import. */
+int top_rename(struct fs *fs, const char *from, const struct node *nf,
+    const struct node *nt);
 
 /* report.c: status and metrics. */
 int report_status(struct fs *fs, struct buf *out);
 int report_metrics(struct fs *fs, struct buf *out);
 void report_mounted(struct fs *fs);	/* note the counters at mount */
 
-/* One place that turns store and library failures into errno. */
-int fs_errno(int rc);
+/* xattr.c */
+int fs_getxattr(const char *path, const char *attr, char *value,
+    size_t size);
+int fs_listxattr(const char *path, char *list, size_t size);
 
 #endif

@@ -1,5 +1,7 @@
 /* Daemon messages: stderr while in the foreground, syslog once detached.
- * Nothing is ever written to a user's terminal through the mount. */
+ * Nothing is ever written to a user's terminal through the mount.  And
+ * the one place that turns a failure into the errno a caller sees. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,35 +34,25 @@ fs_log(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-refuse_txn(struct store_txn *txn, void *arg)
+/*
+ * As sshfs's sftp_error_to_errno: the errno a FUSE handler returns for a
+ * failure of the store or the library (which report a negative errno and
+ * say why in their struct tf_error).  The errors of DESIGN section 2 pass
+ * through; anything else is a real store failure, EIO, and its message is
+ * in the log already.
+ */
+int
+fs_errno(int rc)
 {
-	const char *const *a = arg;
-	struct entry_actor who;
-	char comm[64];
-
-	fs_actor(&who, comm, sizeof(comm));
-	return entry_audit(txn, &who, a[0], a[1], NULL, a[2]);
-}
-
-void
-fs_refuse(const char *action, const char *path, int err, const char *why)
-{
-	struct fuse_context *c = fuse_get_context();
-	char reason[512];
-	const char *a[3];
-	struct fs *fs = fs_get();
-	struct tf_error e = { 0 };
-
-	snprintf(reason, sizeof(reason), "%s%s%s", strerror(err),
-	    why && *why ? ": " : "", why ? why : "");
-	fs_log(LOG_WARNING, "refused %s %s (uid %ld): %s", action, path,
-	    (long)c->uid, reason);
-	a[0] = action;
-	a[1] = path[0] == '/' ? path + 1 : path;
-	a[2] = reason;
-	if (fs->store_flags & STORE_RDONLY)
-		return;
-	if (store_write(fs->st, refuse_txn, (void *)a, &e) != 0)
-		fs_log(LOG_ERR, "audit.log: %s", e.msg);
+	if (rc >= 0)
+		return 0;
+	switch (-rc) {
+	case ENOENT: case EINVAL: case EEXIST: case EACCES: case EROFS:
+	case EFBIG: case ENAMETOOLONG: case ENOSPC: case EDQUOT: case EXDEV:
+	case ENOMEM: case ENOTEMPTY: case EPERM: case ENOTSUP: case EISDIR:
+	case ENOTDIR: case ERANGE: case ENODATA:
+		return rc == -EDQUOT ? -ENOSPC : rc;
+	default:
+		return -EIO;
+	}
 }

@@ -78,9 +78,10 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 		o->nonopt[o->nnonopt++] = strdup(arg);
 		return 0;
 	case KEY_RO:
-		/* Noted, and passed on: the kernel refuses writes too. */
+		/* Noted, and kept from the kernel: the daemon refuses every
+		 * change itself, so that each refusal reaches audit.log. */
 		o->ro = 1;
-		return 1;
+		return 0;
 	}
 	return 1;
 }
@@ -145,7 +146,7 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	if (fs->st != NULL)
 		report_mounted(fs);
 	if (fs->st != NULL && fs->audit_max[0] &&
-	    !(fs->store_flags & STORE_RDONLY) &&
+	    !fs->ro && !(fs->store_flags & STORE_RDONLY) &&
 	    store_write(fs->st, audit_max_txn, fs->audit_max, &err) != 0)
 		fs_log(LOG_ERR, "saving --audit-max: %s", err.msg);
 	return fs;
@@ -156,6 +157,9 @@ fs_destroy(void *data)
 {
 	struct fs *fs = data;
 
+	/* Files still open when the loop stopped (SIGTERM, umount -l) get
+	 * no release: free them here, so that a stop is clean. */
+	staged_free_all(fs);
 	if (fs->views != NULL)
 		views_put(fs, fs->views);
 	fs->views = NULL;
@@ -209,6 +213,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	pthread_mutex_init(&fs->lock, NULL);
+	pthread_cond_init(&fs->idle, NULL);
 	fs->foreground = cmd.foreground;
 	fs->uid = geteuid();
 	fs->gid = getegid();
@@ -238,12 +243,19 @@ main(int argc, char *argv[])
 		fs->group_write = 1;
 		fs->store_flags |= STORE_GROUP;
 	}
-	if (o.ro)
-		fs->store_flags |= STORE_RDONLY;
+	fs->ro = o.ro;
 
 	/* Validate the store now, so that a bad one is reported on the
 	 * terminal, not in syslog after we detached. */
-	if (store_open(fs->store_dir, fs->store_flags, &probe, &err) != 0) {
+	if (o.ro && store_open(fs->store_dir, fs->store_flags |
+	    STORE_NOCREATE, &probe, NULL) != 0) {
+		/* -o ro on a store we cannot write (read-only media): still
+		 * refused in the daemon, but refusals go to the log only. */
+		fs->store_flags |= STORE_RDONLY;
+		probe = NULL;
+	}
+	if (probe == NULL && store_open(fs->store_dir, fs->store_flags,
+	    &probe, &err) != 0) {
 		fprintf(stderr, "trustfs: %s\n", err.msg);
 		goto out;
 	}
@@ -265,7 +277,7 @@ main(int argc, char *argv[])
 	fuse_opt_add_arg(&args, "-ofsname=trustfs");
 	fuse_opt_add_arg(&args, "-osubtype=trustfs");
 
-	ops = fs_file_ops;
+	ops = fs_ops;
 	ops.init = fs_init;
 	ops.destroy = fs_destroy;
 	fuse = fuse_new(&args, &ops, sizeof(ops), fs);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -17,6 +18,9 @@
 
 #define MAP_INITIAL (10u << 20)
 #define GROW_TRIES 24
+/* A commit whose write came up short (LMDB says EIO) on a device with less
+ * than this free ran out of space: that is ENOSPC, not an I/O error. */
+#define SPACE_LOW (1u << 20)
 #define REC_VERSION 1
 /* Record layout, little-endian: version(1) pad(3) ctime(8) mtime(8)
  * first_seen(8) last_seen(8) seen_count(8) slot(4) flags(4)
@@ -35,9 +39,108 @@ struct store {
 	MDB_dbi idx_sha, idx_subj, audit, meta;
 	unsigned flags;
 	char *path;
-	pthread_rwlock_t resize;	/* txns read-hold it; growth writes */
+	pthread_rwlock_t resize;	/* map growth: see resize_rdlock() */
 	size_t mapsize;
 };
+
+/*
+ * Map growth.  mdb_env_set_mapsize() may run only while this process has no
+ * transaction open on the environment (lmdb.h), so every transaction
+ * read-holds st->resize and growth write-holds it.  Two rules keep that
+ * from hanging:
+ *  - the lock prefers writers (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP):
+ *    once growth waits, new transactions wait behind it, so readers that
+ *    come and go in a loop cannot starve it (glibc's default prefers
+ *    readers);
+ *  - a thread takes the lock once, however many transactions it nests
+ *    (a per-thread count), so a nested transaction never queues behind a
+ *    waiting grower that waits for the outer one; and a thread that holds
+ *    a transaction cannot grow the map (it would wait for itself):
+ *    store_write fails with -EDEADLK instead.  Callers must not hold a
+ *    transaction across store_write.
+ * Lock order: st->resize, then LMDB's writer lock (mdb_txn_begin).  Growth
+ * takes st->resize alone.
+ */
+#define HOLD_SLOTS 4
+static __thread struct {
+	const struct store *st;
+	unsigned depth;
+} holds[HOLD_SLOTS];
+
+/* This thread's count of transactions on st; NULL if no slot is free (then
+ * the lock is taken for every transaction, as without the count). */
+static unsigned *
+hold_count(const struct store *st, int create)
+{
+	int i;
+
+	for (i = 0; i < HOLD_SLOTS; i++)
+		if (holds[i].st == st && holds[i].depth > 0)
+			return &holds[i].depth;
+	for (i = 0; create && i < HOLD_SLOTS; i++)
+		if (holds[i].depth == 0) {
+			holds[i].st = st;
+			return &holds[i].depth;
+		}
+	return NULL;
+}
+
+static void
+resize_rdlock(struct store *st)
+{
+	unsigned *n = hold_count(st, 1);
+
+	if (n == NULL || (*n)++ == 0)
+		pthread_rwlock_rdlock(&st->resize);
+}
+
+static void
+resize_unlock(struct store *st)
+{
+	unsigned *n = hold_count(st, 0);
+
+	if (n == NULL || --*n == 0)
+		pthread_rwlock_unlock(&st->resize);
+}
+
+static unsigned
+resize_depth(const struct store *st)
+{
+	unsigned *n = hold_count(st, 0);
+
+	return n != NULL ? *n : 0;
+}
+
+static void
+resize_init(struct store *st)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&st->resize, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+/* Whether the store's device is (nearly) full: see SPACE_LOW. */
+static int
+space_low(const struct store *st)
+{
+	struct statvfs vfs;
+
+	if (statvfs(st->path, &vfs) != 0)
+		return 0;
+	return (unsigned long long)vfs.f_bavail * vfs.f_frsize < SPACE_LOW;
+}
+
+/* An LMDB commit's answer, with a short write on a full device told as
+ * the ENOSPC it is (mdb_page_flush reports a short write as EIO). */
+static int
+commit_rc(const struct store *st, int rc)
+{
+	return rc == EIO && space_low(st) ? ENOSPC : rc;
+}
 
 struct store_txn {
 	struct store *st;
@@ -135,7 +238,10 @@ txn_begin_raw(struct store *st, int write, MDB_txn **out)
 		if (rc != MDB_MAP_RESIZED)
 			return rc;
 		/* Another process grew the map: adopt its size (lmdb.h,
-		 * mdb_env_set_mapsize) with no transaction of ours open. */
+		 * mdb_env_set_mapsize) with no transaction of ours open.
+		 * Not from inside another transaction of this thread. */
+		if (resize_depth(st) > 1)
+			return rc;
 		pthread_rwlock_unlock(&st->resize);
 		pthread_rwlock_wrlock(&st->resize);
 		mdb_env_set_mapsize(st->env, 0);
@@ -161,10 +267,10 @@ store_txn_begin(struct store *st, int write, struct store_txn **out,
 	t->st = st;
 	t->e = e;
 	t->write = write;
-	pthread_rwlock_rdlock(&st->resize);
+	resize_rdlock(st);
 	rc = txn_begin_raw(st, write, &t->txn);
 	if (rc != 0) {
-		pthread_rwlock_unlock(&st->resize);
+		resize_unlock(st);
 		free(t);
 		return lmdb_err(e, NULL, rc, "beginning a transaction");
 	}
@@ -175,7 +281,7 @@ store_txn_begin(struct store *st, int write, struct store_txn **out,
 static void
 txn_free(struct store_txn *t)
 {
-	pthread_rwlock_unlock(&t->st->resize);
+	resize_unlock(t->st);
 	free(t->keys);
 	free(t);
 }
@@ -184,9 +290,10 @@ int
 store_txn_commit(struct store_txn *t)
 {
 	struct tf_error *e = t->e;
+	struct store *st = t->st;
 	int rc;
 
-	rc = mdb_txn_commit(t->txn);
+	rc = commit_rc(st, mdb_txn_commit(t->txn));
 	txn_free(t);
 	return lmdb_err(e, NULL, rc, "committing");
 }
@@ -206,6 +313,9 @@ grow(struct store *st, struct tf_error *e)
 	MDB_envinfo info;
 	int rc;
 
+	if (resize_depth(st) > 0)
+		return tf_error_setx(e, -EDEADLK, "growing the store: this "
+		    "thread holds a transaction on it");
 	pthread_rwlock_wrlock(&st->resize);
 	mdb_env_info(st->env, &info);
 	st->mapsize = info.me_mapsize * 2;
@@ -230,7 +340,7 @@ store_write(struct store *st, store_write_fn fn, void *arg,
 		if (rc != 0) {
 			store_txn_abort(t);
 		} else {
-			rc = mdb_txn_commit(t->txn);
+			rc = commit_rc(st, mdb_txn_commit(t->txn));
 			full = full || rc == MDB_MAP_FULL;
 			txn_free(t);
 			rc = lmdb_err(e, NULL, rc, "committing");
@@ -334,7 +444,7 @@ store_open(const char *dir, unsigned flags, struct store **out,
 		return tf_error_set(e, -ENOMEM, "opening store %s", dir);
 	}
 	st->flags = flags;
-	pthread_rwlock_init(&st->resize, NULL);
+	resize_init(st);
 	if (stat(dir, &sb) != 0) {
 		if (errno != ENOENT || (flags & STORE_NOCREATE) || !wr) {
 			rc = tf_error_set(e, -errno, "store %s", dir);
@@ -866,9 +976,9 @@ store_backup(struct store *st, const char *dir, struct tf_error *e)
 		return tf_error_set(e, -errno, "%s", dir);
 	/* A read transaction's snapshot, compacted (lmdb.h, MDB_CP_COMPACT):
 	 * consistent while others write. */
-	pthread_rwlock_rdlock(&st->resize);
+	resize_rdlock(st);
 	rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
-	pthread_rwlock_unlock(&st->resize);
+	resize_unlock(st);
 	return lmdb_err(e, NULL, rc, "backup");
 }
 
@@ -877,9 +987,9 @@ store_backup_fd(struct store *st, int fd, struct tf_error *e)
 {
 	int rc;
 
-	pthread_rwlock_rdlock(&st->resize);
+	resize_rdlock(st);
 	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
-	pthread_rwlock_unlock(&st->resize);
+	resize_unlock(st);
 	return lmdb_err(e, NULL, rc, "backup");
 }
 

@@ -87,7 +87,11 @@ void store_txn_abort(struct store_txn *txn);	/* frees txn; NULL-safe */
  * Runs fn inside one write transaction and commits it.  If the map is full
  * the transaction is aborted, the map grown and fn run again, so fn must
  * have no side effects outside the transaction.  A non-zero return from fn
- * aborts and is returned.
+ * aborts and is returned.  Never call it while this thread holds another
+ * transaction on st: growing the map needs every transaction of the
+ * process closed, and such a call fails with -EDEADLK instead of waiting
+ * for itself.  A commit that finds the device full is -ENOSPC (also when
+ * LMDB's write comes up short and it says EIO).
  */
 typedef int (*store_write_fn)(struct store_txn *txn, void *arg);
 int store_write(struct store *st, store_write_fn fn, void *arg,

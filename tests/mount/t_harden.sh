@@ -18,6 +18,8 @@ fi
 chmod 755 "$T"
 chmod 644 "$CERTS"/*.pem
 NOBODY=65534
+# A python another user may run (not a shim under /root).
+SYSPY=/usr/bin/python3
 as_nobody() { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups -- "$@"; }
 
 # The state of a process: Z once it has exited (kill -0 cannot tell a
@@ -312,7 +314,7 @@ na create roots/N.pem "cp a new root" cp "$CERTS/other.pem" "$MNT/roots/N.pem"
 na write roots/X.pem "overwrite a root" sh -c "cat '$CERTS/other.pem' > '$X'"
 na write roots/X.pem "truncate -s 2M" truncate -s 2M "$X"
 na truncate roots/X.pem "truncate(2) to 2 MiB" \
-	python3 -c "import os,sys; os.truncate(sys.argv[1], 2 << 20)" "$X"
+	"$SYSPY" -c "import os,sys; os.truncate(sys.argv[1], 2 << 20)" "$X"
 na remove roots/X.pem "rm" rm -f "$X"
 na rename roots/X.pem "mv" mv "$X" "$MNT/roots/Y.pem"
 na chmod roots/X.pem "chmod to the mode shown" chmod 644 "$X"

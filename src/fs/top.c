@@ -1,7 +1,7 @@
 /*
- * bundle.pem and certs/: read-only views of roots/, rebuilt only when the
- * store has changed (LMDB's last transaction id tells, across processes).
- * And the other top-level files.
+ * The top-level files: policy and import (written), status, metrics and
+ * audit.log (read), bundle.pem's size, and temporaries renamed over policy
+ * or import (sed -i).  The store is used with fs->lock released (fs.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,153 +45,6 @@ int
 special_writable(enum special_file f)
 {
 	return f == SPECIAL_IMPORT || f == SPECIAL_POLICY;
-}
-
-static void
-snapshot_free(struct snapshot *s)
-{
-	buf_free(&s->bundle);
-	free(s->ents);
-	free(s);
-}
-
-void
-views_put(struct fs *fs, struct snapshot *s)
-{
-	int last;
-
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&fs->lock);
-	last = --s->refs == 0;
-	pthread_mutex_unlock(&fs->lock);
-	if (last)
-		snapshot_free(s);
-}
-
-struct build_ctx {
-	struct snapshot *s;
-	size_t cap;
-	int rc;
-};
-
-static int
-build_cb(const char *name, const struct store_rec *rec, void *arg)
-{
-	struct build_ctx *b = arg;
-	struct snapshot *s = b->s;
-	struct certs_ent *e;
-	size_t off = s->bundle.len;
-
-	if (rec->nkeys != 1)
-		return 0;	/* a roots/ entry holds one certificate */
-	/* The stored DER is the certificate: encode it, no need to decode. */
-	b->rc = cert_pem_der(&s->bundle, rec->der, rec->der_len);
-	if (b->rc != 0)
-		return 1;
-	if (s->n == b->cap) {
-		b->cap = b->cap ? 2 * b->cap : 256;
-		e = realloc(s->ents, b->cap * sizeof(*e));
-		if (e == NULL) {
-			b->rc = -ENOMEM;
-			return 1;
-		}
-		s->ents = e;
-	}
-	e = &s->ents[s->n++];
-	snprintf(e->name, sizeof(e->name), "%08x.%u",
-	    (unsigned)rec->keys[0].subject_hash, (unsigned)rec->slot);
-	e->off = off;
-	e->len = s->bundle.len - off;
-	return 0;
-}
-
-static int
-ent_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct certs_ent *)a)->name,
-	    ((const struct certs_ent *)b)->name);
-}
-
-static struct snapshot *
-views_build(struct fs *fs, uint64_t gen)
-{
-	struct build_ctx b = { 0 };
-	struct store_txn *txn = NULL;
-	struct tf_error err = { 0 };
-	int rc;
-
-	b.s = calloc(1, sizeof(*b.s));
-	if (b.s == NULL)
-		return NULL;
-	b.s->gen = gen;
-	rc = store_txn_begin(fs->st, 0, &txn, &err);
-	if (rc == 0) {
-		b.s->mtime = entry_last_change(txn);
-		rc = store_foreach(txn, STORE_ROOTS, build_cb, &b);
-		if (rc > 0)
-			rc = b.rc;
-	}
-	store_txn_abort(txn);
-	if (rc != 0) {
-		fs_log(LOG_ERR, "building bundle.pem: %s", err.msg[0] ?
-		    err.msg : strerror(-rc));
-		snapshot_free(b.s);
-		return NULL;
-	}
-	if (b.s->n > 1)
-		qsort(b.s->ents, b.s->n, sizeof(*b.s->ents), ent_cmp);
-	return b.s;
-}
-
-struct snapshot *
-views_get(struct fs *fs)
-{
-	struct snapshot *s, *old;
-	uint64_t gen = store_generation(fs->st);
-
-	pthread_mutex_lock(&fs->lock);
-	s = fs->views;
-	if (s != NULL && s->gen == gen) {
-		s->refs++;
-		pthread_mutex_unlock(&fs->lock);
-		return s;
-	}
-	pthread_mutex_unlock(&fs->lock);
-
-	s = views_build(fs, gen);
-	if (s == NULL)
-		return NULL;
-	pthread_mutex_lock(&fs->lock);
-	old = fs->views;
-	/* A change elsewhere (a pin seen again) leaves the views as they
-	 * were: keep the old snapshot, and with it the kernel's cache. */
-	if (old != NULL && old->bundle.len == s->bundle.len &&
-	    old->mtime == s->mtime &&
-	    memcmp(old->bundle.data, s->bundle.data, s->bundle.len) == 0) {
-		if (old->gen < gen)
-			old->gen = gen;
-		old->refs++;
-		pthread_mutex_unlock(&fs->lock);
-		snapshot_free(s);
-		return old;
-	}
-	s->refs = 2;	/* fs->views and the caller */
-	fs->views = s;
-	pthread_mutex_unlock(&fs->lock);
-	views_put(fs, old);
-	return s;
-}
-
-const struct certs_ent *
-views_find(const struct snapshot *s, const char *name)
-{
-	struct certs_ent key;
-
-	if (strlen(name) >= sizeof(key.name))
-		return NULL;
-	strcpy(key.name, name);
-	return bsearch(&key, s->ents, s->n, sizeof(*s->ents), ent_cmp);
 }
 
 int
@@ -447,5 +300,76 @@ special_commit(struct fs *fs, enum special_file f, const char *data,
 	sk_X509_pop_free(a.sk, X509_free);
 	buf_free(&a.report);
 	buf_free(&a.lines);
+	return fs_errno(rc);
+}
+
+void
+top_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+
+	/* Temporaries beside policy (sed -i): a failure to list them only
+	 * leaves them out. */
+	if (staged_names(fs, STAGED_TOP, &names, &n) != 0)
+		return;
+	for (i = 0; i < n; i++)
+		filler(buf, names[i] + 1, NULL, 0, 0);
+	staged_names_free(names, n);
+}
+
+int
+top_rename(struct fs *fs, const char *from, const struct node *nf,
+    const struct node *nt)
+{
+	struct staged *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	s = staged_find(fs, STAGED_TOP, nf->name);
+	if (s == NULL) {
+		rc = -ENOENT;
+		goto out;
+	}
+	s->opens++;	/* keeps s while waiting and committing */
+	staged_wait(fs, s);
+	if (s->unlinked)
+		rc = -ENOENT;
+	else {
+		/* Saved as if it had been written there; parsed and stored
+		 * with fs->lock released. */
+		s->busy = 1;
+		pthread_mutex_unlock(&fs->lock);
+		rc = special_commit(fs, nt->file, s->data.data ?
+		    s->data.data : "", s->data.len);
+		pthread_mutex_lock(&fs->lock);
+		staged_done(fs, s);
+		if (rc == 0)
+			staged_drop(fs, s);
+	}
+	(void)staged_unref(fs, s);
+out:
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+int
+special_check(struct fs *fs, enum special_file f, const char *data,
+    size_t len)
+{
+	struct tf_error err = { 0 };
+	STACK_OF(X509) *sk = NULL;
+	struct policy *p = NULL;
+	int rc;
+
+	if (f == SPECIAL_POLICY)
+		rc = policy_parse(data, len, &p, &err);
+	else
+		rc = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, &err);
+	policy_free(p);
+	sk_X509_pop_free(sk, X509_free);
+	if (rc != 0)
+		fs_log(LOG_INFO, "%s: not saved yet, and would be refused: %s",
+		    special_name(f), err.msg);
 	return fs_errno(rc);
 }

@@ -1,0 +1,203 @@
+/*
+ * bundle.pem and certs/: read-only views of roots/, rebuilt only when the
+ * store has changed (LMDB's last transaction id tells, across processes).
+ * A snapshot is built with fs->lock released and swapped in under it;
+ * readers hold a reference for as long as their file is open.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cert.h"
+#include "fs.h"
+
+static void
+snapshot_free(struct snapshot *s)
+{
+	buf_free(&s->bundle);
+	free(s->ents);
+	free(s);
+}
+
+void
+views_put(struct fs *fs, struct snapshot *s)
+{
+	int last;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&fs->lock);
+	if (last)
+		snapshot_free(s);
+}
+
+struct build_ctx {
+	struct snapshot *s;
+	size_t cap;
+	int rc;
+};
+
+static int
+build_cb(const char *name, const struct store_rec *rec, void *arg)
+{
+	struct build_ctx *b = arg;
+	struct snapshot *s = b->s;
+	struct certs_ent *e;
+	size_t off = s->bundle.len;
+
+	if (rec->nkeys != 1)
+		return 0;	/* a roots/ entry holds one certificate */
+	/* The stored DER is the certificate: encode it, no need to decode. */
+	b->rc = cert_pem_der(&s->bundle, rec->der, rec->der_len);
+	if (b->rc != 0)
+		return 1;
+	if (s->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 256;
+		e = realloc(s->ents, b->cap * sizeof(*e));
+		if (e == NULL) {
+			b->rc = -ENOMEM;
+			return 1;
+		}
+		s->ents = e;
+	}
+	e = &s->ents[s->n++];
+	snprintf(e->name, sizeof(e->name), "%08x.%u",
+	    (unsigned)rec->keys[0].subject_hash, (unsigned)rec->slot);
+	e->off = off;
+	e->len = s->bundle.len - off;
+	return 0;
+}
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct certs_ent *)a)->name,
+	    ((const struct certs_ent *)b)->name);
+}
+
+static struct snapshot *
+views_build(struct fs *fs, uint64_t gen)
+{
+	struct build_ctx b = { 0 };
+	struct store_txn *txn = NULL;
+	struct tf_error err = { 0 };
+	int rc;
+
+	b.s = calloc(1, sizeof(*b.s));
+	if (b.s == NULL)
+		return NULL;
+	b.s->gen = gen;
+	rc = store_txn_begin(fs->st, 0, &txn, &err);
+	if (rc == 0) {
+		b.s->mtime = entry_last_change(txn);
+		rc = store_foreach(txn, STORE_ROOTS, build_cb, &b);
+		if (rc > 0)
+			rc = b.rc;
+	}
+	store_txn_abort(txn);
+	if (rc != 0) {
+		fs_log(LOG_ERR, "building bundle.pem: %s", err.msg[0] ?
+		    err.msg : strerror(-rc));
+		snapshot_free(b.s);
+		return NULL;
+	}
+	if (b.s->n > 1)
+		qsort(b.s->ents, b.s->n, sizeof(*b.s->ents), ent_cmp);
+	return b.s;
+}
+
+struct snapshot *
+views_get(struct fs *fs)
+{
+	struct snapshot *s, *old;
+	uint64_t gen = store_generation(fs->st);
+
+	pthread_mutex_lock(&fs->lock);
+	s = fs->views;
+	if (s != NULL && s->gen == gen) {
+		s->refs++;
+		pthread_mutex_unlock(&fs->lock);
+		return s;
+	}
+	pthread_mutex_unlock(&fs->lock);
+
+	s = views_build(fs, gen);
+	if (s == NULL)
+		return NULL;
+	pthread_mutex_lock(&fs->lock);
+	old = fs->views;
+	/* A change elsewhere (a pin seen again) leaves the views as they
+	 * were: keep the old snapshot, and with it the kernel's cache. */
+	if (old != NULL && old->bundle.len == s->bundle.len &&
+	    old->mtime == s->mtime &&
+	    memcmp(old->bundle.data, s->bundle.data, s->bundle.len) == 0) {
+		if (old->gen < gen)
+			old->gen = gen;
+		old->refs++;
+		pthread_mutex_unlock(&fs->lock);
+		snapshot_free(s);
+		return old;
+	}
+	s->refs = 2;	/* fs->views and the caller */
+	fs->views = s;
+	pthread_mutex_unlock(&fs->lock);
+	views_put(fs, old);
+	return s;
+}
+
+const struct certs_ent *
+views_find(const struct snapshot *s, const char *name)
+{
+	struct certs_ent key;
+
+	if (strlen(name) >= sizeof(key.name))
+		return NULL;
+	strcpy(key.name, name);
+	return bsearch(&key, s->ents, s->n, sizeof(*s->ents), ent_cmp);
+}
+
+int
+certs_getattr(struct fs *fs, const struct node *n, struct stat *st)
+{
+	const struct certs_ent *e;
+	struct snapshot *s;
+	int rc = 0;
+
+	s = views_get(fs);
+	if (s == NULL)
+		return -EIO;
+	if (n->type == NODE_CERTSDIR)
+		fs_dir_stat(fs, st, 0, s->mtime);
+	else if ((e = views_find(s, n->name)) == NULL)
+		rc = -ENOENT;
+	else
+		fs_file_stat(fs, st, (off_t)e->len, s->mtime, 0);
+	views_put(fs, s);
+	return rc;
+}
+
+int
+certs_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler,
+    enum fuse_readdir_flags flags)
+{
+	struct snapshot *s;
+	size_t i;
+
+	s = views_get(fs);
+	if (s == NULL)
+		return -EIO;
+	/* readdirplus: the snapshot knows every size already. */
+	for (i = 0; i < s->n; i++) {
+		struct stat st = { 0 };
+
+		fs_file_stat(fs, &st, (off_t)s->ents[i].len, s->mtime, 0);
+		filler(buf, s->ents[i].name, &st, 0,
+		    (flags & FUSE_READDIR_PLUS) ? FUSE_FILL_DIR_PLUS : 0);
+	}
+	views_put(fs, s);
+	return 0;
+}

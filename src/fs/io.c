@@ -1,0 +1,503 @@
+/*
+ * Open files: what readers see (a snapshot taken at open, so a reader gets
+ * a whole file or none of it) and what writers write (staged in memory and
+ * parsed and stored when the process that opened the file closes it;
+ * nothing partial is ever stored).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cert.h"
+#include "fs.h"
+
+/* Opens a writer on a staged file, creating it from `init' if needed. */
+static int
+open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
+    int trunc, int must_exist, struct fuse_file_info *fi)
+{
+	struct buf init = { 0 };
+	struct staged *s;
+	struct handle *h = NULL;
+	int rc = 0, db = fs_node_db(n);
+
+	pthread_mutex_lock(&fs->lock);
+	s = staged_find(fs, db, name);
+	pthread_mutex_unlock(&fs->lock);
+	/* The store is read with fs->lock released (fs.h). */
+	if (s == NULL && must_exist && !trunc) {
+		if (temp)
+			return -ENOENT;
+		rc = n->type == NODE_FILE ? special_render(fs, n->file, &init) :
+		    entry_read(fs, n->db, name, &init, NULL);
+		if (rc != 0)
+			goto out;
+	} else if (s == NULL && must_exist && !temp && n->type == NODE_ENTRY) {
+		rc = entry_read(fs, n->db, name, &init, NULL);
+		if (rc != 0)
+			goto out;
+		buf_reset(&init);
+	}
+	rc = handle_new(fs, fi, &h);
+	if (rc != 0)
+		goto out;
+	pthread_mutex_lock(&fs->lock);
+	s = staged_find(fs, db, name);
+	if (s == NULL) {
+		s = staged_new(fs, db, name, temp);
+		if (s == NULL) {
+			pthread_mutex_unlock(&fs->lock);
+			rc = -ENOMEM;
+			goto out;
+		}
+		s->data = init;
+		memset(&init, 0, sizeof(init));
+		s->dirty = trunc || !must_exist;
+	} else if (trunc) {
+		s->opens++;	/* keeps s while waiting */
+		staged_wait(fs, s);
+		s->opens--;
+		buf_reset(&s->data);
+		s->dirty = 1;
+		s->too_big = 0;
+		s->mtime = time(NULL);
+	}
+	s->opens++;
+	h->stg = s;
+	pthread_mutex_unlock(&fs->lock);
+	fi->direct_io = 1;
+out:
+	if (rc != 0 && h != NULL)
+		handle_free(fs, h);
+	buf_free(&init);
+	return rc;
+}
+
+/* bundle.pem and certs/HASH.N: a reference to the views snapshot. */
+static int
+open_view(struct fs *fs, const struct node *n, struct fuse_file_info *fi)
+{
+	const struct certs_ent *e = NULL;
+	struct snapshot *snap;
+	struct handle *h;
+	int rc;
+
+	snap = views_get(fs);
+	if (snap == NULL)
+		return -EIO;
+	if (n->type == NODE_CERTSFILE) {
+		e = views_find(snap, n->name);
+		if (e == NULL) {
+			views_put(fs, snap);
+			return -ENOENT;
+		}
+	}
+	rc = handle_new(fs, fi, &h);
+	if (rc != 0) {
+		views_put(fs, snap);
+		return rc;
+	}
+	h->snap = snap;
+	h->data = snap->bundle.data + (e != NULL ? e->off : 0);
+	h->len = e != NULL ? e->len : snap->bundle.len;
+	/* The kernel may keep its cached pages while the store has not
+	 * changed since the last open (keep_cache). */
+	pthread_mutex_lock(&fs->lock);
+	fi->keep_cache = fs->bundle_open_gen == snap->gen;
+	fs->bundle_open_gen = snap->gen;
+	pthread_mutex_unlock(&fs->lock);
+	return 0;
+}
+
+/* A reader of an entry or a top-level file: its text, rendered now. */
+static int
+open_reader(struct fs *fs, const struct node *n, const char *name, int temp,
+    struct fuse_file_info *fi)
+{
+	struct staged *s;
+	struct handle *h;
+	int rc;
+
+	rc = handle_new(fs, fi, &h);
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&fs->lock);
+	s = n->type == NODE_ENTRY || n->type == NODE_TOPTEMP ?
+	    staged_find(fs, fs_node_db(n), name) : NULL;
+	if (s != NULL)
+		rc = buf_append(&h->own, s->data.data ? s->data.data : "",
+		    s->data.len);
+	pthread_mutex_unlock(&fs->lock);
+	if (s == NULL) {
+		if (temp)
+			rc = -ENOENT;
+		else if (n->type == NODE_FILE)
+			rc = special_render(fs, n->file, &h->own);
+		else
+			rc = entry_read(fs, n->db, name, &h->own, NULL);
+	}
+	if (rc != 0) {
+		handle_free(fs, h);
+		return fs_errno(rc);
+	}
+	h->data = h->own.data;
+	h->len = h->own.len;
+	/* Sizes of rendered files follow the clock ("expires in N days"):
+	 * read them through, not from the page cache. */
+	fi->direct_io = 1;
+	return 0;
+}
+
+int
+fs_open(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct tf_error err = { 0 };
+	struct node n;
+	char name[256];
+	int rc, temp, wr = (fi->flags & O_ACCMODE) != O_RDONLY;
+
+	rc = fs_route(path, &n);
+	if (rc != 0)
+		return rc;
+	if (n.type == NODE_TOP || n.type == NODE_DBDIR ||
+	    n.type == NODE_CERTSDIR)
+		return -EISDIR;
+	if (wr) {
+		rc = fs_may_change(fs, "write", path);
+		if (rc != 0)
+			return rc;
+	}
+	if (wr && (n.type == NODE_CERTSFILE || (n.type == NODE_FILE &&
+	    !special_writable(n.file)))) {
+		fs_refuse("write", path, EROFS, "a read-only file");
+		return -EROFS;
+	}
+	if (n.type == NODE_CERTSFILE ||
+	    (n.type == NODE_FILE && n.file == SPECIAL_BUNDLE))
+		return open_view(fs, &n, fi);
+	if (n.type == NODE_ENTRY && wr && n.db == STORE_REJECTED) {
+		fs_refuse("write", path, EACCES,
+		    "rejected/ is written by TLS clients only");
+		return -EACCES;
+	}
+	if (fs_key_name(&n, name, sizeof(name), &temp, &err) != 0)
+		return -ENOENT;
+	if (wr)
+		return open_writer(fs, &n, name, temp,
+		    (fi->flags & O_TRUNC) != 0 || (n.type == NODE_FILE &&
+		    n.file == SPECIAL_IMPORT), 1, fi);
+	return open_reader(fs, &n, name, temp, fi);
+}
+
+int
+fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct tf_error err = { 0 };
+	struct node n;
+	char name[256];
+	int rc, temp;
+
+	rc = fs_route(path, &n);
+	if (rc == -ENOENT && strncmp(path, "/certs/", 7) != 0 &&
+	    strchr(path + 1, '/') == NULL) {
+		rc = fs_may_change(fs, "create", path);
+		if (rc == 0) {
+			fs_refuse("create", path, EACCES, "the top level is fixed");
+			rc = -EACCES;
+		}
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	rc = fs_may_change(fs, "create", path);
+	if (rc != 0)
+		return rc;
+	if (n.type == NODE_CERTSFILE || n.type == NODE_CERTSDIR ||
+	    (n.type == NODE_FILE && !special_writable(n.file))) {
+		fs_refuse("create", path, EROFS, "a read-only view");
+		return -EROFS;
+	}
+	if (n.type != NODE_ENTRY && n.type != NODE_FILE &&
+	    n.type != NODE_TOPTEMP)
+		return -EISDIR;
+	if (n.type == NODE_ENTRY && n.db == STORE_REJECTED) {
+		fs_refuse("create", path, EACCES,
+		    "rejected/ is written by TLS clients only");
+		return -EACCES;
+	}
+	rc = fs_key_name(&n, name, sizeof(name), &temp, &err);
+	if (rc != 0) {
+		fs_refuse("create", path, -rc, err.msg);
+		return rc;
+	}
+	return open_writer(fs, &n, name, temp, 1, 0, fi);
+}
+
+int
+fs_read(const char *path, char *buf, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct handle *h = handle_of(fi);
+	size_t n = 0;
+
+	if (h->stg != NULL) {
+		pthread_mutex_lock(&fs->lock);
+		if ((size_t)off < h->stg->data.len) {
+			n = h->stg->data.len - (size_t)off;
+			if (n > size)
+				n = size;
+			memcpy(buf, h->stg->data.data + off, n);
+		}
+		pthread_mutex_unlock(&fs->lock);
+		return (int)n;
+	}
+	if ((size_t)off >= h->len)
+		return 0;
+	n = h->len - (size_t)off;
+	if (n > size)
+		n = size;
+	memcpy(buf, h->data + off, n);
+	return (int)n;
+}
+
+int
+fs_write(const char *path, const char *buf, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct handle *h = handle_of(fi);
+	struct staged *s = h->stg;
+	size_t end = (size_t)off + size;
+	char why[128];
+	int rc = 0;
+
+	if (s == NULL)
+		return -EBADF;
+	if (end > fs_input_limit(s->db)) {
+		snprintf(why, sizeof(why), "input over the %zu-byte limit",
+		    fs_input_limit(s->db));
+		fs_refuse("write", path, EFBIG, why);
+		pthread_mutex_lock(&fs->lock);
+		staged_wait(fs, s);
+		s->too_big = 1;
+		pthread_mutex_unlock(&fs->lock);
+		return -EFBIG;
+	}
+	pthread_mutex_lock(&fs->lock);
+	staged_wait(fs, s);
+	if (end > s->data.len)
+		rc = staged_resize(s, end);
+	if (rc == 0) {
+		memcpy(s->data.data + off, buf, size);
+		s->dirty = 1;
+		s->written = 1;
+		s->mtime = time(NULL);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return rc != 0 ? rc : (int)size;
+}
+
+/* What a close does with a staged file; runs with fs->lock released
+ * while the file is busy.  The opener's close commits; any other close
+ * only checks (commit == 0). */
+static int
+commit_staged(struct fs *fs, const char *path, int db, const char *name,
+    int temp, int commit, const char *data, size_t len)
+{
+	struct tf_error err = { 0 };
+	STACK_OF(X509) *sk = NULL;
+	enum special_file f = SPECIAL_IMPORT;
+	int rc;
+
+	if (db < 0) {
+		(void)special_lookup(name, &f);
+		return commit ? special_commit(fs, f, data, len) :
+		    special_check(fs, f, data, len);
+	}
+	if (!temp)
+		return commit ? entry_commit(fs, path, (enum store_db)db, name,
+		    data, len, 0) : entry_check(fs, path, (enum store_db)db,
+		    name, data, len);
+	/* A temporary is checked now so that the writer hears of bad data;
+	 * it is stored only when renamed over a real name. */
+	rc = cert_parse(data, len, fs_input_limit(db), &sk, &err);
+	if (rc != 0 && commit)
+		fs_refuse("write", path, -rc, err.msg);
+	sk_X509_pop_free(sk, X509_free);
+	return fs_errno(rc);
+}
+
+/*
+ * Only the process that opened the file commits it (issue 8, defect 11):
+ * a forked child closing its copy of the descriptor must not store what
+ * has been written so far.  Such a close (a shell's child that wrote the
+ * redirected output: dash opens the file itself, then runs cat) is told
+ * whether what it wrote would be accepted, so that cat(1) still reports
+ * bad data; the shell's own close commits.
+ */
+static int
+flush_other(struct fs *fs, const char *path, struct staged *s)
+{
+	char name[256];
+	int rc = 0, db, temp;
+
+	if (!s->dirty || !s->written || s->unlinked || s->db == STAGED_TOP)
+		return 0;
+	if (s->too_big)
+		return -EFBIG;
+	s->busy = 1;
+	db = s->db;
+	temp = s->temp;
+	snprintf(name, sizeof(name), "%s", s->name);
+	pthread_mutex_unlock(&fs->lock);
+	rc = commit_staged(fs, path, db, name, temp, 0,
+	    s->data.data ? s->data.data : "", s->data.len);
+	pthread_mutex_lock(&fs->lock);
+	staged_done(fs, s);
+	return rc;
+}
+
+int
+fs_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct handle *h = handle_of(fi);
+	struct staged *s = h->stg;
+	char name[256], where[300];
+	int rc = 0, db, temp, owner;
+
+	if (s == NULL)
+		return 0;
+	owner = fs_caller_tgid() == h->owner;
+	pthread_mutex_lock(&fs->lock);
+	staged_wait(fs, s);
+	if (path == NULL) {
+		snprintf(where, sizeof(where), "%s%s%s", s->db >= 0 ?
+		    entry_db_dir((enum store_db)s->db) : "", s->db >= 0 ?
+		    "/" : "", s->name);
+		path = where;
+	}
+	if (!owner) {
+		rc = flush_other(fs, path, s);
+		goto out;
+	}
+	/* A failure is told to every close of the file, not only the first
+	 * (touch(1) closes a dup first and checks only the last close). */
+	if (!s->dirty || s->unlinked) {
+		rc = s->unlinked ? 0 : s->error;
+		goto out;
+	}
+	s->dirty = 0;
+	/* A top-level temporary is checked when renamed over its target. */
+	if (s->db == STAGED_TOP)
+		goto out;
+	/* policy and import act on what was written: a shell's redirection
+	 * closes a dup of the new, still empty file before the data comes,
+	 * and that close must not save an empty policy. */
+	if (s->db < 0 && !s->written)
+		goto out;
+	s->written = 0;
+	if (s->too_big) {
+		/* The writer was told at write(); the close says it again. */
+		rc = s->error = -EFBIG;
+		goto out;
+	}
+	/* Nothing to check yet: mkstemp(3) and close, as Ansible does
+	 * before it copies. */
+	if (s->temp && s->data.len == 0) {
+		s->error = 0;
+		goto out;
+	}
+	s->busy = 1;
+	db = s->db;
+	temp = s->temp;
+	snprintf(name, sizeof(name), "%s", s->name);
+	pthread_mutex_unlock(&fs->lock);
+	rc = commit_staged(fs, path, db, name, temp, 1,
+	    s->data.data ? s->data.data : "", s->data.len);
+	pthread_mutex_lock(&fs->lock);
+	s->error = rc;
+	staged_done(fs, s);
+out:
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+int
+fs_release(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct handle *h = handle_of(fi);
+	char where[300];
+	int lost = 0;
+
+	if (h->stg != NULL) {
+		pthread_mutex_lock(&fs->lock);
+		snprintf(where, sizeof(where), "%s%s%s", h->stg->db >= 0 ?
+		    entry_db_dir((enum store_db)h->stg->db) : "",
+		    h->stg->db >= 0 ? "/" : "", h->stg->name);
+		lost = staged_unref(fs, h->stg);
+		h->stg = NULL;
+		pthread_mutex_unlock(&fs->lock);
+	}
+	if (lost)
+		fs_audit_note("discard", where, "written after the process "
+		    "that opened it closed it: not stored");
+	handle_free(fs, h);
+	return 0;
+}
+
+int
+fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct handle *h = fi ? handle_of(fi) : NULL;
+	struct tf_error err = { 0 };
+	struct staged *s = NULL;
+	struct node n;
+	char name[256];
+	int rc, temp;
+
+	rc = fs_route(path, &n);
+	if (rc != 0)
+		return rc;
+	/* Rights before anything else, the size limit included. */
+	rc = fs_may_change(fs, "truncate", path);
+	if (rc != 0)
+		return rc;
+	if (n.type == NODE_CERTSFILE ||
+	    (n.type == NODE_FILE && !special_writable(n.file))) {
+		fs_refuse("truncate", path, EROFS, "a read-only file");
+		return -EROFS;
+	}
+	if (n.type != NODE_ENTRY && n.type != NODE_FILE &&
+	    n.type != NODE_TOPTEMP)
+		return -EISDIR;
+	if ((size_t)size > fs_input_limit(fs_node_db(&n))) {
+		fs_refuse("truncate", path, EFBIG, "over the size limit");
+		return -EFBIG;
+	}
+	pthread_mutex_lock(&fs->lock);
+	if (h != NULL && h->stg != NULL)
+		s = h->stg;
+	else if (fs_key_name(&n, name, sizeof(name), &temp, &err) == 0)
+		s = staged_find(fs, fs_node_db(&n), name);
+	if (s != NULL) {
+		s->opens++;	/* keeps s while waiting */
+		staged_wait(fs, s);
+		rc = staged_resize(s, (size_t)size);
+		(void)staged_unref(fs, s);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (s != NULL || n.type == NODE_FILE)
+		return rc;
+	/* A stored certificate cannot be cut short: open it with O_TRUNC
+	 * and write a whole one. */
+	return -EINVAL;
+}

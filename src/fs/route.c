@@ -1,0 +1,254 @@
+/*
+ * Path routing: which part of the mount a path names, what its name is
+ * kept under, what stat(2) shows for it, and the table of operations that
+ * hands each request to the file that serves it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "fs.h"
+#include "names.h"
+
+int
+fs_route(const char *path, struct node *n)
+{
+	const char *p = path + 1, *slash;
+	char dir[64];
+	size_t len;
+	int db;
+
+	memset(n, 0, sizeof(*n));
+	if (strcmp(path, "/") == 0) {
+		n->type = NODE_TOP;
+		return 0;
+	}
+	slash = strchr(p, '/');
+	len = slash ? (size_t)(slash - p) : strlen(p);
+	if (len >= sizeof(dir))
+		return -ENOENT;
+	memcpy(dir, p, len);
+	dir[len] = '\0';
+	if (slash == NULL) {
+		if (strcmp(dir, "certs") == 0) {
+			n->type = NODE_CERTSDIR;
+			return 0;
+		}
+		if ((db = entry_db_from_dir(dir)) >= 0) {
+			n->type = NODE_DBDIR;
+			n->db = (enum store_db)db;
+			return 0;
+		}
+		if (special_lookup(dir, &n->file) == 0) {
+			n->type = NODE_FILE;
+			return 0;
+		}
+		/* sed -i and editors write policy through a temporary file
+		 * beside it, then rename it over. */
+		if (name_check_file(p) == 0 && name_is_temporary(p)) {
+			n->type = NODE_TOPTEMP;
+			n->name = p;
+			return 0;
+		}
+		return -ENOENT;
+	}
+	n->name = slash + 1;
+	if (*n->name == '\0' || strchr(n->name, '/') != NULL)
+		return -ENOENT;
+	if (strcmp(dir, "certs") == 0) {
+		n->type = NODE_CERTSFILE;
+		return 0;
+	}
+	if ((db = entry_db_from_dir(dir)) < 0)
+		return -ENOENT;
+	n->type = NODE_ENTRY;
+	n->db = (enum store_db)db;
+	return 0;
+}
+
+int
+fs_key_name(const struct node *n, char *out, size_t outlen, int *temp,
+    struct tf_error *e)
+{
+	int rc;
+
+	*temp = 0;
+	if (n->type == NODE_TOPTEMP) {
+		*temp = 1;
+		snprintf(out, outlen, "%s", n->name);
+		return 0;
+	}
+	if (n->type == NODE_FILE) {
+		snprintf(out, outlen, "%s", special_name(n->file));
+		return 0;
+	}
+	rc = name_check_file(n->name);
+	if (rc != 0)
+		return tf_error_setx(e, rc, "'%s' is not a valid file name",
+		    n->name);
+	if (name_is_temporary(n->name)) {
+		*temp = 1;
+		snprintf(out, outlen, "%s", n->name);
+		return 0;
+	}
+	return entry_name(n->db, n->name, out, outlen, e);
+}
+
+int
+fs_node_db(const struct node *n)
+{
+	if (n->type == NODE_TOPTEMP)
+		return STAGED_TOP;
+	return n->type == NODE_FILE ? -1 : (int)n->db;
+}
+
+size_t
+fs_input_limit(int db)
+{
+	return db < 0 ? CERT_INPUT_MAX_BUNDLE : CERT_INPUT_MAX_ONE;
+}
+
+void
+fs_file_stat(struct fs *fs, struct stat *st, off_t size, time_t mtime,
+    int writable)
+{
+	st->st_mode = S_IFREG | 0444;
+	if (writable)
+		st->st_mode |= fs->group_write ? 0664 : 0644;
+	st->st_nlink = 1;
+	st->st_size = size;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_mtime = st->st_ctime = st->st_atime = mtime;
+}
+
+void
+fs_dir_stat(struct fs *fs, struct stat *st, int writable, time_t mtime)
+{
+	st->st_mode = S_IFDIR | 0555;
+	if (writable)
+		st->st_mode |= fs->group_write ? 0775 : 0755;
+	st->st_nlink = 2;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_mtime = st->st_ctime = st->st_atime = mtime;
+}
+
+static time_t
+last_change(struct fs *fs)
+{
+	struct store_txn *txn;
+	time_t t = 0;
+
+	if (store_txn_begin(fs->st, 0, &txn, NULL) == 0) {
+		t = entry_last_change(txn);
+		store_txn_abort(txn);
+	}
+	return t;
+}
+
+static int
+fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_get();
+	struct node n;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = fs_route(path, &n);
+	if (rc != 0)
+		return rc;
+	switch (n.type) {
+	case NODE_TOP:
+		fs_dir_stat(fs, st, 0, last_change(fs));
+		return 0;
+	case NODE_DBDIR:
+		fs_dir_stat(fs, st, 1, last_change(fs));
+		return 0;
+	case NODE_CERTSDIR:
+	case NODE_CERTSFILE:
+		return certs_getattr(fs, &n, st);
+	case NODE_FILE:
+		return special_getattr(fs, n.file, st);
+	case NODE_ENTRY:
+	case NODE_TOPTEMP:
+		return entry_getattr(fs, &n, st);
+	}
+	return -ENOENT;
+}
+
+static int
+fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+    struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	struct fs *fs = fs_get();
+	struct node n;
+	size_t i;
+	int rc;
+
+	rc = fs_route(path, &n);
+	if (rc != 0)
+		return rc;
+	switch (n.type) {
+	case NODE_TOP:
+		filler(buf, ".", NULL, 0, 0);
+		filler(buf, "..", NULL, 0, 0);
+		for (i = 0; i < STORE_NDBS; i++)
+			filler(buf, entry_db_dir((enum store_db)i), NULL, 0, 0);
+		filler(buf, "certs", NULL, 0, 0);
+		for (i = 0; i < SPECIAL_NFILES; i++)
+			filler(buf, special_name((enum special_file)i), NULL,
+			    0, 0);
+		top_readdir(fs, buf, filler);
+		return 0;
+	case NODE_DBDIR:
+		filler(buf, ".", NULL, 0, 0);
+		filler(buf, "..", NULL, 0, 0);
+		return entry_readdir(fs, n.db, buf, filler);
+	case NODE_CERTSDIR:
+		filler(buf, ".", NULL, 0, 0);
+		filler(buf, "..", NULL, 0, 0);
+		return certs_readdir(fs, buf, filler, flags);
+	default:
+		return -ENOTDIR;
+	}
+}
+
+static int
+fs_access(const char *path, int mask)
+{
+	struct node n;
+
+	/* Writes are checked when they happen (and audited); reads are
+	 * open to whoever the mount lets in. */
+	return fs_route(path, &n);
+}
+
+const struct fuse_operations fs_ops = {
+	.getattr = fs_getattr,
+	.access = fs_access,
+	.readdir = fs_readdir,
+	.open = fs_open,
+	.create = fs_create,
+	.read = fs_read,
+	.write = fs_write,
+	.flush = fs_flush,
+	.release = fs_release,
+	.truncate = fs_truncate,
+	.unlink = fs_unlink,
+	.rename = fs_rename,
+	.chmod = fs_chmod,
+	.chown = fs_chown,
+	.utimens = fs_utimens,
+	.getxattr = fs_getxattr,
+	.listxattr = fs_listxattr,
+	.setxattr = fs_setxattr,
+	.removexattr = fs_removexattr,
+	.link = fs_link,
+	.symlink = fs_symlink,
+	.mknod = fs_mknod,
+	.mkdir = fs_mkdir,
+	.rmdir = fs_rmdir,
+};

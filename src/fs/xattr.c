@@ -1,0 +1,156 @@
+/*
+ * user.trustfs.* extended attributes: the inspect values of an entry's
+ * first certificate, for scripts.  Each value is built whole in a buffer
+ * by the same formatters as the inspect text (cert_name_append,
+ * cert_serial_append): getxattr(2) with size 0 gets its full length, a
+ * buffer too small gets ERANGE, never a value cut short.  They are
+ * read-only: setting or removing one is refused in perm.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cert.h"
+#include "fs.h"
+
+static const char *const xattr_names[] = {
+	"user.trustfs.subject", "user.trustfs.issuer", "user.trustfs.serial",
+	"user.trustfs.not_before", "user.trustfs.not_after",
+	"user.trustfs.sha1", "user.trustfs.sha256", "user.trustfs.status",
+	"user.trustfs.label",
+};
+#define NXATTR (sizeof(xattr_names) / sizeof(xattr_names[0]))
+
+static int
+xattr_value(X509 *x, const char *entry, size_t which, struct buf *out)
+{
+	unsigned char md[32];
+	char s[128];
+	size_t n;
+
+	switch (which) {
+	case 0:
+		return cert_name_append(out, X509_get_subject_name(x));
+	case 1:
+		return cert_name_append(out, X509_get_issuer_name(x));
+	case 2:
+		return cert_serial_append(out, x);
+	case 3:
+	case 4:
+		cert_time_str(which == 3 ? cert_not_before(x) :
+		    cert_not_after(x), s, sizeof(s));
+		return buf_puts(out, s);
+	case 5:
+		cert_sha1(x, md);
+		cert_hex(md, 20, ':', s);
+		return buf_puts(out, s);
+	case 6:
+		cert_sha256(x, md);
+		cert_hex(md, 32, ':', s);
+		return buf_puts(out, s);
+	case 7:
+		cert_status_str(x, time(NULL), s, sizeof(s));
+		return buf_puts(out, s);
+	case 8:
+		n = strlen(entry);
+		if (n > 4 && strcmp(entry + n - 4, ".pem") == 0)
+			n -= 4;
+		return buf_append(out, entry, n);
+	}
+	return -ENODATA;
+}
+
+/* The value of attribute `which' of db/name into out. */
+static int
+entry_xattr(struct fs *fs, enum store_db db, const char *name, size_t which,
+    struct buf *out)
+{
+	struct tf_error err = { 0 };
+	struct store_txn *txn = NULL;
+	struct store_rec rec;
+	STACK_OF(X509) *sk = NULL;
+	int rc;
+
+	rc = store_txn_begin(fs->st, 0, &txn, &err);
+	if (rc == 0)
+		rc = store_get(txn, db, name, &rec);
+	if (rc == 0)
+		rc = entry_certs(&rec, &sk);
+	store_txn_abort(txn);
+	if (rc == 0 && sk_X509_num(sk) < 1)
+		rc = -ENODATA;
+	if (rc == 0)
+		rc = xattr_value(sk_X509_value(sk, 0), name, which, out);
+	sk_X509_pop_free(sk, X509_free);
+	if (rc != 0 && rc != -ENOENT && err.msg[0])
+		fs_log(LOG_ERR, "%s/%s: %s", entry_db_dir(db), name, err.msg);
+	return rc;
+}
+
+int
+fs_getxattr(const char *path, const char *attr, char *value, size_t size)
+{
+	struct fs *fs = fs_get();
+	struct tf_error err = { 0 };
+	struct buf b = { 0 };
+	struct node n;
+	char name[256];
+	size_t i;
+	int rc;
+
+	rc = fs_route(path, &n);
+	if (rc != 0)
+		return rc;
+	if (n.type != NODE_ENTRY)
+		return -ENODATA;
+	for (i = 0; i < NXATTR; i++)
+		if (strcmp(attr, xattr_names[i]) == 0)
+			break;
+	if (i == NXATTR)
+		return -ENODATA;
+	if (entry_name(n.db, n.name, name, sizeof(name), &err) != 0)
+		return -ENODATA;
+	rc = entry_xattr(fs, n.db, name, i, &b);
+	if (rc == -ENOENT)
+		rc = -ENODATA;
+	else if (rc == 0 && b.len > (size_t)INT32_MAX)
+		rc = -E2BIG;
+	else if (rc == 0 && size > 0 && size < b.len)
+		rc = -ERANGE;
+	else if (rc == 0) {
+		if (size > 0 && b.len > 0)
+			memcpy(value, b.data, b.len);
+		rc = (int)b.len;
+	} else
+		rc = fs_errno(rc);
+	buf_free(&b);
+	return rc;
+}
+
+int
+fs_listxattr(const char *path, char *list, size_t size)
+{
+	struct node n;
+	size_t i, need = 0, l;
+	int rc;
+
+	rc = fs_route(path, &n);
+	if (rc != 0)
+		return rc;
+	if (n.type != NODE_ENTRY)
+		return 0;
+	for (i = 0; i < NXATTR; i++)
+		need += strlen(xattr_names[i]) + 1;
+	if (size == 0)
+		return (int)need;
+	if (size < need)
+		return -ERANGE;
+	for (i = 0; i < NXATTR; i++) {
+		l = strlen(xattr_names[i]) + 1;
+		memcpy(list, xattr_names[i], l);
+		list += l;
+	}
+	return (int)need;
+}
