@@ -23,6 +23,7 @@
 #define TRUSTFS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -48,7 +49,40 @@ enum trustfs_reason {
 	TRUSTFS_NOT_YET_VALID,		/* refused: a certificate is not yet valid */
 	TRUSTFS_DISTRUSTED,		/* refused: the path goes through distrusted/ */
 	TRUSTFS_NO_PIN,			/* refused: pinned mode and no pin */
-	TRUSTFS_BAD_CHAIN		/* refused: any other verification failure */
+	TRUSTFS_BAD_CHAIN,		/* refused: any other verification failure */
+	/* The strict rules of the chain modes (issue 13); new reasons are
+	 * only ever added at the end, so that the numbers above stay. */
+	TRUSTFS_WEAK_KEY,		/* "weak-key": RSA under 2048 bits, an
+					 * even or small RSA exponent, an even
+					 * modulus, a curve under 224 bits, an
+					 * explicit curve, DSA, an unknown key */
+	TRUSTFS_BAD_EXTENSION,		/* "bad-extension": no subject key id on
+					 * a CA, no authority key id on a
+					 * certificate not self-signed, a CA
+					 * without critical basicConstraints,
+					 * nameConstraints, policyConstraints or
+					 * inhibitAnyPolicy not critical, an
+					 * authorityInfoAccess that is critical
+					 * or malformed, one that does not decode */
+	TRUSTFS_BAD_KEY_USAGE,		/* "bad-key-usage": an end-entity with
+					 * keyCertSign, a CA without it */
+	TRUSTFS_CA_LEAF,		/* "ca-leaf": an end-entity certificate
+					 * with basicConstraints CA:TRUE */
+	TRUSTFS_BAD_EKU,		/* "bad-eku": the leaf lacks the purpose's
+					 * EKU, or a CA's EKU does not allow it */
+	TRUSTFS_BAD_SERIAL,		/* "bad-serial": zero, negative, or longer
+					 * than 20 octets (RFC 5280 4.1.2.2) */
+	TRUSTFS_V1_CA,			/* "v1-ca": a version 1 certificate used
+					 * as a CA */
+	TRUSTFS_BAD_WILDCARD,		/* "bad-wildcard": a SAN wildcard that is
+					 * not the whole leftmost label */
+	TRUSTFS_REVOKED,		/* "revoked": a CRL lists a certificate */
+	TRUSTFS_BAD_CRL,		/* "bad-crl": a CRL that must be refused
+					 * (bad signature, critical unknown
+					 * extension, issuer without cRLSign,
+					 * no CRL number) */
+	TRUSTFS_NO_CRL			/* "no-crl": revocation=require and no
+					 * current CRL for a certificate */
 };
 
 /* The policy modes of DESIGN section 5. */
@@ -114,10 +148,102 @@ TRUSTFS_API int trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
  * write: roots from roots/, intermediates from `chain' and chains/, times,
  * distrusted/, and the name when host is not NULL.  For offline checks.
  * An empty host is an error, never a skipped name check.
+ * Strict, as the chain modes are unless a policy line says strict=no: on
+ * top of OpenSSL's checks (X509_V_FLAG_X509_STRICT, security level 2, no
+ * partial wildcards, never the subject CN for a name), the rules of
+ * libtrustfs(3) STRICT RULES, each refusal with its own reason.  Purpose
+ * sslserver.  A rule that cannot be evaluated refuses.
  * Returns 0 with *v filled in, or -1 (v->trusted 0) if it could not run.
  */
 TRUSTFS_API int trustfs_verify_chain(struct trustfs *t, const char *host,
     STACK_OF(X509) *chain, struct trustfs_verdict *v);
+
+/*
+ * Verification options (libtls's tls_config style): made once, set, and
+ * passed to the *_opts functions, which never change them; one options
+ * object may be used by several handles, one call at a time.  Setters
+ * copy what they are given (strings) or take their own reference (CRLs):
+ * the caller keeps ownership of its arguments.  Setters return 0, or -1
+ * with trustfs_verify_opts_error() saying why; a failed setter leaves the
+ * option as it was.  With no setter called, the options are those of
+ * trustfs_verify_chain(): now, sslserver, OpenSSL's depth, no IP, no CRL,
+ * revocation "prefer", strict rules on.
+ */
+struct trustfs_verify_opts;
+
+/* The purpose a chain is checked for (openssl verify -purpose). */
+enum trustfs_purpose {
+	TRUSTFS_PURPOSE_SSL_SERVER = 0,	/* the leaf must allow serverAuth */
+	TRUSTFS_PURPOSE_SSL_CLIENT,	/* the leaf must allow clientAuth */
+	TRUSTFS_PURPOSE_ANY		/* no EKU check */
+};
+
+/* Revocation, as the policy option revocation= says it. */
+enum trustfs_revocation {
+	TRUSTFS_REVOCATION_PREFER = 0,	/* check when a CRL is given (default) */
+	TRUSTFS_REVOCATION_OFF,		/* never check */
+	TRUSTFS_REVOCATION_REQUIRE	/* refuse ("no-crl") without a current
+					 * CRL for every certificate of the path
+					 * below the root */
+};
+
+/* NULL when out of memory.  Free with trustfs_verify_opts_free (NULL ok). */
+TRUSTFS_API struct trustfs_verify_opts *trustfs_verify_opts_new(void);
+TRUSTFS_API void trustfs_verify_opts_free(struct trustfs_verify_opts *o);
+/* Why the last setter on o failed, or NULL.  Valid until the next call
+ * on o. */
+TRUSTFS_API const char *trustfs_verify_opts_error(
+    const struct trustfs_verify_opts *o);
+
+/* Verify as of `when' instead of now (certificate and CRL dates);
+ * openssl verify -attime.  when must be >= 0. */
+TRUSTFS_API int trustfs_verify_opts_set_time(struct trustfs_verify_opts *o,
+    time_t when);
+TRUSTFS_API int trustfs_verify_opts_set_purpose(
+    struct trustfs_verify_opts *o, enum trustfs_purpose purpose);
+/* At most `depth' intermediates between the leaf and the root (openssl
+ * verify -verify_depth); 0..64. */
+TRUSTFS_API int trustfs_verify_opts_set_depth(struct trustfs_verify_opts *o,
+    int depth);
+/* The leaf must also hold this IP address as an iPAddress SAN (IPv4 or
+ * IPv6, brackets allowed).  Copied.  NULL clears it. */
+TRUSTFS_API int trustfs_verify_opts_set_ip(struct trustfs_verify_opts *o,
+    const char *ip);
+/* A CRL to check revocation against; o takes its own reference.  Several
+ * may be added.  The _file variant reads every CRL of a PEM or DER file. */
+TRUSTFS_API int trustfs_verify_opts_add_crl(struct trustfs_verify_opts *o,
+    X509_CRL *crl);
+TRUSTFS_API int trustfs_verify_opts_add_crl_file(
+    struct trustfs_verify_opts *o, const char *path);
+/* The stronger of this and the policy line's revocation= applies. */
+TRUSTFS_API int trustfs_verify_opts_set_revocation(
+    struct trustfs_verify_opts *o, enum trustfs_revocation r);
+/*
+ * Turns the strict rules off (as the policy option strict=no): OpenSSL's
+ * default checks only, as trustfs did before the strict rules.  Weak
+ * keys, missing key identifiers, v1 CAs and the other classes of
+ * TRUSTFS_WEAK_KEY..TRUSTFS_BAD_WILDCARD are then accepted.
+ */
+TRUSTFS_API void trustfs_verify_opts_set_insecure_nonstrict(
+    struct trustfs_verify_opts *o);
+
+/*
+ * trustfs_verify_chain() with options; opts NULL is trustfs_verify_chain().
+ * host may be NULL when opts gives an IP (or for no name check at all).
+ */
+TRUSTFS_API int trustfs_verify_chain_opts(struct trustfs *t,
+    const char *host, STACK_OF(X509) *chain,
+    const struct trustfs_verify_opts *opts, struct trustfs_verdict *v);
+
+/*
+ * trustfs_check() with options; opts NULL is trustfs_check().  The policy
+ * still decides the mode; in the chain modes the options apply, with the
+ * stronger revocation of the two, and strict rules off if either the
+ * policy line (strict=no) or the options say so.
+ */
+TRUSTFS_API int trustfs_check_opts(struct trustfs *t, const char *host,
+    unsigned int port, STACK_OF(X509) *chain,
+    const struct trustfs_verify_opts *opts, struct trustfs_verdict *v);
 
 /*
  * OpenSSL glue.

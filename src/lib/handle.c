@@ -201,6 +201,17 @@ static const char *const reason_names[] = {
 	[TRUSTFS_DISTRUSTED] = "distrusted",
 	[TRUSTFS_NO_PIN] = "no-pin",
 	[TRUSTFS_BAD_CHAIN] = "bad-chain",
+	[TRUSTFS_WEAK_KEY] = "weak-key",
+	[TRUSTFS_BAD_EXTENSION] = "bad-extension",
+	[TRUSTFS_BAD_KEY_USAGE] = "bad-key-usage",
+	[TRUSTFS_CA_LEAF] = "ca-leaf",
+	[TRUSTFS_BAD_EKU] = "bad-eku",
+	[TRUSTFS_BAD_SERIAL] = "bad-serial",
+	[TRUSTFS_V1_CA] = "v1-ca",
+	[TRUSTFS_BAD_WILDCARD] = "bad-wildcard",
+	[TRUSTFS_REVOKED] = "revoked",
+	[TRUSTFS_BAD_CRL] = "bad-crl",
+	[TRUSTFS_NO_CRL] = "no-crl",
 };
 
 const char *

@@ -13,9 +13,11 @@
 
 struct rule {
 	char *pattern;
-	enum trustfs_mode mode;
-	int line;		/* in the text, for messages */
+	struct policy_line opt;	/* mode, options and line number */
 };
+
+/* Options after the mode: at most one of each key. */
+#define POLICY_MAX_WORDS 5
 
 struct policy {
 	struct rule *rules;
@@ -62,7 +64,8 @@ policy_free(struct policy *p)
 	free(p);
 }
 
-/* Splits one line into at most three whitespace-separated words. */
+/* Splits one line into at most max whitespace-separated words; max + 1
+ * when there are more. */
 static int
 split_words(char *line, char **w, int max)
 {
@@ -85,6 +88,49 @@ split_words(char *line, char **w, int max)
 	return n;
 }
 
+/*
+ * One key=value option of a line into r (DESIGN section 8).  seen holds
+ * the keys given so far on the line: each at most once.  0, or -EINVAL
+ * with e naming the line.
+ */
+static int
+parse_option(const char *w, int lineno, struct policy_line *r,
+    unsigned *seen, struct tf_error *e)
+{
+	static const char *const keys[] = { "strict", "revocation", "aia" };
+	const char *eq = strchr(w, '='), *v;
+	size_t i, klen;
+
+	klen = eq != NULL ? (size_t)(eq - w) : strlen(w);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == klen && strncmp(w, keys[i], klen) == 0)
+			break;
+	if (eq == NULL || i == sizeof(keys) / sizeof(keys[0]))
+		return tf_error_setx(e, -EINVAL, "line %d: unknown option "
+		    "'%.64s' (strict=no, revocation=off|prefer|require, "
+		    "aia=fetch)", lineno, w);
+	if (*seen & (1u << i))
+		return tf_error_setx(e, -EINVAL, "line %d: option %s given "
+		    "twice", lineno, keys[i]);
+	*seen |= 1u << i;
+	v = eq + 1;
+	if (i == 0 && (strcmp(v, "no") == 0 || strcmp(v, "yes") == 0))
+		r->strict = strcmp(v, "yes") == 0;
+	else if (i == 1 && strcmp(v, "off") == 0)
+		r->revocation = TRUSTFS_REVOCATION_OFF;
+	else if (i == 1 && strcmp(v, "prefer") == 0)
+		r->revocation = TRUSTFS_REVOCATION_PREFER;
+	else if (i == 1 && strcmp(v, "require") == 0)
+		r->revocation = TRUSTFS_REVOCATION_REQUIRE;
+	else if (i == 2 && (strcmp(v, "fetch") == 0 || strcmp(v, "off") == 0))
+		r->aia_fetch = strcmp(v, "fetch") == 0;
+	else
+		return tf_error_setx(e, -EINVAL, "line %d: bad value '%.32s' for "
+		    "%s (%s)", lineno, v, keys[i], i == 0 ? "yes or no" :
+		    i == 1 ? "off, prefer or require" : "fetch or off");
+	return 0;
+}
+
 /* A pattern is a glob over HOST_PORT names: their characters, plus the
  * glob characters * ? [ ] ! and '-' in classes. */
 static int
@@ -104,8 +150,10 @@ int
 policy_parse(const char *text, size_t len, struct policy **out, struct tf_error *e)
 {
 	struct policy *p;
-	char *copy, *line, *next, *hash, *w[3];
-	int lineno = 0, n, mode, rc = 0;
+	char *copy, *line, *next, *hash, *w[POLICY_MAX_WORDS];
+	struct policy_line opt;
+	unsigned seen;
+	int lineno = 0, n, i, mode, rc = 0;
 
 	*out = NULL;
 	if (len == 0)
@@ -130,13 +178,13 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 		hash = strchr(line, '#');
 		if (hash != NULL)
 			*hash = '\0';
-		n = split_words(line, w, 2);
+		n = split_words(line, w, POLICY_MAX_WORDS);
 		if (n == 0)
 			continue;
-		if (n != 2) {
-			tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN MODE', "
-			    "found %s", lineno, n == 1 ? "one word" :
-			    "more than two words");
+		if (n < 2 || n > POLICY_MAX_WORDS) {
+			tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN "
+			    "MODE [OPTION...]', found %s", lineno, n == 1 ?
+			    "one word" : "more than three options");
 			rc = -EINVAL;
 			break;
 		}
@@ -154,6 +202,14 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 			rc = -EINVAL;
 			break;
 		}
+		opt = (struct policy_line){ .mode = (enum trustfs_mode)mode,
+		    .strict = 1, .revocation = TRUSTFS_REVOCATION_PREFER,
+		    .line = lineno };
+		seen = 0;
+		for (i = 2; i < n && rc == 0; i++)
+			rc = parse_option(w[i], lineno, &opt, &seen, e);
+		if (rc != 0)
+			break;
 		if (p->n % 16 == 0) {
 			struct rule *r = realloc(p->rules,
 			    (p->n + 16) * sizeof(*r));
@@ -169,8 +225,7 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 			rc = -ENOMEM;
 			break;
 		}
-		p->rules[p->n].line = lineno;
-		p->rules[p->n++].mode = (enum trustfs_mode)mode;
+		p->rules[p->n++].opt = opt;
 	}
 out:
 	free(copy);
@@ -181,19 +236,32 @@ out:
 	return rc;
 }
 
-enum trustfs_mode
-policy_mode(const struct policy *p, const char *host_port)
+void
+policy_lookup(const struct policy *p, const char *host_port,
+    struct policy_line *out)
 {
 	size_t i;
 
+	*out = (struct policy_line){ .mode = TRUSTFS_MODE_TOFU, .strict = 1,
+	    .revocation = TRUSTFS_REVOCATION_PREFER };
 	for (i = 0; p != NULL && i < p->n; i++)
 		/* No FNM_PATHNAME: names hold no '/'.  DNS names are
 		 * case-insensitive (RFC 4343), so patterns are too: a
 		 * pattern written with capitals must not fall through to
 		 * a weaker line (DESIGN section 8). */
-		if (fnmatch(p->rules[i].pattern, host_port, FNM_CASEFOLD) == 0)
-			return p->rules[i].mode;
-	return TRUSTFS_MODE_TOFU;
+		if (fnmatch(p->rules[i].pattern, host_port, FNM_CASEFOLD) == 0) {
+			*out = p->rules[i].opt;
+			return;
+		}
+}
+
+enum trustfs_mode
+policy_mode(const struct policy *p, const char *host_port)
+{
+	struct policy_line l;
+
+	policy_lookup(p, host_port, &l);
+	return l.mode;
 }
 
 /* Only '*': matches every name. */
@@ -228,8 +296,8 @@ policy_shadowed(const struct policy *p, struct buf *out)
 			if (!covers(p->rules[i].pattern, p->rules[j].pattern))
 				continue;
 			rc = buf_printf(out, "line %d: %s can never match "
-			    "(line %d: %s matches first)\n", p->rules[j].line,
-			    p->rules[j].pattern, p->rules[i].line,
+			    "(line %d: %s matches first)\n", p->rules[j].opt.line,
+			    p->rules[j].pattern, p->rules[i].opt.line,
 			    p->rules[i].pattern);
 			n++;
 			break;

@@ -1,7 +1,8 @@
 /*
- * The verification policy (DESIGN section 5): lines of "PATTERN MODE",
- * '#' starts a comment, the first matching pattern wins, and with no match
- * the mode is tofu.
+ * The verification policy (DESIGN sections 5 and 8): lines of
+ * "PATTERN MODE [OPTION...]", '#' starts a comment, the first matching
+ * pattern wins, and with no match the mode is tofu.  Options are
+ * key=value: strict=yes|no, revocation=off|prefer|require, aia=fetch|off.
  */
 #ifndef TRUSTFS_POLICY_H
 #define TRUSTFS_POLICY_H
@@ -26,6 +27,20 @@ struct policy;
 int policy_parse(const char *text, size_t len, struct policy **out,
     struct tf_error *e);
 void policy_free(struct policy *p);	/* NULL-safe */
+
+/* What the line that governs a name says; the defaults when none does. */
+struct policy_line {
+	enum trustfs_mode mode;		/* tofu when no line matches */
+	int strict;			/* 0 only for strict=no */
+	enum trustfs_revocation revocation;	/* prefer unless given */
+	int aia_fetch;			/* aia=fetch (stored; fetching comes
+					 * with src/net) */
+	int line;			/* its line number; 0: no line */
+};
+
+/* The line for a normalized HOST_PORT name (as policy_mode matches). */
+void policy_lookup(const struct policy *p, const char *host_port,
+    struct policy_line *out);
 
 /* The mode for a normalized HOST_PORT name.  Patterns match whatever the
  * case of either side (FNM_CASEFOLD); no policy (NULL) is tofu. */

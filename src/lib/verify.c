@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "chain.h"
 #include "entry.h"
 #include "handle.h"
 #include "names.h"
@@ -153,10 +154,6 @@ out:
 }
 
 static int
-is_distrusted_sha(struct trustfs *t, const unsigned char *sha, char *name,
-    size_t namelen);
-
-static int
 check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
     struct trustfs_verdict *v)
 {
@@ -248,411 +245,6 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 	return 0;
 }
 
-/* --- chain ---------------------------------------------------------- */
-
-struct find_distrust {
-	char name[256];
-	int found;
-};
-
-static int
-distrust_cb(enum store_db db, const char *name, void *arg)
-{
-	struct find_distrust *f = arg;
-
-	if (db != STORE_DISTRUSTED)
-		return 0;
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->found = 1;
-	return 1;
-}
-
-/* 1 if distrusted (name set), 0 if not, -1 on a store error. */
-static int
-is_distrusted_sha(struct trustfs *t, const unsigned char *sha, char *name,
-    size_t namelen)
-{
-	struct find_distrust f = { .found = 0 };
-	struct store_txn *txn = NULL;
-	struct tf_error se = { 0 };
-	int rc;
-
-	rc = store_txn_begin(t->st, 0, &txn, &se);
-	if (rc == 0)
-		rc = store_find_sha256(txn, sha, distrust_cb, &f);
-	store_txn_abort(txn);
-	if (rc < 0) {
-		trustfs_set_errorx(t, "reading distrusted/: %s",
-		    se.msg[0] ? se.msg : strerror(-rc));
-		return -1;
-	}
-	if (f.found)
-		snprintf(name, namelen, "%s", f.name);
-	return f.found;
-}
-
-/* 1 if any certificate of sk is distrusted, filling in the verdict. */
-static int
-check_distrusted(struct trustfs *t, STACK_OF(X509) *sk,
-    struct trustfs_verdict *v)
-{
-	unsigned char sha[32];
-	char name[256], *subj;
-	int i, rc;
-
-	for (i = 0; i < sk_X509_num(sk); i++) {
-		cert_sha256(sk_X509_value(sk, i), sha);
-		rc = is_distrusted_sha(t, sha, name, sizeof(name));
-		if (rc != 0) {
-			if (rc == 1) {
-				subj = cert_name_str(X509_get_subject_name(
-				    sk_X509_value(sk, i)));
-				v->trusted = 0;
-				v->reason = TRUSTFS_DISTRUSTED;
-				snprintf(v->entry, sizeof(v->entry),
-				    "distrusted/%s", name);
-				snprintf(v->message, sizeof(v->message),
-				    "certificate is distrusted: %s "
-				    "(distrusted/%s)", subj ? subj : "?", name);
-				free(subj);
-			}
-			return rc;
-		}
-	}
-	return 0;
-}
-
-/* Intermediates from chains/ for the issuers the peer did not send: one
- * index look-up per missing link, at most 8 links. */
-struct chain_pick {
-	struct store_txn *txn;
-	X509 *child;
-	STACK_OF(X509) *out;
-	X509 *added;
-	int failed;		/* a chains/ record could not be read */
-};
-
-static int
-chain_pick_cb(enum store_db db, const char *name, void *arg)
-{
-	struct chain_pick *p = arg;
-	STACK_OF(X509) *sk = NULL;
-	struct store_rec rec;
-	int i, hit = 0;
-
-	if (db != STORE_CHAINS)
-		return 0;
-	i = store_get(p->txn, db, name, &rec);
-	if (i == 0)
-		i = entry_certs(&rec, &sk);
-	if (i != 0) {
-		p->failed |= i != -ENOENT;
-		return 0;
-	}
-	for (i = 0; i < sk_X509_num(sk) && !hit; i++) {
-		X509 *x = sk_X509_value(sk, i);
-
-		if (X509_check_issued(x, p->child) == X509_V_OK &&
-		    X509_check_issued(x, x) != X509_V_OK) {
-			X509_up_ref(x);
-			if (!sk_X509_push(p->out, x))
-				X509_free(x);
-			else
-				p->added = x;
-			hit = 1;
-		}
-	}
-	sk_X509_pop_free(sk, X509_free);
-	return hit;
-}
-
-/* 0, or -1 with the handle's error set when chains/ could not be read:
- * a missing intermediate must come from the store, not from a failure. */
-static int
-add_chain_intermediates(struct trustfs *t, STACK_OF(X509) *untrusted,
-    X509 *leaf)
-{
-	struct chain_pick p = { .out = untrusted };
-	struct tf_error se = { 0 };
-	X509 *cur = leaf;
-	int depth, i, have, ok, rc;
-	uint32_t h;
-
-	rc = store_txn_begin(t->st, 0, &p.txn, &se);
-	for (depth = 0; rc == 0 && depth < 8 && cur != NULL; depth++) {
-		/* Already supplied by the peer? Follow it instead. */
-		have = 0;
-		for (i = 0; i < sk_X509_num(untrusted) && !have; i++)
-			if (X509_check_issued(sk_X509_value(untrusted, i),
-			    cur) == X509_V_OK && sk_X509_value(untrusted, i) !=
-			    cur) {
-				cur = sk_X509_value(untrusted, i);
-				have = 1;
-			}
-		if (have)
-			continue;
-		if (X509_check_issued(cur, cur) == X509_V_OK)
-			break;
-		h = (uint32_t)X509_NAME_hash_ex(X509_get_issuer_name(cur), NULL,
-		    NULL, &ok);
-		if (!ok)
-			break;
-		p.child = cur;
-		p.added = NULL;
-		rc = store_find_subject(p.txn, h, chain_pick_cb, &p);
-		if (rc > 0)
-			rc = 0;
-		cur = p.added;
-	}
-	store_txn_abort(p.txn);
-	if (rc == 0 && p.failed)
-		rc = -EIO;
-	if (rc < 0) {
-		trustfs_set_errorx(t, "reading chains/: %s", se.msg[0] ?
-		    se.msg : strerror(-rc));
-		return -1;
-	}
-	return 0;
-}
-
-/* A new X509_STORE over roots/ (lookup.c). */
-static X509_STORE *
-x509_store_new(struct trustfs *t, int *failed)
-{
-	X509_STORE *xs;
-
-	if (t == NULL || t->st == NULL) {
-		if (t != NULL && !t->err.msg[0])
-			trustfs_set_errorx(t, "the store is not open");
-		return NULL;
-	}
-	xs = X509_STORE_new();
-	if (xs == NULL || lookup_add(xs, t->st, failed) != 0) {
-		X509_STORE_free(xs);
-		trustfs_set_errorx(t, "out of memory");
-		return NULL;
-	}
-	return xs;
-}
-
-X509_STORE *
-trustfs_x509_store(struct trustfs *t)
-{
-	/* Holds its own reference to the store: it may outlive t. */
-	return x509_store_new(t, NULL);
-}
-
-static enum trustfs_reason
-reason_of(int err)
-{
-	switch (err) {
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return TRUSTFS_UNKNOWN_ISSUER;
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-		return TRUSTFS_EXPIRED;
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return TRUSTFS_NOT_YET_VALID;
-	case X509_V_ERR_HOSTNAME_MISMATCH:
-	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		return TRUSTFS_NAME_MISMATCH;
-	default:
-		return TRUSTFS_BAD_CHAIN;
-	}
-}
-
-/*
- * The message of a failed chain: OpenSSL's words first (DESIGN section
- * 6), then what a person needs to act: which certificate, the issuer that
- * is missing and where it goes, the time a certificate starts or ends.
- * cause (may be NULL) gets the same in short, for chain-or-tofu's
- * fallback message.
- */
-static void
-chain_failure(X509_STORE_CTX *ctx, const char *host,
-    struct trustfs_verdict *v, char *cause, size_t causelen)
-{
-	STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
-	X509 *bad = X509_STORE_CTX_get_current_cert(ctx), *top;
-	int err = X509_STORE_CTX_get_error(ctx);
-	int depth = X509_STORE_CTX_get_error_depth(ctx);
-	const char *what = X509_verify_cert_error_string(err);
-	char *subj = NULL, *issuer = NULL, tm[64], dummy[1];
-
-	if (cause == NULL) {
-		cause = dummy;
-		causelen = sizeof(dummy);
-	}
-	if (v->reason == TRUSTFS_NAME_MISMATCH) {
-		snprintf(v->message, sizeof(v->message), "hostname mismatch: "
-		    "the certificate (%s) is not valid for %s", v->subject,
-		    host);
-		snprintf(cause, causelen, "hostname mismatch (not valid for "
-		    "%s)", host);
-		return;
-	}
-	subj = bad ? cert_name_str(X509_get_subject_name(bad)) : NULL;
-	if (subj == NULL || subj[0] == '\0') {
-		free(subj);
-		subj = strdup(depth == 0 && v->subject[0] ? v->subject :
-		    "no subject");
-	}
-	switch (err) {
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		/* The top of the path OpenSSL built names the issuer it
-		 * looked for and did not find. */
-		top = built != NULL && sk_X509_num(built) > 0 ?
-		    sk_X509_value(built, sk_X509_num(built) - 1) : bad;
-		issuer = top ? cert_name_str(X509_get_issuer_name(top)) : NULL;
-		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): "
-		    "its issuer %s is not in the store; add it to chains/ (an "
-		    "intermediate) or roots/ (a root)", what, depth,
-		    subj ? subj : "?", issuer ? issuer : "?");
-		snprintf(cause, causelen, "%s (issuer %s)", what,
-		    issuer ? issuer : "?");
-		break;
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): "
-		    "that certificate is not in roots/", what, depth,
-		    subj ? subj : "?");
-		snprintf(cause, causelen, "%s (%s)", what, subj ? subj : "?");
-		break;
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-		if (bad == NULL)
-			snprintf(tm, sizeof(tm), "?");
-		else
-			cert_time_str(err == X509_V_ERR_CERT_HAS_EXPIRED ?
-			    cert_not_after(bad) : cert_not_before(bad), tm,
-			    sizeof(tm));
-		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): "
-		    "%s %s", what, depth, subj ? subj : "?",
-		    err == X509_V_ERR_CERT_HAS_EXPIRED ? "expired" :
-		    "valid from", tm);
-		snprintf(cause, causelen, "%s (%s, %s %s)", what,
-		    subj ? subj : "?", err == X509_V_ERR_CERT_HAS_EXPIRED ?
-		    "expired" : "valid from", tm);
-		break;
-	default:
-		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s)",
-		    what, depth, subj ? subj : "?");
-		snprintf(cause, causelen, "%s (%s)", what, subj ? subj : "?");
-		break;
-	}
-	free(issuer);
-	free(subj);
-}
-
-static int
-check_chain(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
-    struct trustfs_verdict *v, char *cause, size_t causelen)
-{
-	STACK_OF(X509) *untrusted = NULL;
-	X509_STORE_CTX *ctx = NULL;
-	X509_STORE *xs = NULL;
-	X509_VERIFY_PARAM *param;
-	X509 *leaf = sk_X509_value(chain, 0), *top;
-	char anchor[256], ip[64];
-	int i, rc = -1, is_ip, lookup_failed = 0;
-	unsigned char sha[32];
-
-	rc = check_distrusted(t, chain, v);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	rc = -1;
-	untrusted = sk_X509_new_null();
-	xs = x509_store_new(t, &lookup_failed);
-	ctx = X509_STORE_CTX_new();
-	if (untrusted == NULL || xs == NULL || ctx == NULL)
-		goto out;
-	for (i = 1; i < sk_X509_num(chain); i++) {
-		X509_up_ref(sk_X509_value(chain, i));
-		if (!sk_X509_push(untrusted, sk_X509_value(chain, i))) {
-			X509_free(sk_X509_value(chain, i));
-			goto out;
-		}
-	}
-	if (add_chain_intermediates(t, untrusted, leaf) != 0)
-		goto out;
-	if (!X509_STORE_CTX_init(ctx, xs, leaf, untrusted))
-		goto out;
-	param = X509_STORE_CTX_get0_param(ctx);
-	/* RFC 6125 name checks as OpenSSL does them; an IP literal is
-	 * matched against iPAddress SANs only (RFC 6125 1.7.2). */
-	snprintf(ip, sizeof(ip), "%s", host ? host : "");
-	if (ip[0] == '[' && strchr(ip, ']') != NULL) {
-		memmove(ip, ip + 1, strlen(ip));
-		*strchr(ip, ']') = '\0';
-	}
-	{
-		ASN1_OCTET_STRING *a = a2i_IPADDRESS(ip);
-
-		is_ip = a != NULL;
-		ASN1_OCTET_STRING_free(a);
-	}
-	if (host != NULL && (is_ip ? !X509_VERIFY_PARAM_set1_ip_asc(param,
-	    ip) : !X509_VERIFY_PARAM_set1_host(param, host, 0)))
-		goto out;
-	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
-
-	if (X509_verify_cert(ctx) == 1) {
-		/* The path OpenSSL built may run through a distrusted
-		 * certificate that the peer did not send. */
-		rc = check_distrusted(t, X509_STORE_CTX_get0_chain(ctx), v);
-		if (rc != 0) {
-			rc = rc < 0 ? -1 : 0;
-			goto out;
-		}
-		top = sk_X509_value(X509_STORE_CTX_get0_chain(ctx),
-		    sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) - 1);
-		cert_sha256(top, sha);
-		anchor[0] = '\0';
-		{
-			struct store_txn *txn = NULL;
-
-			if (store_txn_begin(t->st, 0, &txn, NULL) == 0)
-				(void)entry_anchor(txn, top, anchor,
-				    sizeof(anchor));
-			store_txn_abort(txn);
-		}
-		v->trusted = 1;
-		v->reason = TRUSTFS_CHAIN_OK;
-		snprintf(v->entry, sizeof(v->entry), "roots/%s", anchor);
-		snprintf(v->message, sizeof(v->message), "chain verified to "
-		    "roots/%s", anchor);
-		rc = 0;
-		goto out;
-	}
-	/* "No issuer" because roots/ could not be read is no verdict. */
-	if (lookup_failed) {
-		trustfs_set_errorx(t, "reading roots/: the store could not be "
-		    "read while the chain was verified");
-		goto out;
-	}
-	v->trusted = 0;
-	v->reason = reason_of(X509_STORE_CTX_get_error(ctx));
-	chain_failure(ctx, host, v, cause, causelen);
-	rc = 0;
-out:
-	if (rc < 0) {
-		v->trusted = 0;
-		if (!t->err.msg[0])
-			trustfs_set_errorx(t, "chain verification could not "
-			    "run");
-	}
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(xs);
-	sk_X509_pop_free(untrusted, X509_free);
-	ERR_clear_error();
-	return rc;
-}
-
 /* --- the checks ----------------------------------------------------- */
 
 /* Fills in what every verdict says about the peer certificate. */
@@ -687,6 +279,15 @@ int
 trustfs_verify_chain(struct trustfs *t, const char *host,
     STACK_OF(X509) *chain, struct trustfs_verdict *v)
 {
+	return trustfs_verify_chain_opts(t, host, chain, NULL, v);
+}
+
+int
+trustfs_verify_chain_opts(struct trustfs *t, const char *host,
+    STACK_OF(X509) *chain, const struct trustfs_verify_opts *opts,
+    struct trustfs_verdict *v)
+{
+	struct chain_params cp;
 	int rc;
 
 	if (v != NULL)
@@ -705,17 +306,23 @@ trustfs_verify_chain(struct trustfs *t, const char *host,
 		return -1;
 	}
 	verdict_init(v, sk_X509_value(chain, 0), TRUSTFS_MODE_CHAIN);
-	rc = check_chain(t, host, chain, v, NULL, 0);
+	chain_params_make(&cp, opts, 1, TRUSTFS_REVOCATION_PREFER);
+	rc = chain_check(t, host, chain, &cp, v, NULL, 0);
 	if (rc != 0)
 		v->trusted = 0;
 	return rc;
 }
 
+/* The check of a policy line (its mode and options) with the caller's
+ * options (may be NULL). */
 static int
-check_mode(struct trustfs *t, enum trustfs_mode mode, const char *host,
+check_mode(struct trustfs *t, const struct policy_line *pl,
+    const struct trustfs_verify_opts *opts, const char *host,
     unsigned int port, STACK_OF(X509) *chain, struct trustfs_verdict *v)
 {
 	char hp[300], name[256], cause[300] = "", msg[sizeof(v->message)];
+	enum trustfs_mode mode = pl->mode;
+	struct chain_params cp;
 	X509 *leaf;
 	int rc;
 
@@ -730,21 +337,23 @@ check_mode(struct trustfs *t, enum trustfs_mode mode, const char *host,
 	}
 	leaf = sk_X509_value(chain, 0);
 	verdict_init(v, leaf, mode);
+	chain_params_make(&cp, opts, pl->strict, pl->revocation);
 
 	switch (mode) {
 	case TRUSTFS_MODE_TOFU:
 	case TRUSTFS_MODE_PINNED:
 		/* A pin never overrides a distrust decision. */
-		rc = is_distrusted_sha(t, v->sha256, name, sizeof(name));
+		rc = chain_is_distrusted_sha(t, v->sha256, name,
+		    sizeof(name));
 		if (rc < 0)
 			return -1;
 		if (rc == 1)
-			return check_distrusted(t, chain, v) < 0 ? -1 : 0;
+			return chain_check_distrusted(t, chain, v) < 0 ? -1 : 0;
 		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU, v);
 	case TRUSTFS_MODE_CHAIN:
-		return check_chain(t, host, chain, v, NULL, 0);
+		return chain_check(t, host, chain, &cp, v, NULL, 0);
 	case TRUSTFS_MODE_CHAIN_OR_TOFU:
-		rc = check_chain(t, host, chain, v, cause, sizeof(cause));
+		rc = chain_check(t, host, chain, &cp, v, cause, sizeof(cause));
 		if (rc != 0 || v->trusted || v->reason == TRUSTFS_DISTRUSTED)
 			return rc;
 		rc = check_tofu(t, hp, leaf, 1, v);
@@ -767,13 +376,16 @@ trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
     const char *host, unsigned int port, STACK_OF(X509) *chain,
     struct trustfs_verdict *v)
 {
+	/* No policy line: its defaults (strict, revocation=prefer). */
+	struct policy_line pl = { .mode = mode, .strict = 1,
+	    .revocation = TRUSTFS_REVOCATION_PREFER };
 	int rc;
 
 	if (v != NULL)
 		memset(v, 0, sizeof(*v));
 	if (v == NULL || t == NULL || handle_ready(t) != 0)
 		return -1;
-	rc = check_mode(t, mode, host, port, chain, v);
+	rc = check_mode(t, &pl, NULL, host, port, chain, v);
 	/* -1 never leaves a verdict that reads as trust. */
 	if (rc != 0)
 		v->trusted = 0;
@@ -784,7 +396,16 @@ int
 trustfs_check(struct trustfs *t, const char *host, unsigned int port,
     STACK_OF(X509) *chain, struct trustfs_verdict *v)
 {
+	return trustfs_check_opts(t, host, port, chain, NULL, v);
+}
+
+int
+trustfs_check_opts(struct trustfs *t, const char *host, unsigned int port,
+    STACK_OF(X509) *chain, const struct trustfs_verify_opts *opts,
+    struct trustfs_verdict *v)
+{
 	const struct policy *p;
+	struct policy_line pl;
 	char hp[300];
 	int rc;
 
@@ -800,7 +421,8 @@ trustfs_check(struct trustfs *t, const char *host, unsigned int port,
 	/* No policy, no check: never tofu in its place (issue 8). */
 	if (handle_policy(t, &p) != 0)
 		return -1;
-	rc = check_mode(t, policy_mode(p, hp), host, port, chain, v);
+	policy_lookup(p, hp, &pl);
+	rc = check_mode(t, &pl, opts, host, port, chain, v);
 	if (rc != 0)
 		v->trusted = 0;
 	return rc;

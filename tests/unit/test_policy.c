@@ -22,8 +22,29 @@ static const struct {
 	{ "2001:db8::1_443 pinned\n", 0, NULL },
 	{ "h_[0-9]* chain\n", 0, NULL },
 	{ "* tofu\n* bogus\n", -EINVAL, "line 2: unknown mode 'bogus'" },
-	{ "* tofu extra\n", -EINVAL, "line 1: expected 'PATTERN MODE'" },
-	{ "\n\nlonely\n", -EINVAL, "line 3: expected 'PATTERN MODE', found one word" },
+	{ "* tofu extra\n", -EINVAL, "line 1: unknown option 'extra'" },
+	{ "\n\nlonely\n", -EINVAL, "line 3: expected 'PATTERN MODE [OPTION...]', found one word" },
+	/* Options (DESIGN section 8, issue 13): known keys and values only,
+	 * each once, refused with the line number. */
+	{ "a_1 chain strict=no\n", 0, NULL },
+	{ "a_1 chain strict=yes revocation=require aia=fetch\n", 0, NULL },
+	{ "a_1 chain-or-tofu revocation=off\n* tofu revocation=prefer\n", 0,
+	    NULL },
+	{ "a_1 chain aia=off\n", 0, NULL },
+	{ "a_1 chain\nb_1 chain strict=maybe\n", -EINVAL,
+	    "line 2: bad value 'maybe' for strict (yes or no)" },
+	{ "a_1 chain revocation=sometimes\n", -EINVAL,
+	    "line 1: bad value 'sometimes' for revocation" },
+	{ "a_1 chain aia=push\n", -EINVAL, "bad value 'push' for aia" },
+	{ "\na_1 chain ocsp=yes\n", -EINVAL, "line 2: unknown option 'ocsp=yes'" },
+	{ "a_1 chain strict\n", -EINVAL, "line 1: unknown option 'strict'" },
+	{ "a_1 chain strict=no strict=no\n", -EINVAL,
+	    "line 1: option strict given twice" },
+	{ "a_1 chain STRICT=no\n", -EINVAL, "unknown option 'STRICT=no'" },
+	{ "a_1 chain strict=NO\n", -EINVAL, "bad value 'NO'" },
+	{ "a_1 chain strict=no revocation=off aia=off x=y\n", -EINVAL,
+	    "line 1: expected 'PATTERN MODE [OPTION...]', found more than "
+	    "three options" },
 	{ "bad/pattern tofu\n", -EINVAL, "line 1: bad pattern" },
 	{ "* CHAIN\n", -EINVAL, "unknown mode 'CHAIN'" },
 	{ "h\xff_1 tofu\n", -EINVAL, "bad pattern" },
@@ -268,6 +289,58 @@ START_TEST(test_shadowed)
 }
 END_TEST
 
+/* Issue 13: what the governing line's options say; no line, defaults. */
+static const char opt_policy[] =
+    "legacy.lab_443   chain          strict=no   # an old appliance\n"
+    "crl.lab_443      chain          revocation=require aia=fetch\n"
+    "off.lab_*        chain-or-tofu  revocation=off strict=yes\n"
+    "*.lab_443        chain\n";
+
+static const struct {
+	const char *hp;
+	enum trustfs_mode mode;
+	int strict;
+	enum trustfs_revocation rev;
+	int aia, line;
+} opt_cases[] = {
+	{ "legacy.lab_443", TRUSTFS_MODE_CHAIN, 0, TRUSTFS_REVOCATION_PREFER,
+	    0, 1 },
+	{ "LEGACY.lab_443", TRUSTFS_MODE_CHAIN, 0, TRUSTFS_REVOCATION_PREFER,
+	    0, 1 },
+	{ "crl.lab_443", TRUSTFS_MODE_CHAIN, 1, TRUSTFS_REVOCATION_REQUIRE, 1,
+	    2 },
+	{ "off.lab_8443", TRUSTFS_MODE_CHAIN_OR_TOFU, 1,
+	    TRUSTFS_REVOCATION_OFF, 0, 3 },
+	{ "new.lab_443", TRUSTFS_MODE_CHAIN, 1, TRUSTFS_REVOCATION_PREFER, 0,
+	    4 },
+	{ "elsewhere_443", TRUSTFS_MODE_TOFU, 1, TRUSTFS_REVOCATION_PREFER, 0,
+	    0 },
+};
+
+START_TEST(test_options)
+{
+	struct policy *p = NULL;
+	struct policy_line l;
+	struct tf_error te = { 0 };
+
+	ck_assert_msg(policy_parse(opt_policy, strlen(opt_policy), &p, &te) ==
+	    0, "%s", te.msg);
+	policy_lookup(p, opt_cases[_i].hp, &l);
+	ck_assert_int_eq(l.mode, opt_cases[_i].mode);
+	ck_assert_int_eq(l.strict, opt_cases[_i].strict);
+	ck_assert_int_eq(l.revocation, opt_cases[_i].rev);
+	ck_assert_int_eq(l.aia_fetch, opt_cases[_i].aia);
+	ck_assert_int_eq(l.line, opt_cases[_i].line);
+	ck_assert_int_eq(policy_mode(p, opt_cases[_i].hp), opt_cases[_i].mode);
+	policy_free(p);
+	/* No policy at all: tofu, strict, prefer. */
+	policy_lookup(NULL, opt_cases[_i].hp, &l);
+	ck_assert_int_eq(l.mode, TRUSTFS_MODE_TOFU);
+	ck_assert_int_eq(l.strict, 1);
+	ck_assert_int_eq(l.line, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -277,6 +350,8 @@ main(void)
 	tcase_add_loop_test(tc, test_parse, 0,
 	    sizeof(parse_cases) / sizeof(parse_cases[0]));
 	tcase_add_test(tc, test_nul_refused);
+	tcase_add_loop_test(tc, test_options, 0,
+	    sizeof(opt_cases) / sizeof(opt_cases[0]));
 	tcase_add_loop_test(tc, test_match, 0,
 	    sizeof(match_cases) / sizeof(match_cases[0]));
 	tcase_add_loop_test(tc, test_match_case, 0,
