@@ -14,4 +14,7 @@ void ctl_usage(FILE *f, const char *cmd);
 /* trustctl list (list.c); returns an exit status. */
 int ctl_list(const char *store_dir, int argc, char **argv);
 
+/* trustctl import (import.c); returns an exit status. */
+int ctl_import(const char *store_dir, int argc, char **argv);
+
 #endif

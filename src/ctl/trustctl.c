@@ -1,7 +1,8 @@
 /*
  * trustctl: what file tools cannot do with a trustfs store -- a real TLS
  * handshake judged by the policy, offline chain checks, listings for
- * scripts, and the store's administration (admin.c, list.c).
+ * scripts, imports (import.c) and the store's administration (admin.c,
+ * list.c).
  * Exit status: 0 trusted (or done), 1 not trusted, 2 usage or I/O error;
  * with --json, a check that could not run is still one JSON object
  * (reason "error") and exit status 2.
@@ -485,6 +486,8 @@ main(int argc, char *argv[])
 		rc = cmd_verify(store, argc, argv);
 	else if (strcmp(cmd, "list") == 0)
 		rc = ctl_list(store, argc, argv);
+	else if (strcmp(cmd, "import") == 0)
+		rc = ctl_import(store, argc, argv);
 	else if (strcmp(cmd, "export") == 0)
 		rc = admin_export(store, argc, argv);
 	else if (strcmp(cmd, "backup") == 0)
