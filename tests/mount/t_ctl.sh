@@ -3,8 +3,9 @@
 # (columns, -H, --json) with subjects holding quotes, UTF-8 and control
 # characters; --no-counters for comparing two members; --json of connect
 # and verify against openssl s_server on 127.0.0.1, exit statuses
-# unchanged; --help of every command; trustctl(1) covers every command;
-# and demo.sh refuses to touch a mount it did not make.
+# unchanged; --help of every command (import too); trustctl(1) covers
+# every command; and demo.sh refuses to touch a mount it did not make.
+# (import itself: t_import.sh.)
 . "$(dirname "$0")/lib.sh"
 : "${TRUSTCTL_BIN:?set by ctest}"
 mkcerts
@@ -46,7 +47,7 @@ cleanup_all() {
 trap cleanup_all EXIT
 
 # 1. --help: every command, exit 0, usage on standard output.
-for c in connect verify list export backup restore; do
+for c in connect verify list import export backup restore; do
 	check_eq "$c --help exits 0" "$(exit_of "$TRUSTCTL_BIN" "$c" --help)" 0
 	check "$c --help prints its usage on stdout" grep -q "^usage: trustctl .*$c" "$T/stdout"
 	check_eq "$c --help writes nothing on stderr" "$(cat "$T/stderr")" ""
@@ -59,7 +60,7 @@ check "it names the directories" grep -q "pinned, rejected, roots, distrusted, c
 
 # trustctl(1) has a section for every command and renders without warnings.
 MAN=$SRC_DIR/contrib/man/trustctl.1
-for c in connect verify list export backup restore; do
+for c in connect verify list import export backup restore; do
 	check "trustctl(1) documents $c" grep -q "^\.SS $c\b" "$MAN"
 done
 check_eq "trustctl(1) renders without warnings" \
