@@ -84,7 +84,7 @@ struct snapshot {
  *
  *   1. fs->lock, the daemon's mutex.  It guards bookkeeping only: the
  *      staged list and every field of a struct staged, the handle list,
- *      the views pointer, snapshot reference counts and bundle_open_gen.
+ *      the views pointer and snapshot reference counts.
  *      It is NEVER held while parsing, while a store transaction is open,
  *      or while calling store_write (which waits on LMDB's writer lock and
  *      on map growth).  Whoever needs the store copies what it needs under
@@ -113,7 +113,6 @@ struct fs {
 	struct staged *staged;
 	struct handle *handles;
 	struct snapshot *views;
-	uint64_t bundle_open_gen;	/* views generation last opened */
 	char audit_max[24];	/* --audit-max, saved in the store at mount */
 	unsigned long long first_use_at_mount;	/* TOFU counters then */
 	unsigned long long mismatch_at_mount;

@@ -103,12 +103,12 @@ open_view(struct fs *fs, const struct node *n, struct fuse_file_info *fi)
 	h->snap = snap;
 	h->data = snap->bundle.data + (e != NULL ? e->off : 0);
 	h->len = e != NULL ? e->len : snap->bundle.len;
-	/* The kernel may keep its cached pages while the store has not
-	 * changed since the last open (keep_cache). */
-	pthread_mutex_lock(&fs->lock);
-	fi->keep_cache = fs->bundle_open_gen == snap->gen;
-	fs->bundle_open_gen = snap->gen;
-	pthread_mutex_unlock(&fs->lock);
+	/* Read through, never from the page cache: the kernel keeps one
+	 * cache per file, so a reader that opened bundle.pem before a change
+	 * could read pages cached for a reader that opened it after (or the
+	 * other way), and get neither version whole.  Each open reads its
+	 * own snapshot, whole. */
+	fi->direct_io = 1;
 	return 0;
 }
 
