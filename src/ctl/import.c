@@ -224,12 +224,16 @@ read_input(const char *file, struct progress *p, struct buf *b,
 			tf_error_set(e, rc, "reading %s", file);
 			break;
 		}
+		errno = 0;
 		n = fread(b->data + b->len, 1, IMPORT_READ_CHUNK, f);
 		b->len += n;
 		progress_show(p, "import", b->len, 0, "bytes read");
 		if (n < IMPORT_READ_CHUNK) {
+			/* fread keeps read(2)'s errno: EISDIR says more than
+			 * EIO. */
 			if (ferror(f))
-				rc = tf_error_set(e, -EIO, "reading %s", file);
+				rc = tf_error_set(e, errno ? -errno : -EIO,
+				    "reading %s", file);
 			break;
 		}
 	}

@@ -130,6 +130,8 @@ check_eq "a truncated PKCS#7 bundle exits 2" "$(exit_of TC import "$T/cut.p7b")"
 check_eq "an empty input exits 2" "$(exit_of TC import /dev/null)" 2
 check_eq "a missing file exits 2" "$(exit_of TC import "$T/nothing.pem")" 2
 check "No such file or directory" grep -q "No such file or directory" "$T/stderr"
+check_eq "a directory exits 2" "$(exit_of TC import "$T")" 2
+check "Is a directory" grep -q "^trustctl: reading $T: Is a directory" "$T/stderr"
 check_eq "no FILE is a usage error" "$(exit_of TC import)" 2
 check "with the usage" grep -q "^usage: trustctl .*import" "$T/stderr"
 check_eq "an unknown option is a usage error" "$(exit_of TC import --bogus "$T/bundle.pem")" 2
