@@ -322,9 +322,8 @@ strict_failure(const struct strict_refusal *r, STACK_OF(X509) *path,
 	} else {
 		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s)",
 		    r->what, r->depth, subj && subj[0] ? subj : "no subject");
-		snprintf(cause, causelen, "%s: %s (%s)",
-		    trustfs_reason_name(r->reason), r->what, subj && subj[0] ?
-		    subj : "no subject");
+		snprintf(cause, causelen, "%s (%s)", r->what, subj &&
+		    subj[0] ? subj : "no subject");
 	}
 	free(subj);
 }

@@ -558,6 +558,7 @@ strict_verify_cb(int ok, X509_STORE_CTX *ctx)
 	int depth = X509_STORE_CTX_get_error_depth(ctx);
 	X509 *x = X509_STORE_CTX_get_current_cert(ctx);
 	int len = path_len(ctx);
+	struct strict_refusal r;
 
 	if (s == NULL)
 		return 0;	/* no state, no verdict: never fails open */
@@ -572,11 +573,14 @@ strict_verify_cb(int ok, X509_STORE_CTX *ctx)
 		    len > 0)
 			name_refusal(s, sk_X509_value(
 			    X509_STORE_CTX_get0_chain(ctx), 0), len);
-		else if (s->strict && err == X509_V_ERR_INVALID_CA &&
-		    x != NULL && X509_get_version(x) != X509_VERSION_3)
-			refuse(&s->r, TRUSTFS_V1_CA, "version %ld certificate "
-			    "used as a CA (RFC 5280 4.1.2.1 needs version 3)",
-			    X509_get_version(x) + 1);
+		else if (s->strict && strict_reason_of(err) ==
+		    TRUSTFS_BAD_CHAIN && x != NULL && depth >= 0 &&
+		    depth < len && strict_cert(x, depth, len, s->purpose,
+		    &r) != 0)
+			/* OpenSSL's refusal has no reason of its own ("invalid
+			 * CA certificate" for a v1 CA or a root without
+			 * basicConstraints): the rule that explains it. */
+			s->r = r;
 		if (s->r.reason != TRUSTFS_REASON_NONE)
 			s->r.depth = depth;
 		return 0;
