@@ -215,7 +215,8 @@ TRUSTFS_API int trustfs_verify_opts_add_crl(struct trustfs_verify_opts *o,
     X509_CRL *crl);
 TRUSTFS_API int trustfs_verify_opts_add_crl_file(
     struct trustfs_verify_opts *o, const char *path);
-/* The stronger of this and the policy line's revocation= applies. */
+/* Without this setter the policy line's revocation= applies (prefer for
+ * trustfs_verify_chain_opts); with it, the stronger of the two. */
 TRUSTFS_API int trustfs_verify_opts_set_revocation(
     struct trustfs_verify_opts *o, enum trustfs_revocation r);
 /*
@@ -238,7 +239,8 @@ TRUSTFS_API int trustfs_verify_chain_opts(struct trustfs *t,
 /*
  * trustfs_check() with options; opts NULL is trustfs_check().  The policy
  * still decides the mode; in the chain modes the options apply, with the
- * stronger revocation of the two, and strict rules off if either the
+ * stronger revocation of the two when the options set one (else the
+ * line's), and strict rules off if either the
  * policy line (strict=no) or the options say so.
  */
 TRUSTFS_API int trustfs_check_opts(struct trustfs *t, const char *host,

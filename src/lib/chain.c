@@ -401,16 +401,17 @@ chain_param(struct trustfs *t, X509_STORE_CTX *ctx, const char *host,
 		X509_VERIFY_PARAM_set_time(param, o->at);
 	s->strict = cp->strict;
 	s->revocation = cp->revocation;
-	s->crls = o ? o->crls : NULL;
 	if (cp->strict) {
 		flags |= X509_V_FLAG_X509_STRICT;
 		X509_VERIFY_PARAM_set_auth_level(param, 2);
 	}
 	/* prefer with no CRL at all is no revocation check: today's paths
-	 * stay as they were.  require with none refuses ("no-crl"). */
+	 * stay as they were.  require with none refuses ("no-crl").  off
+	 * leaves the CRLs out, the strict rule on CRL numbers included. */
 	if (cp->revocation == TRUSTFS_REVOCATION_REQUIRE ||
-	    (cp->revocation == TRUSTFS_REVOCATION_PREFER &&
-	    sk_X509_CRL_num(s->crls) > 0)) {
+	    (cp->revocation == TRUSTFS_REVOCATION_PREFER && o != NULL &&
+	    sk_X509_CRL_num(o->crls) > 0)) {
+		s->crls = o ? o->crls : NULL;
 		flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 		X509_STORE_CTX_set0_crls(ctx, s->crls);
 	}

@@ -22,6 +22,7 @@
 #include "entry.h"
 #include "handle.h"
 #include "names.h"
+#include "vopts.h"
 
 extern char *program_invocation_short_name;
 
@@ -306,7 +307,9 @@ trustfs_verify_chain_opts(struct trustfs *t, const char *host,
 		return -1;
 	}
 	verdict_init(v, sk_X509_value(chain, 0), TRUSTFS_MODE_CHAIN);
-	chain_params_make(&cp, opts, 1, TRUSTFS_REVOCATION_PREFER);
+	/* No policy line: the options decide, prefer if they do not. */
+	chain_params_make(&cp, opts, 1, opts && opts->revocation_set ?
+	    opts->revocation : TRUSTFS_REVOCATION_PREFER);
 	rc = chain_check(t, host, chain, &cp, v, NULL, 0);
 	if (rc != 0)
 		v->trusted = 0;

@@ -232,6 +232,7 @@ trustfs_verify_opts_set_revocation(struct trustfs_verify_opts *o,
 	case TRUSTFS_REVOCATION_PREFER:
 	case TRUSTFS_REVOCATION_REQUIRE:
 		o->revocation = r;
+		o->revocation_set = 1;
 		return 0;
 	}
 	tf_error_setx(&o->err, -EINVAL, "unknown revocation setting %d",
@@ -266,8 +267,8 @@ chain_params_make(struct chain_params *cp,
     const struct trustfs_verify_opts *opts, int strict_line,
     enum trustfs_revocation rev_line)
 {
-	enum trustfs_revocation rev = opts ? opts->revocation :
-	    TRUSTFS_REVOCATION_PREFER;
+	enum trustfs_revocation rev = opts && opts->revocation_set ?
+	    opts->revocation : rev_line;
 
 	cp->opts = opts;
 	cp->strict = strict_line && !(opts && opts->insecure_nonstrict);

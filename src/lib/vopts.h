@@ -18,6 +18,7 @@ struct trustfs_verify_opts {
 	char *ip;			/* NULL: none */
 	STACK_OF(X509_CRL) *crls;	/* never NULL */
 	enum trustfs_revocation revocation;
+	int revocation_set;		/* 0: the policy line's applies */
 	int insecure_nonstrict;
 	struct tf_error err;
 };
@@ -31,8 +32,8 @@ struct chain_params {
 
 /*
  * The parameters of a chain check: strict unless the policy line (when
- * strict_line is 0) or the options say otherwise; the stronger of the two
- * revocation settings.  opts may be NULL.
+ * strict_line is 0) or the options say otherwise; the line's revocation,
+ * or the stronger of the two when the options set one.  opts may be NULL.
  */
 void chain_params_make(struct chain_params *cp,
     const struct trustfs_verify_opts *opts, int strict_line,

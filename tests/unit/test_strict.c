@@ -460,6 +460,9 @@ static void mk_crl_no_number(struct world *w)
 { w->crls = CRL_FOR_LEAF | CRL_NO_NUMBER; }
 static void mk_crl_no_crlsign(struct world *w)
 { w->crls = CRL_FOR_LEAF; w->s[INTER].ku = "critical,keyCertSign"; }
+static void mk_crl_off(struct world *w)
+{ w->crls = CRL_FOR_LEAF | CRL_REVOKE_LEAF | CRL_NO_NUMBER;
+  w->policy = "revocation=off"; }
 static void mk_require_none(struct world *w)
 { w->policy = "revocation=require"; }
 static void mk_require_all(struct world *w)
@@ -584,6 +587,8 @@ static const struct scase {
 	    TRUSTFS_BAD_CRL, NULL, 0, TRUSTFS_BAD_CRL },
 	{ "crl: no CRL number", 1, mk_crl_no_number, "server.test",
 	    TRUSTFS_BAD_CRL, "no CRL number", 1, TRUSTFS_CHAIN_OK },
+	{ "crl: revocation=off", 0, mk_crl_off, "server.test",
+	    TRUSTFS_CHAIN_OK, NULL, 1, TRUSTFS_CHAIN_OK },
 	{ "crl: require, none", 1, mk_require_none, "server.test",
 	    TRUSTFS_NO_CRL, NULL, 0, TRUSTFS_NO_CRL },
 	{ "crl: require, all there", 0, mk_require_all, "server.test",
@@ -666,6 +671,9 @@ run_case(const struct scase *c, int strict, struct trustfs_verdict *v)
 	if (strstr(w.policy, "require") != NULL)
 		ck_assert_int_eq(trustfs_verify_opts_set_revocation(o,
 		    TRUSTFS_REVOCATION_REQUIRE), 0);
+	if (strstr(w.policy, "off") != NULL)
+		ck_assert_int_eq(trustfs_verify_opts_set_revocation(o,
+		    TRUSTFS_REVOCATION_OFF), 0);
 	ck_assert_int_eq(trustfs_verify_chain_opts(t, c->host, peer, o, &v2),
 	    0);
 	ck_assert_msg(v2.trusted == v->trusted && v2.reason == v->reason,
