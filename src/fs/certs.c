@@ -79,17 +79,19 @@ ent_cmp(const void *a, const void *b)
 	    ((const struct certs_ent *)b)->name);
 }
 
-static struct snapshot *
-views_build(struct fs *fs, uint64_t gen)
+/* A snapshot of roots/ at generation gen into *out; 0 or -errno. */
+static int
+views_build(struct fs *fs, uint64_t gen, struct snapshot **out)
 {
 	struct build_ctx b = { 0 };
 	struct store_txn *txn = NULL;
 	struct tf_error err = { 0 };
 	int rc;
 
+	*out = NULL;
 	b.s = calloc(1, sizeof(*b.s));
 	if (b.s == NULL)
-		return NULL;
+		return -ENOMEM;
 	b.s->gen = gen;
 	rc = store_txn_begin(fs->st, 0, &txn, &err);
 	if (rc == 0) {
@@ -103,35 +105,40 @@ views_build(struct fs *fs, uint64_t gen)
 		fs_log(LOG_ERR, "building bundle.pem: %s", err.msg[0] ?
 		    err.msg : strerror(-rc));
 		snapshot_free(b.s);
-		return NULL;
+		return fs_errno(rc);
 	}
 	if (b.s->n > 1)
 		qsort(b.s->ents, b.s->n, sizeof(*b.s->ents), ent_cmp);
-	return b.s;
+	*out = b.s;
+	return 0;
 }
 
-struct snapshot *
-views_get(struct fs *fs)
+int
+views_get(struct fs *fs, struct snapshot **out)
 {
 	struct snapshot *s, *old;
 	uint64_t gen = store_generation(fs->st);
+	int rc;
 
+	*out = NULL;
 	pthread_mutex_lock(&fs->lock);
 	s = fs->views;
 	if (s != NULL && s->gen == gen) {
 		s->refs++;
 		pthread_mutex_unlock(&fs->lock);
-		return s;
+		*out = s;
+		return 0;
 	}
 	pthread_mutex_unlock(&fs->lock);
 
-	s = views_build(fs, gen);
-	if (s == NULL)
-		return NULL;
+	/* Built with fs->lock released: it reads the store (fs.h). */
+	rc = views_build(fs, gen, &s);
+	if (rc != 0)
+		return rc;
 	pthread_mutex_lock(&fs->lock);
 	old = fs->views;
 	/* A change elsewhere (a pin seen again) leaves the views as they
-	 * were: keep the old snapshot, and with it the kernel's cache. */
+	 * were: keep the old snapshot. */
 	if (old != NULL && old->bundle.len == s->bundle.len &&
 	    old->mtime == s->mtime &&
 	    memcmp(old->bundle.data, s->bundle.data, s->bundle.len) == 0) {
@@ -140,13 +147,15 @@ views_get(struct fs *fs)
 		old->refs++;
 		pthread_mutex_unlock(&fs->lock);
 		snapshot_free(s);
-		return old;
+		*out = old;
+		return 0;
 	}
 	s->refs = 2;	/* fs->views and the caller */
 	fs->views = s;
 	pthread_mutex_unlock(&fs->lock);
 	views_put(fs, old);
-	return s;
+	*out = s;
+	return 0;
 }
 
 const struct certs_ent *
@@ -167,9 +176,9 @@ certs_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	struct snapshot *s;
 	int rc = 0;
 
-	s = views_get(fs);
-	if (s == NULL)
-		return -EIO;
+	rc = views_get(fs, &s);
+	if (rc != 0)
+		return rc;
 	if (n->type == NODE_CERTSDIR)
 		fs_dir_stat(fs, st, 0, s->mtime);
 	else if ((e = views_find(s, n->name)) == NULL)
@@ -186,10 +195,11 @@ certs_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler,
 {
 	struct snapshot *s;
 	size_t i;
+	int rc;
 
-	s = views_get(fs);
-	if (s == NULL)
-		return -EIO;
+	rc = views_get(fs, &s);
+	if (rc != 0)
+		return rc;
 	/* readdirplus: the snapshot knows every size already. */
 	for (i = 0; i < s->n; i++) {
 		struct stat st = { 0 };

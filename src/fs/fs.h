@@ -249,7 +249,8 @@ int fs_unlink(const char *path);
 int fs_rename(const char *from, const char *to, unsigned int flags);
 
 /* certs.c: bundle.pem and certs/. */
-struct snapshot *views_get(struct fs *fs);	/* referenced; NULL on error */
+/* The current snapshot, referenced (views_put drops it): 0 or -errno. */
+int views_get(struct fs *fs, struct snapshot **out);
 void views_put(struct fs *fs, struct snapshot *s);
 const struct certs_ent *views_find(const struct snapshot *s,
     const char *name);

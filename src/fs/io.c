@@ -85,9 +85,9 @@ open_view(struct fs *fs, const struct node *n, struct fuse_file_info *fi)
 	struct handle *h;
 	int rc;
 
-	snap = views_get(fs);
-	if (snap == NULL)
-		return -EIO;
+	rc = views_get(fs, &snap);
+	if (rc != 0)
+		return rc;
 	if (n->type == NODE_CERTSFILE) {
 		e = views_find(snap, n->name);
 		if (e == NULL) {

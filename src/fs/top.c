@@ -58,9 +58,9 @@ special_getattr(struct fs *fs, enum special_file f, struct stat *st)
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
 	if (f == SPECIAL_BUNDLE) {
-		s = views_get(fs);
-		if (s == NULL)
-			return -EIO;
+		rc = views_get(fs, &s);
+		if (rc != 0)
+			return rc;
 		st->st_mode = S_IFREG | 0444;
 		st->st_size = (off_t)s->bundle.len;
 		st->st_mtime = st->st_ctime = st->st_atime = s->mtime;
