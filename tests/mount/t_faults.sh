@@ -88,8 +88,8 @@ STORE=$T/store-import
 	die "could not generate certificates"
 split_bundle "$T/all.pem" "$T/imp" "$N"
 # audit.log keeps 10,000 lines by default: keep them all here.
-AUDIT="--audit-max 1000000"
-start_fs $AUDIT
+AUDIT=(--audit-max 1000000)
+start_fs "${AUDIT[@]}"
 s=$(date +%s%N)
 check "import $N certificates" timeout -s KILL 120 cp "$T/imp/1.pem" "$MNT/import"
 e=$(date +%s%N)
@@ -116,7 +116,7 @@ for k in $(seq "$KILLS"); do
 		kill -9 "$cp_pid" 2>/dev/null
 	fi
 	tmo fusermount3 -uz "$MNT" || umount -l "$MNT"
-	if ! try_start_fs $AUDIT; then
+	if ! try_start_fs "${AUDIT[@]}"; then
 		not_ok "kill -9 after $delay ms: the store opens again ($(tail -2 "$LOG" | tr '\n' ' '))"
 		break
 	fi
@@ -140,7 +140,7 @@ for k in $(seq "$KILLS"); do
 done
 # A store that did not reopen above: one more try, else nothing below can
 # run (and must not write into the bare mount point).
-[ -n "$DPID" ] || start_fs $AUDIT
+[ -n "$DPID" ] || start_fs "${AUDIT[@]}"
 "$MKCERT_BIN" --count 10 --out-bundle "$T/10.pem"
 check "a later import works" tmo cp "$T/10.pem" "$MNT/import"
 check "it added 10" tmo grep -qx "Added: 10" "$MNT/import"
