@@ -879,6 +879,13 @@ START_TEST(test_default_strict)
 	ck_assert_int_eq(v.reason, TRUSTFS_FIRST_USE);
 	ck_assert_msg(strncmp(v.message, "chain: EE certificate key too weak "
 	    "(CN=server.test); first use: ", 60) == 0, "%s", v.message);
+	/* The policy decides per pattern: strict=no for this host only. */
+	save_policy(t, "legacy.test_443 chain strict=no\n* chain\n");
+	ck_assert_int_eq(trustfs_check(t, "server.test", 443, peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_WEAK_KEY);
+	save_policy(t, "server.test_443 chain strict=no\n* chain\n");
+	ck_assert_int_eq(trustfs_check(t, "server.test", 443, peer, &v), 0);
+	ck_assert_int_eq(v.reason, TRUSTFS_CHAIN_OK);
 	ck_assert_str_eq(trustfs_reason_name(TRUSTFS_WEAK_KEY), "weak-key");
 	ck_assert_str_eq(trustfs_reason_name(TRUSTFS_NO_CRL), "no-crl");
 	/* The numbers of the reasons before issue 13 stay. */
