@@ -315,8 +315,9 @@ strict_failure(const struct strict_refusal *r, STACK_OF(X509) *path,
 		causelen = sizeof(dummy);
 	}
 	if (r->reason == TRUSTFS_NAME_MISMATCH) {
-		snprintf(v->message, sizeof(v->message), "%s: the certificate "
-		    "(%s) is not valid for %s", r->what, v->subject, name);
+		snprintf(v->message, sizeof(v->message), "hostname mismatch: "
+		    "the certificate (%s) is not valid for %s: %s", v->subject,
+		    name, r->what);
 		snprintf(cause, causelen, "hostname mismatch (not valid for "
 		    "%s: no subjectAltName)", name);
 	} else {

@@ -267,8 +267,10 @@ rule_eku(const struct rule_in *in, struct strict_refusal *r)
 	    XKU_SSL_SERVER;
 	name = need == XKU_SSL_CLIENT ? "clientAuth" : "serverAuth";
 	if (in->depth == 0 && (!has || !(xku & need)))
-		return refuse(r, TRUSTFS_BAD_EKU, "certificate %s no "
-		    "extendedKeyUsage %s", has ? "has" : "has no", name);
+		return has ? refuse(r, TRUSTFS_BAD_EKU, "certificate "
+		    "extendedKeyUsage does not allow %s", name) :
+		    refuse(r, TRUSTFS_BAD_EKU, "certificate has no "
+		    "extendedKeyUsage %s (CA/B BR 7.1.2.7.10)", name);
 	if (is_ca_pos(in) && has && !(xku & (need | XKU_ANYEKU)))
 		return refuse(r, TRUSTFS_BAD_EKU, "CA certificate whose "
 		    "extendedKeyUsage does not allow %s", name);
@@ -543,9 +545,9 @@ name_refusal(struct strict_state *s, X509 *leaf, int len)
 	else if (X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) < 0) {
 		s->r.reason = TRUSTFS_NAME_MISMATCH;
 		s->r.depth = 0;
-		snprintf(s->r.what, sizeof(s->r.what), "hostname mismatch: "
-		    "the certificate has no subjectAltName, and its subject CN "
-		    "is not used for names (RFC 6125 6.4.4)");
+		snprintf(s->r.what, sizeof(s->r.what), "it has no "
+		    "subjectAltName, and its subject CN is not used for names "
+		    "(RFC 6125 6.4.4)");
 	}
 	ERR_clear_error();
 }
