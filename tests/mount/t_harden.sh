@@ -154,6 +154,12 @@ check "11: the opener closes before its child writes" \
 	python3 "$T/forkw.py" "$MNT/chains/D.pem" "$CERTS/int.pem" "$CERTS/root.pem" child-writes-late "$T/hold"
 check_eq "11: the chain is what the opener wrote" \
 	"$(grep -c '^-----BEGIN CERTIFICATE' "$MNT/chains/D.pem" 2>/dev/null)" "1"
+# The release that discards it comes after the child's close returns
+# (FUSE sends it asynchronously): wait for it, boundedly.
+for i in $(seq 100); do
+	grep -Eq "action=discard path=chains/D.pem " "$MNT/audit.log" && break
+	sleep 0.1
+done
 check "11: the child's late write is audited as discarded" \
 	grep -Eq "action=discard path=chains/D.pem " "$MNT/audit.log"
 # Threads: the opener's thread id is not its process id.
