@@ -80,7 +80,8 @@ struct snapshot {
 };
 
 /*
- * Locks, in the order they may be taken:
+ * Locks.  The daemon's mutex and the store's locks are never held
+ * together, in either order:
  *
  *   1. fs->lock, the daemon's mutex.  It guards bookkeeping only: the
  *      staged list and every field of a struct staged, the handle list,
@@ -90,7 +91,9 @@ struct snapshot {
  *      on map growth).  Whoever needs the store copies what it needs under
  *      the lock, drops it, then opens the transaction.
  *   2. The store's own locks (store.c: the map-growth rwlock, then LMDB's
- *      writer lock).  Taken with fs->lock released, never the other way.
+ *      writer lock), held by an open transaction or inside store_write.
+ *      A thread that holds them takes fs->lock only after closing its
+ *      transaction (readdir copies the staged names first, then reads).
  *
  * The commit of one staged file is serialized by its `busy' flag, set and
  * cleared under fs->lock: the committer parses and calls store_write with
