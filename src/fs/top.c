@@ -11,6 +11,7 @@
 
 #include "cert.h"
 #include "fs.h"
+#include "import.h"
 #include "policy.h"
 
 static const char *const special_names[SPECIAL_NFILES] = {
@@ -134,94 +135,6 @@ special_render(struct fs *fs, enum special_file f, struct buf *out)
 	}
 }
 
-/* An import: every certificate of a bundle into roots/, in one
- * transaction, with a report that reading `import' returns. */
-struct import_args {
-	STACK_OF(X509) *sk;
-	struct entry_actor *who;
-	struct buf report;
-	struct buf lines;
-	size_t added, dup, distrusted, refused;
-	struct tf_error err;
-};
-
-static int
-import_txn(struct store_txn *txn, void *arg)
-{
-	struct import_args *a = arg;
-	struct entry_result res;
-	char tbuf[64], *subj;
-	int i, rc = 0;
-
-	/* store_write may run this again after growing the map. */
-	buf_reset(&a->report);
-	buf_reset(&a->lines);
-	a->added = a->dup = a->distrusted = a->refused = 0;
-	for (i = 0; i < sk_X509_num(a->sk) && rc == 0; i++) {
-		X509 *x = sk_X509_value(a->sk, i);
-		STACK_OF(X509) *one = sk_X509_new_null();
-
-		if (one == NULL || !sk_X509_push(one, x)) {
-			sk_X509_free(one);
-			return -ENOMEM;
-		}
-		if (!cert_is_ca(x)) {
-			subj = cert_name_str(X509_get_subject_name(x));
-			a->refused++;
-			rc = buf_printf(&a->lines, "refused %s: not a CA "
-			    "certificate\n", subj ? subj : "?");
-			free(subj);
-			sk_X509_free(one);
-			continue;
-		}
-		rc = entry_add(txn, STORE_ROOTS, NULL, one, ENTRY_AUTOLABEL,
-		    a->who, &res, &a->err);
-		sk_X509_free(one);
-		if (rc != 0)
-			break;
-		switch (res.outcome) {
-		case ENTRY_ADDED:
-		case ENTRY_REPLACED:
-			a->added++;
-			rc = buf_printf(&a->lines, "added roots/%s\n", res.name);
-			break;
-		case ENTRY_UNCHANGED:
-			a->dup++;
-			rc = buf_printf(&a->lines, "duplicate roots/%s\n",
-			    res.name);
-			break;
-		case ENTRY_SKIPPED_DISTRUSTED:
-			a->distrusted++;
-			rc = buf_printf(&a->lines, "distrusted distrusted/%s\n",
-			    res.name);
-			break;
-		}
-	}
-	if (rc != 0)
-		return rc;
-	cert_time_str(time(NULL), tbuf, sizeof(tbuf));
-	rc = buf_printf(&a->report, "Import: %s\nCertificates: %d\n"
-	    "Added: %zu\nSkipped (duplicate): %zu\nSkipped (distrusted): %zu\n"
-	    "Refused: %zu\n", tbuf, sk_X509_num(a->sk), a->added, a->dup,
-	    a->distrusted, a->refused);
-	if (rc == 0 && a->lines.len > 0)
-		rc = buf_append(&a->report, a->lines.data, a->lines.len);
-	if (rc == 0)
-		rc = store_meta_put(txn, "import_report", a->report.data,
-		    a->report.len);
-	if (rc == 0)
-		rc = entry_audit(txn, a->who, "import", "import", NULL, NULL);
-	return rc;
-}
-
-static int
-report_txn(struct store_txn *txn, void *arg)
-{
-	struct buf *b = arg;
-
-	return store_meta_put(txn, "import_report", b->data, b->len);
-}
-
 struct policy_args {
 	const char *text;
 	size_t len;
@@ -240,6 +153,26 @@ policy_txn(struct store_txn *txn, void *arg)
 	return rc;
 }
 
+/* Lines of a saved policy that can never match: a warning in the log
+ * (and in status), never a refusal. */
+static void
+log_shadowed(const struct policy *p)
+{
+	struct buf b = { 0 };
+	char *line, *nl;
+
+	if (policy_shadowed(p, &b) <= 0)
+		goto out;
+	for (line = b.data; line != NULL && *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		fs_log(LOG_WARNING, "policy: %s", line);
+	}
+out:
+	buf_free(&b);
+}
+
 /* A new policy replaces the old in one transaction, only if it parses. */
 static int
 policy_commit(struct fs *fs, const char *data, size_t len)
@@ -252,7 +185,6 @@ policy_commit(struct fs *fs, const char *data, size_t len)
 	int rc;
 
 	rc = policy_parse(data, len, &p, &err);
-	policy_free(p);
 	if (rc != 0) {
 		fs_refuse("policy", "policy", -rc, err.msg);
 		return rc;
@@ -262,6 +194,42 @@ policy_commit(struct fs *fs, const char *data, size_t len)
 	rc = store_write(fs->st, policy_txn, &a, &err);
 	if (rc != 0)
 		fs_refuse("policy", "policy", -fs_errno(rc), err.msg);
+	else
+		log_shadowed(p);
+	policy_free(p);
+	return fs_errno(rc);
+}
+
+/* An import: every certificate of a bundle into roots/, in one
+ * transaction, with the report that reading `import' returns -- the
+ * library's entry_import(), as trustctl import does. */
+static int
+import_commit(struct fs *fs, const char *data, size_t len)
+{
+	struct import_result r = { 0 };
+	STACK_OF(X509) *sk = NULL;
+	struct entry_actor who;
+	struct tf_error err = { 0 };
+	char comm[64];
+	int rc;
+
+	fs_actor(&who, comm, sizeof(comm));
+	rc = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, &err);
+	if (rc == 0)
+		rc = entry_import(fs->st, sk, &who, NULL, NULL, &r, &err);
+	if (rc == 0)
+		fs_log(LOG_INFO, "import: %zu added, %zu duplicate, %zu "
+		    "distrusted, %zu refused", r.count[IMPORT_ADDED],
+		    r.count[IMPORT_DUPLICATE], r.count[IMPORT_DISTRUSTED],
+		    r.count[IMPORT_REFUSED]);
+	else {
+		if (!err.msg[0])
+			tf_error_set(&err, rc, "import");
+		fs_refuse("import", "import", -fs_errno(rc), err.msg);
+		(void)import_report_refused(fs->st, err.msg, NULL);
+	}
+	sk_X509_pop_free(sk, X509_free);
+	import_result_free(&r);
 	return fs_errno(rc);
 }
 
@@ -269,38 +237,11 @@ int
 special_commit(struct fs *fs, enum special_file f, const char *data,
     size_t len)
 {
-	struct import_args a = { 0 };
-	struct entry_actor who;
-	char comm[64], tbuf[64];
-	int rc;
-
 	if (f == SPECIAL_POLICY)
 		return policy_commit(fs, data, len);
 	if (f != SPECIAL_IMPORT)
 		return -EROFS;
-	fs_actor(&who, comm, sizeof(comm));
-	a.who = &who;
-	rc = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &a.sk, &a.err);
-	if (rc == 0)
-		rc = store_write(fs->st, import_txn, &a, &a.err);
-	if (rc == 0)
-		fs_log(LOG_INFO, "import: %zu added, %zu duplicate, %zu "
-		    "distrusted, %zu refused", a.added, a.dup, a.distrusted,
-		    a.refused);
-	else {
-		if (!a.err.msg[0])
-			tf_error_set(&a.err, rc, "import");
-		fs_refuse("import", "import", -fs_errno(rc), a.err.msg);
-		cert_time_str(time(NULL), tbuf, sizeof(tbuf));
-		buf_reset(&a.report);
-		if (buf_printf(&a.report, "Import: %s\nRefused: the whole "
-		    "input: %s\nNothing was changed.\n", tbuf, a.err.msg) == 0)
-			(void)store_write(fs->st, report_txn, &a.report, NULL);
-	}
-	sk_X509_pop_free(a.sk, X509_free);
-	buf_free(&a.report);
-	buf_free(&a.lines);
-	return fs_errno(rc);
+	return import_commit(fs, data, len);
 }
 
 void

@@ -1,0 +1,84 @@
+/*
+ * An import: every certificate of a bundle into roots/, in one store
+ * transaction, with the report that reading the mount's `import' file
+ * shows.  The daemon's `import' file and `trustctl import' both call
+ * entry_import(), so that the same bundle gets the same outcome, the same
+ * report (byte for byte) and the same audit lines whoever imports it.
+ */
+#ifndef TRUSTFS_IMPORT_H
+#define TRUSTFS_IMPORT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "entry.h"
+#include "error.h"
+#include "store.h"
+
+enum import_kind {
+	IMPORT_ADDED,
+	IMPORT_DUPLICATE,
+	IMPORT_DISTRUSTED,
+	IMPORT_REFUSED,
+	IMPORT_NKINDS
+};
+
+/* What became of one certificate of the bundle. */
+struct import_item {
+	enum import_kind kind;
+	char entry[STORE_NAME_MAX + 16];	/* "roots/X.pem"; "" if refused */
+	char *subject;				/* malloc'd */
+	char sha256[100];			/* "AB:CD:..." */
+	char *reason;				/* refused only: malloc'd */
+};
+
+/* The outcome: one item per certificate in input order, the counts by
+ * kind, and the report text stored under "import_report". */
+struct import_result {
+	struct import_item *items;
+	size_t n, total;
+	size_t count[IMPORT_NKINDS];
+	struct buf report;
+	time_t when;
+};
+
+/* The words of the report and of JSON output, by kind. */
+const char *import_kind_word(enum import_kind k);
+
+/*
+ * Called once per certificate inside the transaction, after its outcome
+ * is known (i counts from 0 to total - 1), for a progress line.  It may
+ * be called again from 0 if the store grows its map and reruns the
+ * transaction.  A non-zero return aborts the import and is returned.
+ */
+typedef int (*import_progress_fn)(const struct import_item *it, size_t i,
+    size_t total, void *arg);
+
+/*
+ * Imports sk into roots/ of st in one transaction.  Each certificate
+ * entry_add() refuses (-EINVAL: an end-entity certificate is no anchor)
+ * is reported as "refused SUBJECT: REASON" and the import goes on:
+ * entry_add() writes nothing before it refuses.  Duplicates and
+ * distrusted certificates are skipped and reported.  The report is
+ * saved as "import_report" and the import audited (action=import) in
+ * the same transaction.  Returns 0 with *res filled in, or a negative
+ * errno with e saying why; then nothing was changed.  res is freed with
+ * import_result_free() in both cases.
+ */
+int entry_import(struct store *st, STACK_OF(X509) *sk,
+    const struct entry_actor *who, import_progress_fn fn, void *arg,
+    struct import_result *res, struct tf_error *e);
+void import_result_free(struct import_result *res);
+
+/*
+ * Saves the report of an import refused whole (the input did not parse):
+ * "Import: TIME\nRefused: the whole input: WHY\nNothing was changed.\n",
+ * so that reading `import' tells why.  0 or a negative errno.
+ */
+int import_report_refused(struct store *st, const char *why,
+    struct tf_error *e);
+
+#endif
