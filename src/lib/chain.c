@@ -2,19 +2,23 @@
  * libtrustfs: the chain modes' verification (DESIGN sections 5 and 6,
  * issue 13): roots from roots/ through the LMDB look-up, intermediates
  * from the peer and chains/, distrusted/, and on top of OpenSSL's checks
- * the strict rules (strict.c) and CRLs handed in through the options.
+ * the strict rules (strict.c) and the CRLs of crls/ with those handed in
+ * through the options.
  * Every path that cannot decide refuses.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "cert.h"
 #include "chain.h"
+#include "crl.h"
 #include "entry.h"
 #include "strict.h"
 
@@ -368,7 +372,8 @@ purpose_id(enum trustfs_purpose p)
  */
 static int
 chain_param(struct trustfs *t, X509_STORE_CTX *ctx, const char *host,
-    const struct chain_params *cp, struct strict_state *s)
+    const struct chain_params *cp, STACK_OF(X509_CRL) *crls,
+    struct strict_state *s)
 {
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
 	const struct trustfs_verify_opts *o = cp->opts;
@@ -408,11 +413,13 @@ chain_param(struct trustfs *t, X509_STORE_CTX *ctx, const char *host,
 	}
 	/* prefer with no CRL at all is no revocation check: today's paths
 	 * stay as they were.  require with none refuses ("no-crl").  off
-	 * leaves the CRLs out, the strict rule on CRL numbers included. */
+	 * leaves the CRLs out, the strict rule on CRL numbers included.
+	 * crls holds crls/ and the options' CRLs (chain_check). */
+	s->leaf_ocsp_good = cp->leaf_ocsp_good;
 	if (cp->revocation == TRUSTFS_REVOCATION_REQUIRE ||
-	    (cp->revocation == TRUSTFS_REVOCATION_PREFER && o != NULL &&
-	    sk_X509_CRL_num(o->crls) > 0)) {
-		s->crls = o ? o->crls : NULL;
+	    (cp->revocation == TRUSTFS_REVOCATION_PREFER &&
+	    sk_X509_CRL_num(crls) > 0)) {
+		s->crls = crls;
 		flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 		X509_STORE_CTX_set0_crls(ctx, s->crls);
 	}
@@ -444,12 +451,136 @@ chain_ok(struct trustfs *t, STACK_OF(X509) *path, struct trustfs_verdict *v)
 	    "roots/%s", anchor);
 }
 
+static void
+str_free(char *p)
+{
+	free(p);
+}
+
+/*
+ * The CRLs of a check: those of crls/ (read in a transaction of their
+ * own), then those of the options.  None for revocation=off.  0, or -1
+ * with the handle's error set: a crls/ that cannot be read is no "no
+ * CRL" (that could pass a revoked certificate under prefer).
+ */
+static int
+chain_crls(struct trustfs *t, const struct chain_params *cp,
+    STACK_OF(X509_CRL) *crls, STACK_OF(OPENSSL_STRING) *names)
+{
+	const struct trustfs_verify_opts *o = cp->opts;
+	struct store_txn *txn = NULL;
+	struct tf_error se = { 0 };
+	X509_CRL *crl;
+	char *n;
+	int i, rc;
+
+	if (cp->revocation == TRUSTFS_REVOCATION_OFF)
+		return 0;
+	rc = store_txn_begin(t->st, 0, &txn, &se);
+	if (rc == 0)
+		rc = crl_load_all(txn, crls, names);
+	store_txn_abort(txn);
+	if (rc != 0) {
+		trustfs_set_errorx(t, "reading crls/: %s", se.msg[0] ? se.msg :
+		    strerror(-rc));
+		return -1;
+	}
+	for (i = 0; o != NULL && i < sk_X509_CRL_num(o->crls); i++) {
+		crl = sk_X509_CRL_value(o->crls, i);
+		n = strdup("a CRL given to the check");
+		if (n == NULL || !X509_CRL_up_ref(crl)) {
+			free(n);
+			goto nomem;
+		}
+		if (!sk_X509_CRL_push(crls, crl)) {
+			X509_CRL_free(crl);
+			free(n);
+			goto nomem;
+		}
+		if (!sk_OPENSSL_STRING_push(names, n)) {
+			free(n);
+			X509_CRL_free(sk_X509_CRL_pop(crls));
+			goto nomem;
+		}
+	}
+	return 0;
+nomem:
+	trustfs_set_errorx(t, "reading the CRLs: out of memory");
+	return -1;
+}
+
+/*
+ * The message of a revoked certificate (which one, which CRL, since
+ * when) or of one with no current CRL under revocation=require.
+ */
+static void
+revocation_failure(X509_STORE_CTX *ctx, STACK_OF(X509_CRL) *crls,
+    STACK_OF(OPENSSL_STRING) *names, struct trustfs_verdict *v,
+    char *cause, size_t causelen)
+{
+	X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+	const char *what = X509_verify_cert_error_string(
+	    X509_STORE_CTX_get_error(ctx));
+	char *subj = NULL, *iss = NULL, tm[64] = "?", serial[100] = "?";
+	const char *where = NULL;
+	X509_REVOKED *rev = NULL;
+	struct tm t;
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int i;
+
+	if (bad == NULL)
+		return;
+	subj = cert_name_str(X509_get_subject_name(bad));
+	iss = cert_name_str(X509_get_issuer_name(bad));
+	if (v->reason == TRUSTFS_NO_CRL) {
+		snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): no "
+		    "current CRL from its issuer %s in crls/%s (revocation="
+		    "require)", what, depth, subj ? subj : "?", iss ? iss : "?",
+		    depth == 0 ? " and no good stapled OCSP response" : "");
+		if (cause != NULL)
+			snprintf(cause, causelen, "%s (%s: no current CRL)", what,
+			    subj ? subj : "?");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_CRL_num(crls) && where == NULL; i++) {
+		X509_CRL *crl = sk_X509_CRL_value(crls, i);
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+		    X509_get_issuer_name(bad)) == 0 &&
+		    X509_CRL_get0_by_cert(crl, &rev, bad) == 1)
+			where = i < sk_OPENSSL_STRING_num(names) ?
+			    sk_OPENSSL_STRING_value(names, i) : "a CRL";
+	}
+	if (rev != NULL && ASN1_TIME_to_tm(
+	    X509_REVOKED_get0_revocationDate(rev), &t))
+		cert_time_str(timegm(&t), tm, sizeof(tm));
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(bad), NULL);
+	hex = bn ? BN_bn2hex(bn) : NULL;
+	if (hex != NULL)
+		snprintf(serial, sizeof(serial), "%s", hex);
+	snprintf(v->message, sizeof(v->message), "%s (depth %d: %s): serial %s "
+	    "is listed in %s, revoked %s", what, depth, subj ? subj : "?",
+	    serial, where ? where : "a CRL", tm);
+	if (cause != NULL)
+		snprintf(cause, causelen, "%s (%s, in %s)", what, subj ? subj :
+		    "?", where ? where : "a CRL");
+out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	free(subj);
+	free(iss);
+}
+
 int
 chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
     const struct chain_params *cp, struct trustfs_verdict *v, char *cause,
     size_t causelen)
 {
 	STACK_OF(X509) *untrusted = NULL, *path;
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	STACK_OF(OPENSSL_STRING) *cnames = sk_OPENSSL_STRING_new_null();
 	struct strict_state s;
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *xs = NULL;
@@ -465,7 +596,8 @@ chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	untrusted = sk_X509_new_null();
 	xs = x509_store_new(t, &lookup_failed);
 	ctx = X509_STORE_CTX_new();
-	if (untrusted == NULL || xs == NULL || ctx == NULL)
+	if (untrusted == NULL || xs == NULL || ctx == NULL || crls == NULL ||
+	    cnames == NULL)
 		goto out;
 	for (i = 1; i < sk_X509_num(chain); i++) {
 		X509_up_ref(sk_X509_value(chain, i));
@@ -478,7 +610,9 @@ chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 		goto out;
 	if (!X509_STORE_CTX_init(ctx, xs, leaf, untrusted))
 		goto out;
-	if (chain_param(t, ctx, host, cp, &s) != 0)
+	if (chain_crls(t, cp, crls, cnames) != 0)
+		goto out;
+	if (chain_param(t, ctx, host, cp, crls, &s) != 0)
 		goto out;
 	name = host ? host : cp->opts && cp->opts->ip ? cp->opts->ip : "?";
 
@@ -516,6 +650,9 @@ chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	} else {
 		v->reason = strict_reason_of(X509_STORE_CTX_get_error(ctx));
 		chain_failure(ctx, name, v, cause, causelen);
+		if (v->reason == TRUSTFS_REVOKED || v->reason == TRUSTFS_NO_CRL)
+			revocation_failure(ctx, crls, cnames, v, cause,
+			    causelen);
 	}
 	rc = 0;
 out:
@@ -525,6 +662,65 @@ out:
 			trustfs_set_errorx(t, "chain verification could not "
 			    "run");
 	}
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(xs);
+	sk_X509_pop_free(untrusted, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	sk_OPENSSL_STRING_pop_free(cnames, str_free);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+chain_find_issuer(struct trustfs *t, STACK_OF(X509) *chain, X509 **out)
+{
+	STACK_OF(X509) *untrusted = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	X509_STORE *xs = NULL;
+	X509 *leaf = sk_X509_value(chain, 0), *x;
+	int i, rc = -1;
+
+	*out = NULL;
+	untrusted = sk_X509_new_null();
+	if (untrusted == NULL)
+		goto out;
+	for (i = 1; i < sk_X509_num(chain); i++) {
+		x = sk_X509_value(chain, i);
+		X509_up_ref(x);
+		if (!sk_X509_push(untrusted, x)) {
+			X509_free(x);
+			goto out;
+		}
+	}
+	if (add_chain_intermediates(t, untrusted, leaf) != 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(untrusted) && *out == NULL; i++) {
+		x = sk_X509_value(untrusted, i);
+		if (X509_check_issued(x, leaf) == X509_V_OK &&
+		    X509_verify(leaf, X509_get0_pubkey(x)) == 1) {
+			X509_up_ref(x);
+			*out = x;
+		}
+	}
+	rc = 0;
+	if (*out != NULL)
+		goto out;
+	/* A leaf issued by a root: roots/ through the look-up. */
+	xs = x509_store_new(t, NULL);
+	ctx = X509_STORE_CTX_new();
+	if (xs == NULL || ctx == NULL || !X509_STORE_CTX_init(ctx, xs, leaf,
+	    untrusted)) {
+		rc = -1;
+		goto out;
+	}
+	if (X509_STORE_CTX_get1_issuer(out, ctx, leaf) != 1 ||
+	    X509_verify(leaf, X509_get0_pubkey(*out)) != 1) {
+		X509_free(*out);
+		*out = NULL;
+	}
+out:
+	if (rc != 0 && !t->err.msg[0])
+		trustfs_set_errorx(t, "looking for the issuer: out of memory");
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(xs);
 	sk_X509_pop_free(untrusted, X509_free);

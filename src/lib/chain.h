@@ -28,4 +28,11 @@ int chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
     const struct chain_params *cp, struct trustfs_verdict *v, char *cause,
     size_t causelen);
 
+/*
+ * The issuer of chain's leaf: from the chain, chains/ or roots/, whose
+ * key verifies the leaf.  0 with *out (referenced, or NULL when none is
+ * known), or -1 with the handle's error set.  For stapled OCSP.
+ */
+int chain_find_issuer(struct trustfs *t, STACK_OF(X509) *chain, X509 **out);
+
 #endif

@@ -1334,3 +1334,144 @@ fail:
 	store_close(st);
 	return rc;
 }
+
+/* CRLs */
+/*
+ * The CRLs of MOUNT/crls/ live in the meta database under "crl:NAME",
+ * not in a named database of their own: a store made before crls/ opens
+ * as it is (read-only opens included, which could not create a new
+ * database), its schema version stays 1, backups carry the CRLs with
+ * everything else, and an older trustfs simply ignores the keys.
+ * Value, little-endian: version(1) pad(3) ctime(8) mtime(8), then the
+ * DER CRL.
+ */
+#define CRL_PREFIX "crl:"
+#define CRL_HDR 20
+
+static int
+crl_key(const char *name, char *key, size_t keylen, MDB_val *k)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || memchr(name, '/', n) != NULL)
+		return -EINVAL;
+	if (n > STORE_NAME_MAX || n + sizeof(CRL_PREFIX) > keylen)
+		return -ENAMETOOLONG;
+	snprintf(key, keylen, "%s%s", CRL_PREFIX, name);
+	k->mv_size = strlen(key);
+	k->mv_data = key;
+	return 0;
+}
+
+static int
+crl_decode(const MDB_val *v, struct store_crl *c)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size <= CRL_HDR || p[0] != 1)
+		return -EIO;
+	c->ctime = get64(p + 4);
+	c->mtime = get64(p + 12);
+	c->der = p + CRL_HDR;
+	c->der_len = v->mv_size - CRL_HDR;
+	return 0;
+}
+
+int
+store_crl_get(struct store_txn *t, const char *name, struct store_crl *out)
+{
+	char key[STORE_NAME_MAX + sizeof(CRL_PREFIX) + 1];
+	MDB_val k, v;
+	int rc;
+
+	rc = crl_key(name, key, sizeof(key), &k);
+	if (rc != 0)
+		return rc;
+	rc = mdb_get(t->txn, t->st->meta, &k, &v);
+	if (rc != 0)
+		return map_err(t, rc, "reading crls/");
+	rc = crl_decode(&v, out);
+	if (rc != 0)
+		tf_error_setx(t->e, rc, "crls/%s: the record is damaged", name);
+	return rc;
+}
+
+int
+store_crl_put(struct store_txn *t, const char *name,
+    const struct store_crl *c)
+{
+	char key[STORE_NAME_MAX + sizeof(CRL_PREFIX) + 1];
+	unsigned char *p;
+	MDB_val k, v;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if (c->der == NULL || c->der_len == 0)
+		return -EINVAL;
+	rc = crl_key(name, key, sizeof(key), &k);
+	if (rc != 0)
+		return rc;
+	v.mv_size = CRL_HDR + c->der_len;
+	v.mv_data = NULL;
+	rc = mdb_put(t->txn, t->st->meta, &k, &v, MDB_RESERVE);
+	if (rc != 0)
+		return map_err(t, rc, "writing crls/");
+	p = v.mv_data;
+	memset(p, 0, CRL_HDR);
+	p[0] = 1;
+	put64(p + 4, c->ctime);
+	put64(p + 12, c->mtime);
+	memcpy(p + CRL_HDR, c->der, c->der_len);
+	return 0;
+}
+
+int
+store_crl_del(struct store_txn *t, const char *name)
+{
+	char key[STORE_NAME_MAX + sizeof(CRL_PREFIX) + 1];
+	MDB_val k;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	rc = crl_key(name, key, sizeof(key), &k);
+	if (rc != 0)
+		return rc;
+	return map_err(t, mdb_del(t->txn, t->st->meta, &k, NULL),
+	    "removing from crls/");
+}
+
+int
+store_crl_foreach(struct store_txn *t, store_crl_fn fn, void *arg)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct store_crl c;
+	MDB_cursor *cur;
+	MDB_val k = { strlen(CRL_PREFIX), (void *)CRL_PREFIX }, v;
+	size_t plen = strlen(CRL_PREFIX);
+	int rc, ret = 0, op = MDB_SET_RANGE;
+
+	rc = mdb_cursor_open(t->txn, t->st->meta, &cur);
+	if (rc != 0)
+		return map_err(t, rc, "listing crls/");
+	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size <= plen || memcmp(k.mv_data, CRL_PREFIX,
+		    plen) != 0)
+			break;	/* past the prefix: keys are sorted */
+		if (k.mv_size - plen > STORE_NAME_MAX ||
+		    crl_decode(&v, &c) != 0)
+			continue;	/* not one of ours: skipped, not trusted */
+		memcpy(name, (const char *)k.mv_data + plen, k.mv_size - plen);
+		name[k.mv_size - plen] = '\0';
+		ret = fn(name, &c, arg);
+		if (ret != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret != 0)
+		return ret;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(t, rc,
+	    "listing crls/");
+}

@@ -159,4 +159,27 @@ int store_in_use(const char *dir);
 int store_backup_open(const char *file, struct store **out,
     struct tf_error *e);
 
+/* CRLs */
+/*
+ * MOUNT/crls/: one DER CRL per name, kept in the meta database under
+ * "crl:NAME" (store.c says why: an existing store opens unchanged).
+ * store.c parses no CRL; crl.c checks them before they get here.  A
+ * record points into the map, as for store_rec.
+ */
+struct store_crl {
+	uint64_t ctime;		/* entry created */
+	uint64_t mtime;		/* CRL last changed */
+	const unsigned char *der;
+	size_t der_len;
+};
+int store_crl_get(struct store_txn *txn, const char *name,
+    struct store_crl *out);
+int store_crl_put(struct store_txn *txn, const char *name,
+    const struct store_crl *c);
+int store_crl_del(struct store_txn *txn, const char *name);
+/* In name order; a non-zero return from fn stops the walk, returned. */
+typedef int (*store_crl_fn)(const char *name, const struct store_crl *c,
+    void *arg);
+int store_crl_foreach(struct store_txn *txn, store_crl_fn fn, void *arg);
+
 #endif

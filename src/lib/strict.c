@@ -566,10 +566,17 @@ strict_verify_cb(int ok, X509_STORE_CTX *ctx)
 		return 0;	/* no state, no verdict: never fails open */
 	if (!ok) {
 		/* prefer: no current CRL is no refusal; require: it is. */
-		if (s->revocation == TRUSTFS_REVOCATION_PREFER &&
+		if ((s->revocation == TRUSTFS_REVOCATION_PREFER ||
+		    (depth == 0 && s->leaf_ocsp_good) ||
+		    (len > 0 && depth == len - 1 && x != NULL &&
+		    (X509_get_extension_flags(x) & EXFLAG_SS))) &&
 		    (err == X509_V_ERR_UNABLE_TO_GET_CRL ||
 		    err == X509_V_ERR_CRL_HAS_EXPIRED ||
 		    err == X509_V_ERR_CRL_NOT_YET_VALID))
+			/* require: a good stapled OCSP response stands for
+			 * the leaf's CRL, and a self-signed anchor is trusted
+			 * as itself (nobody above it could revoke it: it
+			 * leaves by rm or distrusted/). */
 			return 1;
 		if (s->strict && err == X509_V_ERR_HOSTNAME_MISMATCH &&
 		    len > 0)

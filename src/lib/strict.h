@@ -28,7 +28,10 @@ struct strict_state {
 	int strict;		/* the rules apply */
 	enum trustfs_revocation revocation;
 	enum trustfs_purpose purpose;
-	STACK_OF(X509_CRL) *crls;	/* those handed in; may be NULL */
+	STACK_OF(X509_CRL) *crls;	/* crls/ and those handed in; may be
+					 * NULL */
+	int leaf_ocsp_good;	/* require: a good stapled OCSP response
+				 * stands for the leaf's CRL */
 	unsigned char seen[STRICT_MAX_CHAIN];	/* depths the rules ran on */
 	struct strict_refusal r;
 };

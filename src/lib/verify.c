@@ -19,6 +19,7 @@
 
 #include "cert.h"
 #include "chain.h"
+#include "crl.h"
 #include "entry.h"
 #include "handle.h"
 #include "names.h"
@@ -316,14 +317,48 @@ trustfs_verify_chain_opts(struct trustfs *t, const char *host,
 	return rc;
 }
 
+/* A stapled OCSP response, as the handshake gave it (DER). */
+struct staple {
+	const unsigned char *der;
+	size_t len;
+};
+
+/*
+ * The stapled response under the revocation the line asks for (not under
+ * off): *st, and why in words.  0, or -1 with the handle's error set.
+ */
+static int
+staple_check(struct trustfs *t, STACK_OF(X509) *chain,
+    const struct staple *sp, enum crl_ocsp_status *st, char *why,
+    size_t whylen)
+{
+	X509 *issuer = NULL;
+
+	*st = CRL_OCSP_NONE;
+	if (chain_find_issuer(t, chain, &issuer) != 0)
+		return -1;
+	*st = crl_ocsp_check(sp->der, sp->len, sk_X509_value(chain, 0),
+	    issuer, time(NULL), why, whylen);
+	X509_free(issuer);
+	return 0;
+}
+
+static int check_mode_run(struct trustfs *t, const struct chain_params *cpp,
+    enum trustfs_mode mode, const char *hp, const char *host, X509 *leaf,
+    STACK_OF(X509) *chain, char *cause, size_t causelen, char *name,
+    size_t namelen, char *msg, struct trustfs_verdict *v);
+
 /* The check of a policy line (its mode and options) with the caller's
- * options (may be NULL). */
+ * options (may be NULL) and a stapled OCSP response (may be NULL). */
 static int
 check_mode(struct trustfs *t, const struct policy_line *pl,
-    const struct trustfs_verify_opts *opts, const char *host,
-    unsigned int port, STACK_OF(X509) *chain, struct trustfs_verdict *v)
+    const struct trustfs_verify_opts *opts, const struct staple *sp,
+    const char *host, unsigned int port, STACK_OF(X509) *chain,
+    struct trustfs_verdict *v)
 {
 	char hp[300], name[256], cause[300] = "", msg[sizeof(v->message)];
+	char ocsp[200] = "";
+	enum crl_ocsp_status ost = CRL_OCSP_NONE;
 	enum trustfs_mode mode = pl->mode;
 	struct chain_params cp;
 	X509 *leaf;
@@ -341,22 +376,56 @@ check_mode(struct trustfs *t, const struct policy_line *pl,
 	leaf = sk_X509_value(chain, 0);
 	verdict_init(v, leaf, mode);
 	chain_params_make(&cp, opts, pl->strict, pl->revocation);
+	/* A revoked status signed by the issuer refuses the peer in every
+	 * mode; a response that is not the issuer's (or its responder's) is
+	 * refused too rather than ignored: never fail open. */
+	if (sp != NULL && cp.revocation != TRUSTFS_REVOCATION_OFF) {
+		if (staple_check(t, chain, sp, &ost, ocsp, sizeof(ocsp)) != 0)
+			return -1;
+		if (ost == CRL_OCSP_REVOKED || ost == CRL_OCSP_BAD) {
+			v->trusted = 0;
+			v->reason = ost == CRL_OCSP_REVOKED ? TRUSTFS_REVOKED :
+			    TRUSTFS_BAD_CHAIN;
+			snprintf(v->message, sizeof(v->message), "%s (depth 0: "
+			    "%s): %s", ost == CRL_OCSP_REVOKED ?
+			    "certificate revoked" : "OCSP response refused",
+			    v->subject, ocsp);
+			return 0;
+		}
+		cp.leaf_ocsp_good = ost == CRL_OCSP_GOOD;
+	}
+	rc = check_mode_run(t, &cp, mode, hp, host, leaf, chain, cause,
+	    sizeof(cause), name, sizeof(name), msg, v);
+	if (rc == 0 && v->trusted && ost == CRL_OCSP_GOOD) {
+		snprintf(msg, sizeof(msg), "%s; %s", v->message, ocsp);
+		memcpy(v->message, msg, sizeof(v->message));
+	}
+	return rc;
+}
+
+/* check_mode's mode, once the options and the staple are settled. */
+static int
+check_mode_run(struct trustfs *t, const struct chain_params *cpp,
+    enum trustfs_mode mode, const char *hp, const char *host, X509 *leaf,
+    STACK_OF(X509) *chain, char *cause, size_t causelen, char *name,
+    size_t namelen, char *msg, struct trustfs_verdict *v)
+{
+	int rc;
 
 	switch (mode) {
 	case TRUSTFS_MODE_TOFU:
 	case TRUSTFS_MODE_PINNED:
 		/* A pin never overrides a distrust decision. */
-		rc = chain_is_distrusted_sha(t, v->sha256, name,
-		    sizeof(name));
+		rc = chain_is_distrusted_sha(t, v->sha256, name, namelen);
 		if (rc < 0)
 			return -1;
 		if (rc == 1)
 			return chain_check_distrusted(t, chain, v) < 0 ? -1 : 0;
 		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU, v);
 	case TRUSTFS_MODE_CHAIN:
-		return chain_check(t, host, chain, &cp, v, NULL, 0);
+		return chain_check(t, host, chain, cpp, v, NULL, 0);
 	case TRUSTFS_MODE_CHAIN_OR_TOFU:
-		rc = chain_check(t, host, chain, &cp, v, cause, sizeof(cause));
+		rc = chain_check(t, host, chain, cpp, v, cause, causelen);
 		if (rc != 0 || v->trusted || v->reason == TRUSTFS_DISTRUSTED)
 			return rc;
 		rc = check_tofu(t, hp, leaf, 1, v);
@@ -364,8 +433,8 @@ check_mode(struct trustfs *t, const struct policy_line *pl,
 		/* Say that the chain failed and why, before what tofu did:
 		 * a first-use pin must not hide a missing intermediate. */
 		if (rc == 0) {
-			snprintf(msg, sizeof(msg), "chain: %s; %s", cause,
-			    v->message);
+			snprintf(msg, sizeof(v->message), "chain: %s; %s",
+			    cause, v->message);
 			memcpy(v->message, msg, sizeof(v->message));
 		}
 		return rc;
@@ -388,7 +457,7 @@ trustfs_check_mode(struct trustfs *t, enum trustfs_mode mode,
 		memset(v, 0, sizeof(*v));
 	if (v == NULL || t == NULL || handle_ready(t) != 0)
 		return -1;
-	rc = check_mode(t, &pl, NULL, host, port, chain, v);
+	rc = check_mode(t, &pl, NULL, NULL, host, port, chain, v);
 	/* -1 never leaves a verdict that reads as trust. */
 	if (rc != 0)
 		v->trusted = 0;
@@ -402,10 +471,10 @@ trustfs_check(struct trustfs *t, const char *host, unsigned int port,
 	return trustfs_check_opts(t, host, port, chain, NULL, v);
 }
 
-int
-trustfs_check_opts(struct trustfs *t, const char *host, unsigned int port,
+static int
+check_policy(struct trustfs *t, const char *host, unsigned int port,
     STACK_OF(X509) *chain, const struct trustfs_verify_opts *opts,
-    struct trustfs_verdict *v)
+    const struct staple *sp, struct trustfs_verdict *v)
 {
 	const struct policy *p;
 	struct policy_line pl;
@@ -425,10 +494,18 @@ trustfs_check_opts(struct trustfs *t, const char *host, unsigned int port,
 	if (handle_policy(t, &p) != 0)
 		return -1;
 	policy_lookup(p, hp, &pl);
-	rc = check_mode(t, &pl, opts, host, port, chain, v);
+	rc = check_mode(t, &pl, opts, sp, host, port, chain, v);
 	if (rc != 0)
 		v->trusted = 0;
 	return rc;
+}
+
+int
+trustfs_check_opts(struct trustfs *t, const char *host, unsigned int port,
+    STACK_OF(X509) *chain, const struct trustfs_verify_opts *opts,
+    struct trustfs_verdict *v)
+{
+	return check_policy(t, host, port, chain, opts, NULL, v);
 }
 
 int
@@ -436,6 +513,9 @@ trustfs_ssl_check(struct trustfs *t, SSL *ssl, const char *host,
     unsigned int port, struct trustfs_verdict *v)
 {
 	STACK_OF(X509) *chain;
+	const unsigned char *der = NULL;
+	struct staple sp;
+	long len;
 
 	if (v != NULL)
 		memset(v, 0, sizeof(*v));
@@ -447,5 +527,11 @@ trustfs_ssl_check(struct trustfs *t, SSL *ssl, const char *host,
 		trustfs_set_errorx(t, "the handshake gave no peer certificate");
 		return -1;
 	}
-	return trustfs_check(t, host, port, chain, v);
+	/* A response the server stapled (trustctl connect asks for one:
+	 * SSL_set_tlsext_status_type). */
+	len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+	sp.der = der;
+	sp.len = len > 0 && der != NULL ? (size_t)len : 0;
+	return check_policy(t, host, port, chain, NULL, sp.len ? &sp : NULL,
+	    v);
 }

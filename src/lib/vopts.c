@@ -271,6 +271,7 @@ chain_params_make(struct chain_params *cp,
 	    opts->revocation : rev_line;
 
 	cp->opts = opts;
+	cp->leaf_ocsp_good = 0;
 	cp->strict = strict_line && !(opts && opts->insecure_nonstrict);
 	cp->revocation = rev_rank(rev_line) > rev_rank(rev) ? rev_line : rev;
 	if (rev_rank(cp->revocation) == 2)

@@ -28,6 +28,9 @@ struct chain_params {
 	int strict;
 	enum trustfs_revocation revocation;
 	const struct trustfs_verify_opts *opts;	/* NULL: the defaults */
+	int leaf_ocsp_good;	/* a stapled OCSP response, checked, says
+				 * the leaf is good: revocation=require
+				 * needs no CRL for it */
 };
 
 /*
