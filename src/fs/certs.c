@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "cert.h"
+#include "crl.h"
 #include "fs.h"
 
 static void
@@ -72,6 +75,104 @@ build_cb(const char *name, const struct store_rec *rec, void *arg)
 	return 0;
 }
 
+/* Base64 lines of 64 characters, as PEM has them. */
+static int
+crl_pem_body(struct buf *out, const unsigned char *der, size_t len)
+{
+	unsigned char line[65];
+	size_t i, n;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i += 48) {
+		n = len - i < 48 ? len - i : 48;
+		EVP_EncodeBlock(line, der + i, (int)n);
+		rc = buf_printf(out, "%s\n", (char *)line);
+	}
+	return rc;
+}
+
+/*
+ * certs/HASH.rN: each CRL of crls/ under its issuer's name hash, as
+ * c_rehash names them, so that -CApath with -crl_check finds them.  N
+ * counts the CRLs of one issuer hash in name order.
+ */
+struct crl_build {
+	struct build_ctx *b;
+	uint32_t *hashes;
+	size_t n, cap;
+};
+
+static int
+crl_build_cb(const char *name, const struct store_crl *c, void *arg)
+{
+	struct crl_build *cb = arg;
+	struct build_ctx *b = cb->b;
+	struct snapshot *s = b->s;
+	const unsigned char *p = c->der;
+	struct certs_ent *e;
+	X509_CRL *crl;
+	unsigned slot = 0;
+	uint32_t h, *nh;
+	size_t i, off = s->bundle.len;
+	int ok = 0;
+
+	(void)name;
+	crl = d2i_X509_CRL(NULL, &p, (long)c->der_len);
+	if (crl == NULL)
+		return 0;	/* damaged: status says so */
+	h = (uint32_t)X509_NAME_hash_ex(X509_CRL_get_issuer(crl), NULL, NULL,
+	    &ok);
+	X509_CRL_free(crl);
+	if (!ok)
+		return 0;
+	for (i = 0; i < cb->n; i++)
+		slot += cb->hashes[i] == h;
+	if (cb->n == cb->cap) {
+		cb->cap = cb->cap ? 2 * cb->cap : 16;
+		nh = realloc(cb->hashes, cb->cap * sizeof(*nh));
+		if (nh == NULL) {
+			b->rc = -ENOMEM;
+			return 1;
+		}
+		cb->hashes = nh;
+	}
+	cb->hashes[cb->n++] = h;
+	b->rc = buf_puts(&s->bundle, "-----BEGIN X509 CRL-----\n");
+	if (b->rc == 0)
+		b->rc = crl_pem_body(&s->bundle, c->der, c->der_len);
+	if (b->rc == 0)
+		b->rc = buf_puts(&s->bundle, "-----END X509 CRL-----\n");
+	if (b->rc != 0)
+		return 1;
+	if (s->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 256;
+		e = realloc(s->ents, b->cap * sizeof(*e));
+		if (e == NULL) {
+			b->rc = -ENOMEM;
+			return 1;
+		}
+		s->ents = e;
+	}
+	e = &s->ents[s->n++];
+	snprintf(e->name, sizeof(e->name), "%08x.r%u", (unsigned)h, slot);
+	e->off = off;
+	e->len = s->bundle.len - off;
+	return 0;
+}
+
+/* How far the snapshot's buffer is used: bundle.pem and every certs/
+ * file. */
+static size_t
+snap_extent(const struct snapshot *s)
+{
+	size_t i, end = s->bundle.len;
+
+	for (i = 0; i < s->n; i++)
+		if (s->ents[i].off + s->ents[i].len > end)
+			end = s->ents[i].off + s->ents[i].len;
+	return end;
+}
+
 static int
 ent_cmp(const void *a, const void *b)
 {
@@ -84,8 +185,10 @@ static int
 views_build(struct fs *fs, uint64_t gen, struct snapshot **out)
 {
 	struct build_ctx b = { 0 };
+	struct crl_build cb = { .b = &b };
 	struct store_txn *txn = NULL;
 	struct tf_error err = { 0 };
+	size_t roots_len = 0;
 	int rc;
 
 	*out = NULL;
@@ -99,8 +202,19 @@ views_build(struct fs *fs, uint64_t gen, struct snapshot **out)
 		rc = store_foreach(txn, STORE_ROOTS, build_cb, &b);
 		if (rc > 0)
 			rc = b.rc;
+		/* The CRLs follow the roots in the same buffer, past the
+		 * length bundle.pem shows (bundle.len): bundle.pem stays the
+		 * roots alone and certs/HASH.rN points after them. */
+		roots_len = b.s->bundle.len;
+		if (rc == 0)
+			rc = store_crl_foreach(txn, crl_build_cb, &cb);
+		if (rc > 0)
+			rc = b.rc;
 	}
 	store_txn_abort(txn);
+	free(cb.hashes);
+	if (rc == 0)
+		b.s->bundle.len = roots_len;
 	if (rc != 0) {
 		fs_log(LOG_ERR, "building bundle.pem: %s", err.msg[0] ?
 		    err.msg : strerror(-rc));
@@ -140,8 +254,9 @@ views_get(struct fs *fs, struct snapshot **out)
 	/* A change elsewhere (a pin seen again) leaves the views as they
 	 * were: keep the old snapshot. */
 	if (old != NULL && old->bundle.len == s->bundle.len &&
-	    old->mtime == s->mtime &&
-	    memcmp(old->bundle.data, s->bundle.data, s->bundle.len) == 0) {
+	    old->mtime == s->mtime && old->n == s->n &&
+	    snap_extent(old) == snap_extent(s) && (snap_extent(s) == 0 ||
+	    memcmp(old->bundle.data, s->bundle.data, snap_extent(s)) == 0)) {
 		if (old->gen < gen)
 			old->gen = gen;
 		old->refs++;

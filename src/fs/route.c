@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "crls.h"
 #include "fs.h"
 #include "names.h"
 
@@ -157,6 +158,8 @@ fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	if (crls_path(path))
+		return crls_getattr(path, st);
 	rc = fs_route(path, &n);
 	if (rc != 0)
 		return rc;
@@ -188,6 +191,8 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 	size_t i;
 	int rc;
 
+	if (crls_path(path))
+		return crls_readdir(path, buf, filler);
 	rc = fs_route(path, &n);
 	if (rc != 0)
 		return rc;
@@ -198,6 +203,7 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		for (i = 0; i < STORE_NDBS; i++)
 			filler(buf, entry_db_dir((enum store_db)i), NULL, 0, 0);
 		filler(buf, "certs", NULL, 0, 0);
+		filler(buf, "crls", NULL, 0, 0);
 		for (i = 0; i < SPECIAL_NFILES; i++)
 			filler(buf, special_name((enum special_file)i), NULL,
 			    0, 0);
@@ -223,27 +229,113 @@ fs_access(const char *path, int mask)
 
 	/* Writes are checked when they happen (and audited); reads are
 	 * open to whoever the mount lets in. */
+	if (crls_path(path)) {
+		struct stat st;
+
+		return crls_getattr(path, &st);
+	}
 	return fs_route(path, &n);
+}
+
+/*
+ * crls/ (crls.c) is served beside the rest: its paths, and its open
+ * files being written, go there; reads, writes and releases of its open
+ * files are io.c's like any other staged file.
+ */
+static int
+route_open(const char *path, struct fuse_file_info *fi)
+{
+	return crls_path(path) ? crls_open(path, fi) : fs_open(path, fi);
+}
+
+static int
+route_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	return crls_path(path) ? crls_create(path, mode, fi) :
+	    fs_create(path, mode, fi);
+}
+
+static int
+route_flush(const char *path, struct fuse_file_info *fi)
+{
+	return crls_handle(fi) ? crls_flush(path, fi) : fs_flush(path, fi);
+}
+
+static int
+route_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	if ((fi != NULL && crls_handle(fi)) || crls_path(path))
+		return crls_truncate(path, size, fi);
+	return fs_truncate(path, size, fi);
+}
+
+static int
+route_unlink(const char *path)
+{
+	return crls_path(path) ? crls_unlink(path) : fs_unlink(path);
+}
+
+static int
+route_rename(const char *from, const char *to, unsigned int flags)
+{
+	if (crls_path(from) || crls_path(to))
+		return crls_rename(from, to, flags);
+	return fs_rename(from, to, flags);
+}
+
+static int
+route_getxattr(const char *path, const char *attr, char *value,
+    size_t size)
+{
+	struct stat st;
+	int rc;
+
+	if (!crls_path(path))
+		return fs_getxattr(path, attr, value, size);
+	rc = crls_getattr(path, &st);
+	return rc != 0 ? rc : -ENODATA;
+}
+
+static int
+route_listxattr(const char *path, char *list, size_t size)
+{
+	struct stat st;
+
+	if (!crls_path(path))
+		return fs_listxattr(path, list, size);
+	return crls_getattr(path, &st);
+}
+
+static int
+route_utimens(const char *path, const struct timespec tv[2],
+    struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	/* touch(1) on a CRL: its time is the store's, nothing to change. */
+	if (crls_path(path))
+		return crls_getattr(path, &st);
+	return fs_utimens(path, tv, fi);
 }
 
 const struct fuse_operations fs_ops = {
 	.getattr = fs_getattr,
 	.access = fs_access,
 	.readdir = fs_readdir,
-	.open = fs_open,
-	.create = fs_create,
+	.open = route_open,
+	.create = route_create,
 	.read = fs_read,
 	.write = fs_write,
-	.flush = fs_flush,
+	.flush = route_flush,
 	.release = fs_release,
-	.truncate = fs_truncate,
-	.unlink = fs_unlink,
-	.rename = fs_rename,
+	.truncate = route_truncate,
+	.unlink = route_unlink,
+	.rename = route_rename,
 	.chmod = fs_chmod,
 	.chown = fs_chown,
-	.utimens = fs_utimens,
-	.getxattr = fs_getxattr,
-	.listxattr = fs_listxattr,
+	.utimens = route_utimens,
+	.getxattr = route_getxattr,
+	.listxattr = route_listxattr,
 	.setxattr = fs_setxattr,
 	.removexattr = fs_removexattr,
 	.link = fs_link,
