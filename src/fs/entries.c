@@ -171,9 +171,9 @@ check_txn(struct store_txn *txn, void *arg)
 
 int
 entry_check(struct fs *fs, const char *path, enum store_db db,
-    const char *name, const char *data, size_t len)
+    const char *name, const char *data, size_t len, unsigned flags)
 {
-	struct add_args a = { .db = db, .name = name };
+	struct add_args a = { .db = db, .name = name, .flags = flags };
 	struct entry_actor who;
 	char comm[64];
 	int rc;

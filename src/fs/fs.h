@@ -8,6 +8,7 @@
  *              and the operations that are always refused
  *   staged.c   files being written: the staged list, handles, commits
  *   io.c       open, create, read, write, flush, release, truncate
+ *   early.c    what a write() can be refused for before the close
  *   entries.c  pinned/, rejected/, roots/, distrusted/, chains/
  *   certs.c    bundle.pem and certs/: snapshots of roots/
  *   top.c      the top-level files: policy, import, status, metrics,
@@ -50,6 +51,13 @@ struct staged {
 	int error;		/* the last commit's failure, told to every close */
 	int busy;		/* a commit reads data without fs->lock: nobody
 				 * changes data, name or db until it clears */
+	int replace;		/* opened with O_TRUNC over a stored entry: the
+				 * close replaces it (cp over an entry) */
+	int refused;		/* a write() was refused (-errno): later writes
+				 * fail too and nothing is stored */
+	int defer;		/* written out of order: only the close judges */
+	size_t checked;		/* bytes judged at write() (early.c) */
+	size_t checked_lines;	/* lines in them */
 };
 
 /* An open file. */
@@ -235,6 +243,16 @@ int fs_flush(const char *path, struct fuse_file_info *fi);
 int fs_release(const char *path, struct fuse_file_info *fi);
 int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi);
 
+/* early.c: judging data at write(), before the close. */
+enum { EARLY_NONE, EARLY_POLICY, EARLY_CERTS };
+/* Which check a staged file's writes get. */
+int early_kind(int db, const char *name, int temp);
+/* Judges data[*checked..len) as far as it is complete; advances *checked
+ * and *lines past what passed.  0, or -EINVAL/-EFBIG with e saying why.
+ * Call with fs->lock released and the file busy. */
+int early_check(int kind, int db, const char *data, size_t len,
+    size_t *checked, size_t *lines, struct tf_error *e);
+
 /* entries.c: the five store directories. */
 int entry_getattr(struct fs *fs, const struct node *n, struct stat *st);
 int entry_readdir(struct fs *fs, enum store_db db, void *buf,
@@ -247,7 +265,7 @@ int entry_commit(struct fs *fs, const char *path, enum store_db db,
 /* The same rules without storing anything: what a close that does not
  * commit (a forked child's) tells its caller.  Logged, not audited. */
 int entry_check(struct fs *fs, const char *path, enum store_db db,
-    const char *name, const char *data, size_t len);
+    const char *name, const char *data, size_t len, unsigned flags);
 int fs_unlink(const char *path);
 int fs_rename(const char *from, const char *to, unsigned int flags);
 

@@ -22,7 +22,7 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 	struct buf init = { 0 };
 	struct staged *s;
 	struct handle *h = NULL;
-	int rc = 0, db = fs_node_db(n);
+	int rc = 0, db = fs_node_db(n), replace = 0;
 
 	pthread_mutex_lock(&fs->lock);
 	s = staged_find(fs, db, name);
@@ -40,6 +40,9 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 		if (rc != 0)
 			goto out;
 		buf_reset(&init);
+		/* O_TRUNC over a stored entry by a caller with rights (cp,
+		 * cp -f, cat >): what the close stores replaces it. */
+		replace = 1;
 	}
 	rc = handle_new(fs, fi, &h);
 	if (rc != 0)
@@ -56,6 +59,10 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 		s->data = init;
 		memset(&init, 0, sizeof(init));
 		s->dirty = trunc || !must_exist;
+		s->replace = replace;
+		/* An existing file opened to be edited in place is judged at
+		 * its close only. */
+		s->defer = !trunc;
 	} else if (trunc) {
 		s->opens++;	/* keeps s while waiting */
 		staged_wait(fs, s);
@@ -63,6 +70,9 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 		buf_reset(&s->data);
 		s->dirty = 1;
 		s->too_big = 0;
+		s->refused = 0;
+		s->defer = 0;
+		s->checked = s->checked_lines = 0;
 		s->mtime = time(NULL);
 	}
 	s->opens++;
@@ -266,6 +276,46 @@ fs_read(const char *path, char *buf, size_t size, off_t off,
 	return (int)n;
 }
 
+/* The path of a staged file, for audit lines, when FUSE gives none. */
+static const char *
+staged_path(const struct staged *s, const char *path, char *buf,
+    size_t buflen)
+{
+	if (path != NULL)
+		return path;
+	snprintf(buf, buflen, "%s%s%s", s->db >= 0 ?
+	    entry_db_dir((enum store_db)s->db) : "", s->db >= 0 ? "/" : "",
+	    s->name);
+	return buf;
+}
+
+/*
+ * Judges what has arrived so far (early.c), with fs->lock released while
+ * the file is busy.  Called and returns with fs->lock held.  A refusal
+ * sticks to the file until it is truncated: later writes fail and the
+ * close stores nothing.
+ */
+static int
+write_check(struct fs *fs, struct staged *s, struct tf_error *e)
+{
+	size_t checked = s->checked, lines = s->checked_lines;
+	int rc, kind = early_kind(s->db, s->name, s->temp);
+
+	if (kind == EARLY_NONE || s->defer || checked >= s->data.len)
+		return 0;
+	s->busy = 1;
+	pthread_mutex_unlock(&fs->lock);
+	rc = early_check(kind, s->db, s->data.data, s->data.len, &checked,
+	    &lines, e);
+	pthread_mutex_lock(&fs->lock);
+	s->checked = checked;
+	s->checked_lines = lines;
+	if (rc != 0)
+		s->refused = rc;
+	staged_done(fs, s);
+	return rc;
+}
+
 int
 fs_write(const char *path, const char *buf, size_t size, off_t off,
     struct fuse_file_info *fi)
@@ -273,9 +323,10 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 	struct fs *fs = fs_get();
 	struct handle *h = handle_of(fi);
 	struct staged *s = h->stg;
+	struct tf_error err = { 0 };
 	size_t end = (size_t)off + size;
-	char why[128];
-	int rc = 0;
+	char why[128], where[300];
+	int rc = 0, refused = 0;
 
 	if (s == NULL)
 		return -EBADF;
@@ -291,6 +342,14 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 	}
 	pthread_mutex_lock(&fs->lock);
 	staged_wait(fs, s);
+	if (s->refused) {
+		/* Told and audited at the write that was refused. */
+		rc = s->refused;
+		goto out;
+	}
+	/* Anywhere but at the end: only the close can judge the result. */
+	if ((size_t)off != s->data.len)
+		s->defer = 1;
 	if (end > s->data.len)
 		rc = staged_resize(s, end);
 	if (rc == 0) {
@@ -298,8 +357,15 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 		s->dirty = 1;
 		s->written = 1;
 		s->mtime = time(NULL);
+		rc = write_check(fs, s, &err);
+		refused = rc != 0;
+		if (refused)
+			path = staged_path(s, path, where, sizeof(where));
 	}
+out:
 	pthread_mutex_unlock(&fs->lock);
+	if (refused)
+		fs_refuse("write", path, -rc, err.msg);
 	return rc != 0 ? rc : (int)size;
 }
 
@@ -308,7 +374,7 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
  * only checks (commit == 0). */
 static int
 commit_staged(struct fs *fs, const char *path, int db, const char *name,
-    int temp, int commit, const char *data, size_t len)
+    int temp, int commit, unsigned flags, const char *data, size_t len)
 {
 	struct tf_error err = { 0 };
 	STACK_OF(X509) *sk = NULL;
@@ -322,8 +388,8 @@ commit_staged(struct fs *fs, const char *path, int db, const char *name,
 	}
 	if (!temp)
 		return commit ? entry_commit(fs, path, (enum store_db)db, name,
-		    data, len, 0) : entry_check(fs, path, (enum store_db)db,
-		    name, data, len);
+		    data, len, flags) : entry_check(fs, path, (enum store_db)db,
+		    name, data, len, flags);
 	/* A temporary is checked now so that the writer hears of bad data;
 	 * it is stored only when renamed over a real name. */
 	rc = cert_parse(data, len, fs_input_limit(db), &sk, &err);
@@ -345,18 +411,22 @@ static int
 flush_other(struct fs *fs, const char *path, struct staged *s)
 {
 	char name[256];
+	unsigned flags;
 	int rc = 0, db, temp;
 
 	if (!s->dirty || !s->written || s->unlinked || s->db == STAGED_TOP)
 		return 0;
 	if (s->too_big)
 		return -EFBIG;
+	if (s->refused)
+		return s->refused;
 	s->busy = 1;
 	db = s->db;
 	temp = s->temp;
+	flags = s->replace ? ENTRY_REPLACE : 0;
 	snprintf(name, sizeof(name), "%s", s->name);
 	pthread_mutex_unlock(&fs->lock);
-	rc = commit_staged(fs, path, db, name, temp, 0,
+	rc = commit_staged(fs, path, db, name, temp, 0, flags,
 	    s->data.data ? s->data.data : "", s->data.len);
 	pthread_mutex_lock(&fs->lock);
 	staged_done(fs, s);
@@ -370,6 +440,7 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 	struct handle *h = handle_of(fi);
 	struct staged *s = h->stg;
 	char name[256], where[300];
+	unsigned flags;
 	int rc = 0, db, temp, owner;
 
 	if (s == NULL)
@@ -393,19 +464,35 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 		rc = s->unlinked ? 0 : s->error;
 		goto out;
 	}
-	s->dirty = 0;
 	/* A top-level temporary is checked when renamed over its target. */
-	if (s->db == STAGED_TOP)
+	if (s->db == STAGED_TOP) {
+		s->dirty = 0;
 		goto out;
-	/* policy and import act on what was written: a shell's redirection
-	 * closes a dup of the new, still empty file before the data comes,
-	 * and that close must not save an empty policy. */
-	if (s->db < 0 && !s->written)
+	}
+	/*
+	 * A flush that carries no data is not a change and not a refusal:
+	 * a shell's redirection closes a dup of the new, still empty file
+	 * before the data comes (issue 10), and that close must neither save
+	 * an empty policy nor write "empty input" to audit.log.  The file
+	 * stays dirty, so what is written next is stored by the next close.
+	 * An entry that is still empty tells its closer so (touch(1) checks
+	 * its last close): EINVAL, without an audit line.
+	 */
+	if (!s->written && (s->db < 0 || s->data.len == 0)) {
+		rc = s->db >= 0 && !s->temp ? -EINVAL : 0;
 		goto out;
+	}
+	s->dirty = 0;
 	s->written = 0;
 	if (s->too_big) {
 		/* The writer was told at write(); the close says it again. */
 		rc = s->error = -EFBIG;
+		goto out;
+	}
+	if (s->refused) {
+		/* Told and audited at the write() that was refused; nothing
+		 * is stored. */
+		rc = s->error = s->refused;
 		goto out;
 	}
 	/* Nothing to check yet: mkstemp(3) and close, as Ansible does
@@ -417,9 +504,10 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 	s->busy = 1;
 	db = s->db;
 	temp = s->temp;
+	flags = s->replace ? ENTRY_REPLACE : 0;
 	snprintf(name, sizeof(name), "%s", s->name);
 	pthread_mutex_unlock(&fs->lock);
-	rc = commit_staged(fs, path, db, name, temp, 1,
+	rc = commit_staged(fs, path, db, name, temp, 1, flags,
 	    s->data.data ? s->data.data : "", s->data.len);
 	pthread_mutex_lock(&fs->lock);
 	s->error = rc;
@@ -492,6 +580,15 @@ fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		s->opens++;	/* keeps s while waiting */
 		staged_wait(fs, s);
 		rc = staged_resize(s, (size_t)size);
+		/* Cut to nothing: a fresh start, judged as it comes again;
+		 * any other size is judged at the close. */
+		if (rc == 0 && size == 0) {
+			s->refused = 0;
+			s->too_big = 0;
+			s->defer = 0;
+			s->checked = s->checked_lines = 0;
+		} else if (rc == 0)
+			s->defer = 1;
 		(void)staged_unref(fs, s);
 	}
 	pthread_mutex_unlock(&fs->lock);

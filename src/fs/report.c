@@ -11,6 +11,8 @@
 
 #include "cert.h"
 #include "fs.h"
+#include "policy.h"
+#include "strict.h"
 
 /* Each entry's earliest notAfter (a chain expires with its first link). */
 struct expiry {
@@ -63,10 +65,20 @@ walk_cb(const char *name, const struct store_rec *rec, void *arg)
 	return 0;
 }
 
-/* Walks every certificate directory: counts[] and the expiry list. */
+/* What status reads besides the walk, in the same read transaction:
+ * the roots the strict rules refuse, and the policy text. */
+struct status_extra {
+	struct buf strict;	/* strict_roots_failures()'s lines */
+	int nstrict;		/* how many, or -errno */
+	char *policy;		/* NULL: none saved (the default) */
+	size_t policy_len;
+};
+
+/* Walks every certificate directory: counts[] and the expiry list, and
+ * x (may be NULL) in the same transaction. */
 static int
 walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
-    time_t *changed)
+    time_t *changed, struct status_extra *x)
 {
 	struct store_txn *txn = NULL;
 	int rc, db;
@@ -84,6 +96,12 @@ walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
 	}
 	if (rc == 0 && changed != NULL)
 		*changed = entry_last_change(txn);
+	if (rc == 0 && x != NULL) {
+		x->nstrict = strict_roots_failures(txn, &x->strict);
+		if (store_meta_get(txn, "policy", &x->policy,
+		    &x->policy_len) != 0)
+			x->policy = NULL;
+	}
 	store_txn_abort(txn);
 	if (rc != 0) {
 		free(w->e);
@@ -92,18 +110,64 @@ walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
 	return rc;
 }
 
+static void
+status_extra_free(struct status_extra *x)
+{
+	buf_free(&x->strict);
+	free(x->policy);
+}
+
+/*
+ * Policy lines that can never match (parsed here, after the transaction:
+ * the policy was checked when it was saved) and the roots the strict
+ * rules refuse as anchors.  Warnings for a person; they change nothing.
+ */
+static int
+status_extra_show(struct status_extra *x, struct buf *out)
+{
+	struct policy *p = NULL;
+	struct buf sh = { 0 };
+	int rc = 0, n = 0;
+
+	if (x->policy != NULL)
+		rc = policy_parse(x->policy, x->policy_len, &p, NULL);
+	else
+		rc = policy_parse(POLICY_DEFAULT_TEXT,
+		    strlen(POLICY_DEFAULT_TEXT), &p, NULL);
+	if (rc == 0)
+		n = policy_shadowed(p, &sh);
+	policy_free(p);
+	rc = 0;
+	if (n > 0)
+		rc = buf_printf(out, "\nPolicy lines that can never match:\n"
+		    "%s", sh.data);
+	buf_free(&sh);
+	if (rc == 0 && x->nstrict >= 0)
+		rc = buf_printf(out, "\nRoots failing the strict rules: %d\n",
+		    x->nstrict);
+	else if (rc == 0)
+		rc = buf_printf(out, "\nRoots failing the strict rules: "
+		    "unknown (%s)\n", strerror(-x->nstrict));
+	if (rc == 0 && x->nstrict > 0)
+		rc = buf_append(out, x->strict.data, x->strict.len);
+	return rc;
+}
+
 int
 report_status(struct fs *fs, struct buf *out)
 {
 	size_t counts[STORE_NDBS], i;
+	struct status_extra x = { 0 };
 	struct walk w;
 	time_t now = time(NULL), changed = 0;
 	char t[64];
 	int rc, db, any;
 
-	rc = walk_all(fs, counts, &w, &changed);
-	if (rc != 0)
+	rc = walk_all(fs, counts, &w, &changed, &x);
+	if (rc != 0) {
+		status_extra_free(&x);
 		return fs_errno(rc);
+	}
 	rc = buf_printf(out, "Store: %s\n", fs->store_dir);
 	if (changed) {
 		cert_time_str(changed, t, sizeof(t));
@@ -144,6 +208,9 @@ report_status(struct fs *fs, struct buf *out)
 			rc = rc ? rc : buf_printf(out, "%s valid from %s\n",
 			    w.e[i].path, t);
 		}
+	if (rc == 0)
+		rc = status_extra_show(&x, out);
+	status_extra_free(&x);
 	free(w.e);
 	return rc;
 }
@@ -200,7 +267,7 @@ report_metrics(struct fs *fs, struct buf *out)
 	time_t now = time(NULL), changed = 0;
 	int rc, db;
 
-	rc = walk_all(fs, counts, &w, &changed);
+	rc = walk_all(fs, counts, &w, &changed, NULL);
 	if (rc != 0)
 		return fs_errno(rc);
 	if (store_txn_begin(fs->st, 0, &txn, NULL) == 0) {

@@ -3,8 +3,11 @@
  * first certificate, for scripts.  Each value is built whole in a buffer
  * by the same formatters as the inspect text (cert_name_append,
  * cert_serial_append): getxattr(2) with size 0 gets its full length, a
- * buffer too small gets ERANGE, never a value cut short.  They are
- * read-only: setting or removing one is refused in perm.c.
+ * buffer too small gets ERANGE, never a value cut short.  Pins add
+ * their host and what the TLS clients saw (first and last handshake, the
+ * count), as the inspect text shows them.  They are read-only: setting or
+ * removing one is refused in perm.c.  A temporary name is no entry yet
+ * and lists none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,20 +17,44 @@
 
 #include "cert.h"
 #include "fs.h"
+#include "names.h"
 
 static const char *const xattr_names[] = {
 	"user.trustfs.subject", "user.trustfs.issuer", "user.trustfs.serial",
 	"user.trustfs.not_before", "user.trustfs.not_after",
 	"user.trustfs.sha1", "user.trustfs.sha256", "user.trustfs.status",
 	"user.trustfs.label",
+	/* pinned/ only, from here */
+	"user.trustfs.host", "user.trustfs.first_seen",
+	"user.trustfs.last_seen", "user.trustfs.seen_count",
 };
 #define NXATTR (sizeof(xattr_names) / sizeof(xattr_names[0]))
+#define NXATTR_ALL 9	/* the ones every entry has */
+
+/* What a pin's record says, copied out of the transaction. */
+struct pin_seen {
+	uint64_t first, last, count;
+};
+
+/* A time as the inspect text shows it: "never" for none. */
+static int
+seen_time(uint64_t t, struct buf *out)
+{
+	char s[64];
+
+	if (t == 0)
+		return buf_puts(out, "never");
+	cert_time_str((time_t)t, s, sizeof(s));
+	return buf_puts(out, s);
+}
 
 static int
-xattr_value(X509 *x, const char *entry, size_t which, struct buf *out)
+xattr_value(X509 *x, const char *entry, size_t which,
+    const struct pin_seen *seen, struct buf *out)
 {
 	unsigned char md[32];
-	char s[128];
+	char s[128], host[256];
+	unsigned port;
 	size_t n;
 
 	switch (which) {
@@ -58,6 +85,18 @@ xattr_value(X509 *x, const char *entry, size_t which, struct buf *out)
 		if (n > 4 && strcmp(entry + n - 4, ".pem") == 0)
 			n -= 4;
 		return buf_append(out, entry, n);
+	case 9:
+		/* "host:port", "[2001:db8::1]:443": the inspect text's Host. */
+		if (name_host_port_split(entry, host, sizeof(host), &port) != 0)
+			return buf_puts(out, entry);
+		return buf_printf(out, strchr(host, ':') ? "[%s]:%u" : "%s:%u",
+		    host, port);
+	case 10:
+		return seen_time(seen->first, out);
+	case 11:
+		return seen_time(seen->last, out);
+	case 12:
+		return buf_printf(out, "%llu", (unsigned long long)seen->count);
 	}
 	return -ENODATA;
 }
@@ -70,19 +109,23 @@ entry_xattr(struct fs *fs, enum store_db db, const char *name, size_t which,
 	struct tf_error err = { 0 };
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
+	struct pin_seen seen = { 0 };
 	STACK_OF(X509) *sk = NULL;
 	int rc;
 
 	rc = store_txn_begin(fs->st, 0, &txn, &err);
 	if (rc == 0)
 		rc = store_get(txn, db, name, &rec);
-	if (rc == 0)
+	if (rc == 0) {
+		seen = (struct pin_seen){ rec.first_seen, rec.last_seen,
+		    rec.seen_count };
 		rc = entry_certs(&rec, &sk);
+	}
 	store_txn_abort(txn);
 	if (rc == 0 && sk_X509_num(sk) < 1)
 		rc = -ENODATA;
 	if (rc == 0)
-		rc = xattr_value(sk_X509_value(sk, 0), name, which, out);
+		rc = xattr_value(sk_X509_value(sk, 0), name, which, &seen, out);
 	sk_X509_pop_free(sk, X509_free);
 	if (rc != 0 && rc != -ENOENT && err.msg[0])
 		fs_log(LOG_ERR, "%s/%s: %s", entry_db_dir(db), name, err.msg);
@@ -108,7 +151,7 @@ fs_getxattr(const char *path, const char *attr, char *value, size_t size)
 	for (i = 0; i < NXATTR; i++)
 		if (strcmp(attr, xattr_names[i]) == 0)
 			break;
-	if (i == NXATTR)
+	if (i == NXATTR || (i >= NXATTR_ALL && n.db != STORE_PINNED))
 		return -ENODATA;
 	if (entry_name(n.db, n.name, name, sizeof(name), &err) != 0)
 		return -ENODATA;
@@ -133,21 +176,24 @@ int
 fs_listxattr(const char *path, char *list, size_t size)
 {
 	struct node n;
-	size_t i, need = 0, l;
+	size_t i, need = 0, l, nx;
 	int rc;
 
 	rc = fs_route(path, &n);
 	if (rc != 0)
 		return rc;
-	if (n.type != NODE_ENTRY)
+	/* A temporary (an editor's, Ansible's backup) is no entry: none, so
+	 * that copying its attributes (Python's copy2) has nothing to copy. */
+	if (n.type != NODE_ENTRY || name_is_temporary(n.name))
 		return 0;
-	for (i = 0; i < NXATTR; i++)
+	nx = n.db == STORE_PINNED ? NXATTR : NXATTR_ALL;
+	for (i = 0; i < nx; i++)
 		need += strlen(xattr_names[i]) + 1;
 	if (size == 0)
 		return (int)need;
 	if (size < need)
 		return -ERANGE;
-	for (i = 0; i < NXATTR; i++) {
+	for (i = 0; i < nx; i++) {
 		l = strlen(xattr_names[i]) + 1;
 		memcpy(list, xattr_names[i], l);
 		list += l;
