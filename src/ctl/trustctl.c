@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -281,7 +282,9 @@ cmd_connect(const char *store, int argc, char **argv)
 	if (fd < 0)
 		goto out;
 	ssl = SSL_new(ctx);
+	/* Ask for a stapled OCSP response: trustfs_ssl_check checks it. */
 	if (ssl == NULL || !SSL_set_fd(ssl, fd) ||
+	    SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp) != 1 ||
 	    (servername && !SSL_set_tlsext_host_name(ssl, servername)) ||
 	    SSL_connect(ssl) != 1) {
 		tls_failed(&e, host, port);
@@ -356,25 +359,132 @@ read_file(const char *path, char **data, size_t *len)
 	return b == NULL ? -1 : 0;
 }
 
+/*
+ * --at TIME: "@EPOCH", or RFC 3339 (2026-01-02T03:04:05Z, a space for the
+ * T, fractions of a second ignored, Z or +HH:MM / -HH:MM).  0 or -1.
+ */
+static int
+parse_time(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *p;
+	char *end;
+	long long n;
+	int oh, om, sign;
+
+	if (s[0] == '@') {
+		errno = 0;
+		n = strtoll(s + 1, &end, 10);
+		if (s[1] == '\0' || *end || errno || n < 0)
+			return -1;
+		*out = (time_t)n;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (p == NULL || (*p != 'T' && *p != 't' && *p != ' '))
+		return -1;
+	p = strptime(p + 1, "%H:%M:%S", &tm);
+	if (p == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	*out = timegm(&tm);
+	if (*p == 'Z' || *p == 'z')
+		return p[1] == '\0' && *out >= 0 ? 0 : -1;
+	if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d", &oh, &om) !=
+	    2 || strlen(p) != 6 || oh > 23 || om > 59)
+		return -1;
+	sign = *p == '-' ? -1 : 1;
+	*out -= sign * (oh * 3600 + om * 60);
+	return *out >= 0 ? 0 : -1;
+}
+
+/* The verify options from the command line into o; 0, or -1 with e. */
+static int
+verify_option(struct trustfs_verify_opts *o, int c, const char *arg,
+    struct tf_error *e)
+{
+	time_t when;
+	long n;
+	char *end;
+	int rc = 0;
+
+	switch (c) {
+	case 'a':
+		if (parse_time(arg, &when) != 0)
+			return tf_error_setx(e, -EINVAL, "--at '%s': give RFC "
+			    "3339 (2026-01-02T03:04:05Z) or @EPOCH", arg);
+		rc = trustfs_verify_opts_set_time(o, when);
+		break;
+	case 'p':
+		if (strcmp(arg, "sslserver") == 0)
+			rc = trustfs_verify_opts_set_purpose(o,
+			    TRUSTFS_PURPOSE_SSL_SERVER);
+		else if (strcmp(arg, "sslclient") == 0)
+			rc = trustfs_verify_opts_set_purpose(o,
+			    TRUSTFS_PURPOSE_SSL_CLIENT);
+		else if (strcmp(arg, "any") == 0)
+			rc = trustfs_verify_opts_set_purpose(o,
+			    TRUSTFS_PURPOSE_ANY);
+		else
+			return tf_error_setx(e, -EINVAL, "--purpose '%s': "
+			    "sslserver, sslclient or any", arg);
+		break;
+	case 'd':
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (arg[0] == '\0' || *end || errno || n < 0 || n > 64)
+			return tf_error_setx(e, -EINVAL, "--depth '%s': a "
+			    "number of intermediates from 0 to 64", arg);
+		rc = trustfs_verify_opts_set_depth(o, (int)n);
+		break;
+	case 'i':
+		rc = trustfs_verify_opts_set_ip(o, arg);
+		break;
+	case 'c':
+		rc = trustfs_verify_opts_add_crl_file(o, arg);
+		break;
+	}
+	if (rc != 0)
+		return tf_error_setx(e, -EINVAL, "%s",
+		    trustfs_verify_opts_error(o) ? trustfs_verify_opts_error(o) :
+		    "bad option");
+	return 0;
+}
+
 static int
 cmd_verify(const char *store, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "purpose", required_argument, NULL, 'p' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "crl", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct trustfs_verdict v, *vp = NULL;
 	struct trustfs *t = NULL;
+	struct trustfs_verify_opts *vo = NULL;
 	struct json_object *extra = NULL;
 	STACK_OF(X509) *sk = NULL;
-	const char *host = NULL, *file = NULL;
+	const char *host = NULL, *file = NULL, *ip = NULL;
 	struct tf_error e = { 0 }, pe = { 0 };
 	char *data = NULL, what[600] = "";
 	size_t len;
 	int c, json = 0;
 
+	vo = trustfs_verify_opts_new();
+	if (vo == NULL) {
+		tf_error_setx(&e, -ENOMEM, "out of memory");
+		goto out;
+	}
 	optind = 0;	/* GNU getopt: start afresh, permuting */
 	while ((c = getopt_long(argc, argv, "H:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -384,11 +494,23 @@ cmd_verify(const char *store, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'i':
+			ip = optarg;
+			/* FALLTHROUGH */
+		case 'a':
+		case 'p':
+		case 'd':
+		case 'c':
+			if (verify_option(vo, c, optarg, &e) != 0)
+				goto out;
+			break;
 		case 'h':
 			ctl_usage(stdout, "verify");
+			trustfs_verify_opts_free(vo);
 			return EXIT_TRUSTED;
 		default:
 			ctl_usage(stderr, "verify");
+			trustfs_verify_opts_free(vo);
 			return EXIT_ERROR;
 		}
 	}
@@ -416,12 +538,13 @@ cmd_verify(const char *store, int argc, char **argv)
 	t = open_store(store, &e);
 	if (t == NULL)
 		goto out;
-	if (trustfs_verify_chain(t, host, sk, &v) != 0) {
+	if (trustfs_verify_chain_opts(t, host, sk, vo, &v) != 0) {
 		tf_error_setx(&e, -EIO, "%s", trustfs_error(t));
 		goto out;
 	}
-	snprintf(what, sizeof(what), "%s%s%s", file, host ? " for " : "",
-	    host ? host : "");
+	snprintf(what, sizeof(what), "%s%s%s%s%s", file, host ? " for " : "",
+	    host ? host : "", ip ? (host ? " and " : " for ") : "",
+	    ip ? ip : "");
 	vp = &v;
 out:
 	if (json && (extra = json_object_new_object()) != NULL &&
@@ -434,6 +557,7 @@ out:
 	sk_X509_pop_free(sk, X509_free);
 	free(data);
 	trustfs_free(t);
+	trustfs_verify_opts_free(vo);
 	return c;
 }
 
