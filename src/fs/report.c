@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cert.h"
+#include "crl.h"
 #include "fs.h"
 #include "policy.h"
 #include "strict.h"
@@ -153,9 +154,26 @@ status_extra_show(struct status_extra *x, struct buf *out)
 	return rc;
 }
 
+/* crls/: how many, and the lines of those past their next update (in
+ * a read transaction of its own, issue 13).  0 or a negative errno. */
+static int
+crls_status(struct fs *fs, time_t now, size_t *total, struct buf *lines)
+{
+	struct store_txn *txn = NULL;
+	int rc;
+
+	rc = store_txn_begin(fs->st, 0, &txn, NULL);
+	if (rc == 0)
+		rc = crl_expired_lines(txn, now, lines, total);
+	store_txn_abort(txn);
+	return rc < 0 ? rc : 0;
+}
+
 int
 report_status(struct fs *fs, struct buf *out)
 {
+	struct buf crl_lines = { 0 };
+	size_t ncrls = 0;
 	size_t counts[STORE_NDBS], i;
 	struct status_extra x = { 0 };
 	struct walk w;
@@ -176,6 +194,10 @@ report_status(struct fs *fs, struct buf *out)
 	for (db = 0; rc == 0 && db < STORE_NDBS; db++)
 		rc = buf_printf(out, "%s: %zu\n", entry_db_dir((enum store_db)db),
 		    counts[db]);
+	if (rc == 0)
+		rc = crls_status(fs, now, &ncrls, &crl_lines);
+	if (rc == 0)
+		rc = buf_printf(out, "crls: %zu\n", ncrls);
 	/* Expired and not-yet-valid entries stay where they are (an admin
 	 * decides), but they are listed here until somebody does. */
 	for (any = 0, i = 0; rc == 0 && i < w.n; i++)
@@ -208,8 +230,14 @@ report_status(struct fs *fs, struct buf *out)
 			rc = rc ? rc : buf_printf(out, "%s valid from %s\n",
 			    w.e[i].path, t);
 		}
+	/* CRLs are not replaced by anybody but the admin (or update):
+	 * one past its next update is stale revocation data. */
+	if (rc == 0 && crl_lines.len > 0)
+		rc = buf_printf(out, "\nCRLs past their next update:\n%s",
+		    crl_lines.data);
 	if (rc == 0)
 		rc = status_extra_show(&x, out);
+	buf_free(&crl_lines);
 	status_extra_free(&x);
 	free(w.e);
 	return rc;
