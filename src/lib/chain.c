@@ -573,6 +573,53 @@ out:
 	free(iss);
 }
 
+/*
+ * OpenSSL uses one CRL per issuer (the best by its score); the CRLs of
+ * crls/ and the options add up, so a path it accepted is looked up in
+ * every CRL of each issuer too, one signed by that issuer.  1 with the
+ * verdict filled in for the first revoked certificate, else 0.
+ */
+static int
+revoked_any(STACK_OF(X509) *path, STACK_OF(X509_CRL) *crls,
+    STACK_OF(OPENSSL_STRING) *names, struct trustfs_verdict *v)
+{
+	X509_REVOKED *rev = NULL;
+	X509_CRL *crl;
+	X509 *x, *issuer;
+	char *subj, tm[64] = "?";
+	struct tm t;
+	int i, j;
+
+	for (i = 0; i + 1 < sk_X509_num(path); i++) {
+		x = sk_X509_value(path, i);
+		issuer = sk_X509_value(path, i + 1);
+		for (j = 0; j < sk_X509_CRL_num(crls); j++) {
+			crl = sk_X509_CRL_value(crls, j);
+			if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+			    X509_get_subject_name(issuer)) != 0 ||
+			    X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1 ||
+			    X509_CRL_get0_by_cert(crl, &rev, x) != 1)
+				continue;
+			if (ASN1_TIME_to_tm(
+			    X509_REVOKED_get0_revocationDate(rev), &t))
+				cert_time_str(timegm(&t), tm, sizeof(tm));
+			subj = cert_name_str(X509_get_subject_name(x));
+			v->trusted = 0;
+			v->reason = TRUSTFS_REVOKED;
+			snprintf(v->message, sizeof(v->message), "%s (depth %d: "
+			    "%s): listed in %s, revoked %s",
+			    X509_verify_cert_error_string(X509_V_ERR_CERT_REVOKED),
+			    i, subj ? subj : "?", j < sk_OPENSSL_STRING_num(names) ?
+			    sk_OPENSSL_STRING_value(names, j) : "a CRL", tm);
+			free(subj);
+			ERR_clear_error();
+			return 1;
+		}
+	}
+	ERR_clear_error();
+	return 0;
+}
+
 int
 chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
     const struct chain_params *cp, struct trustfs_verdict *v, char *cause,
@@ -627,7 +674,10 @@ chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 		}
 		/* Every certificate of the path under the rules, whether
 		 * or not the callback saw it. */
-		if (strict_finish(&s, path) != 0) {
+		if (s.crls != NULL && revoked_any(path, s.crls, cnames, v)) {
+			if (cause != NULL)
+				snprintf(cause, causelen, "%s", v->message);
+		} else if (strict_finish(&s, path) != 0) {
 			v->trusted = 0;
 			v->reason = s.r.reason;
 			strict_failure(&s.r, path, name, v, cause, causelen);
