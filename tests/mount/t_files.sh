@@ -7,7 +7,7 @@ mount_fs
 IDT=$TESTDATA/identrust-commercial-root-ca-1.pem
 
 check_eq "the top level" "$(ls "$MNT" | tr '\n' ' ')" \
-	"audit.log bundle.pem certs chains distrusted import metrics pinned policy rejected roots status "
+	"audit.log bundle.pem certs chains crls distrusted import metrics pinned policy rejected roots status "
 check "empty store lists no pins" test -z "$(ls "$MNT/pinned")"
 
 # Roots: cp, cat (inspect), xattrs.
@@ -45,10 +45,13 @@ check "the refusal names the entry that holds it" \
 check_eq "no new entry" "$(ls "$MNT/roots" | tr '\n' ' ')" "IdenTrust.pem "
 check_eq "mtime unchanged" "$(stat -c %Y "$MNT/roots/IdenTrust.pem")" "$m1"
 
-# cat > also adds; a different certificate under a taken name is EEXIST.
+# cat > also adds; cp of a different certificate over a taken name
+# replaces it (issue 10: O_TRUNC over an entry by a caller with rights).
 check "cat > roots/ adds a root" sh -c "cat '$CERTS/root.pem' > '$MNT/roots/TestRoot.pem'"
-check_fails "a different certificate under a taken name" "File exists" \
+check "cp of a different certificate over a taken name replaces it" \
 	cp "$CERTS/other.pem" "$MNT/roots/TestRoot.pem"
+check "it holds the other root" grep -q 'Subject: CN=Other Root' "$MNT/roots/TestRoot.pem"
+check "cp -f puts the first one back" cp -f "$CERTS/root.pem" "$MNT/roots/TestRoot.pem"
 check "mtime is when the root was stored" \
 	test "$(stat -c %Y "$MNT/roots/TestRoot.pem")" -ge "$(( $(date +%s) - 5 ))"
 
