@@ -626,8 +626,8 @@ chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
     size_t causelen)
 {
 	STACK_OF(X509) *untrusted = NULL, *path;
-	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
-	STACK_OF(OPENSSL_STRING) *cnames = sk_OPENSSL_STRING_new_null();
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(OPENSSL_STRING) *cnames = NULL;
 	struct strict_state s;
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *xs = NULL;
@@ -640,6 +640,8 @@ chain_check(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	rc = -1;
+	crls = sk_X509_CRL_new_null();
+	cnames = sk_OPENSSL_STRING_new_null();
 	untrusted = sk_X509_new_null();
 	xs = x509_store_new(t, &lookup_failed);
 	ctx = X509_STORE_CTX_new();
