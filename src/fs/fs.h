@@ -20,7 +20,9 @@
 #ifndef TRUSTFS_FS_H
 #define TRUSTFS_FS_H
 
-#define FUSE_USE_VERSION 35
+/* 3.12: the loop configuration main.c hands fuse_loop_mt (libfuse 3.14 in
+ * Debian 12); see main(). */
+#define FUSE_USE_VERSION 312
 
 #include <fuse.h>
 #include <pthread.h>
@@ -127,6 +129,12 @@ struct fs {
 	char audit_max[24];	/* --audit-max, saved in the store at mount */
 	unsigned long long first_use_at_mount;	/* TOFU counters then */
 	unsigned long long mismatch_at_mount;
+	/* status's roots failing the strict rules, for store generation
+	 * strict_gen (the rules run on every root: once per change, not once
+	 * per read of status).  Under fs->lock. */
+	struct buf strict_lines;
+	int strict_n;		/* -1: none yet */
+	uint64_t strict_gen;
 };
 
 /* Which part of the mount a path names. */

@@ -163,6 +163,7 @@ fs_destroy(void *data)
 	if (fs->views != NULL)
 		views_put(fs, fs->views);
 	fs->views = NULL;
+	buf_free(&fs->strict_lines);
 	store_close(fs->st);
 	fs->st = NULL;
 }
@@ -216,6 +217,7 @@ main(int argc, char *argv[])
 	pthread_cond_init(&fs->idle, NULL);
 	fs->foreground = cmd.foreground;
 	fs->uid = geteuid();
+	fs->strict_n = -1;	/* status has not run the strict rules yet */
 	fs->gid = getegid();
 	fs->store_dir = o.store ? strdup(o.store) : default_store();
 	if (fs->store_dir == NULL)
@@ -293,8 +295,21 @@ main(int argc, char *argv[])
 	if (cmd.singlethread)
 		rc = fuse_loop(fuse);
 	else {
+		/* The 3.12 loop configuration, with FUSE_USE_VERSION 312 in
+		 * fs.h: below 312, fuse_loop_mt() is fuse_loop_mt_32, which
+		 * reads this opaque struct in the old layout (clone_fd set,
+		 * max_idle_threads 0) and so starts and ends a thread for
+		 * every request.  Idle workers are kept (10, or -o
+		 * max_idle_threads=N); one /dev/fuse descriptor is shared
+		 * unless -o clone_fd. */
 		struct fuse_loop_config *lc = fuse_loop_cfg_create();
 
+		if (lc == NULL)
+			goto out_unmount;
+		fuse_loop_cfg_set_clone_fd(lc, (unsigned)cmd.clone_fd);
+		fuse_loop_cfg_set_idle_threads(lc, cmd.max_idle_threads ==
+		    UINT_MAX ? 10 : cmd.max_idle_threads);
+		fuse_loop_cfg_set_max_threads(lc, cmd.max_threads);
 		rc = fuse_loop_mt(fuse, lc);
 		fuse_loop_cfg_destroy(lc);
 	}

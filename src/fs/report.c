@@ -66,11 +66,24 @@ walk_cb(const char *name, const struct store_rec *rec, void *arg)
 	return 0;
 }
 
+/*
+ * The strict rules run on every root, so status keeps their result for
+ * the store generation it was computed at and reruns them only after a
+ * change.  The generation is read before the transaction opens: a change
+ * in between makes the result newer than its tag, never older, and the
+ * next read computes it again.  Bookkeeping only under fs->lock (fs.h).
+ */
+struct status_extra;
+static void strict_cached(struct fs *fs, struct status_extra *x);
+static void strict_keep(struct fs *fs, const struct status_extra *x);
+
 /* What status reads besides the walk, in the same read transaction:
  * the roots the strict rules refuse, and the policy text. */
 struct status_extra {
 	struct buf strict;	/* strict_roots_failures()'s lines */
 	int nstrict;		/* how many, or -errno */
+	int cached;		/* strict and nstrict came from fs's cache */
+	uint64_t gen;		/* the store generation they are for */
 	char *policy;		/* NULL: none saved (the default) */
 	size_t policy_len;
 };
@@ -85,6 +98,8 @@ walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
 	int rc, db;
 
 	memset(w, 0, sizeof(*w));
+	if (x != NULL)
+		strict_cached(fs, x);
 	rc = store_txn_begin(fs->st, 0, &txn, NULL);
 	for (db = 0; rc == 0 && db < STORE_NDBS; db++) {
 		size_t before = w->n;
@@ -98,7 +113,8 @@ walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
 	if (rc == 0 && changed != NULL)
 		*changed = entry_last_change(txn);
 	if (rc == 0 && x != NULL) {
-		x->nstrict = strict_roots_failures(txn, &x->strict);
+		if (!x->cached)
+			x->nstrict = strict_roots_failures(txn, &x->strict);
 		if (store_meta_get(txn, "policy", &x->policy,
 		    &x->policy_len) != 0)
 			x->policy = NULL;
@@ -109,6 +125,36 @@ walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
 		w->e = NULL;
 	}
 	return rc;
+}
+
+static void
+strict_cached(struct fs *fs, struct status_extra *x)
+{
+	x->gen = store_generation(fs->st);
+	pthread_mutex_lock(&fs->lock);
+	if (fs->strict_n >= 0 && fs->strict_gen == x->gen &&
+	    (fs->strict_lines.len == 0 || buf_append(&x->strict,
+	    fs->strict_lines.data, fs->strict_lines.len) == 0)) {
+		x->nstrict = fs->strict_n;
+		x->cached = 1;
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void
+strict_keep(struct fs *fs, const struct status_extra *x)
+{
+	if (x->cached || x->nstrict < 0)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	buf_reset(&fs->strict_lines);
+	if (x->strict.len == 0 || buf_append(&fs->strict_lines,
+	    x->strict.data, x->strict.len) == 0) {
+		fs->strict_n = x->nstrict;
+		fs->strict_gen = x->gen;
+	} else
+		fs->strict_n = -1;
+	pthread_mutex_unlock(&fs->lock);
 }
 
 static void
@@ -235,6 +281,7 @@ report_status(struct fs *fs, struct buf *out)
 	if (rc == 0 && crl_lines.len > 0)
 		rc = buf_printf(out, "\nCRLs past their next update:\n%s",
 		    crl_lines.data);
+	strict_keep(fs, &x);
 	if (rc == 0)
 		rc = status_extra_show(&x, out);
 	buf_free(&crl_lines);
