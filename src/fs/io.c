@@ -13,6 +13,7 @@
 
 #include "cert.h"
 #include "fs.h"
+#include "import.h"
 
 /* Opens a writer on a staged file, creating it from `init' if needed. */
 static int
@@ -326,7 +327,7 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 	struct tf_error err = { 0 };
 	size_t end = (size_t)off + size;
 	char why[128], where[300];
-	int rc = 0, refused = 0;
+	int rc = 0, refused = 0, is_import = 0;
 
 	if (s == NULL)
 		return -EBADF;
@@ -359,13 +360,19 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 		s->mtime = time(NULL);
 		rc = write_check(fs, s, &err);
 		refused = rc != 0;
-		if (refused)
+		if (refused) {
 			path = staged_path(s, path, where, sizeof(where));
+			is_import = s->db < 0 && strcmp(s->name, "import") == 0;
+		}
 	}
 out:
 	pthread_mutex_unlock(&fs->lock);
-	if (refused)
+	if (refused) {
 		fs_refuse("write", path, -rc, err.msg);
+		/* `cat import' says why, as after a refusal at close. */
+		if (is_import)
+			(void)import_report_refused(fs->st, err.msg, NULL);
+	}
 	return rc != 0 ? rc : (int)size;
 }
 

@@ -78,6 +78,7 @@ printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' >"$T/
 check_fails "import: a bad block fails at write" "Invalid argument" \
 	bash -c "cat '$CERTS/other.pem' '$T/short.pem' > '$MNT/import'"
 check "and imports nothing" test -z "$(ls "$MNT/roots" | grep -v Der.pem)"
+check "cat import says why" grep -q "^Refused: the whole input: .*at line" "$MNT/import"
 # After a refused write, later writes fail and the close stores nothing.
 check "after a refusal, later writes and the close fail" python3 - "$MNT/roots/After.pem" "$T/b64.pem" "$CERTS/root.pem" <<'PY'
 import os, sys
