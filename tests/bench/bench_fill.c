@@ -6,6 +6,7 @@
  *
  * bench_fill STORE_DIR NPINS
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,7 +21,9 @@
 struct fill {
 	long from, to;
 	EVP_PKEY *key;
-	const char *why;	/* the first failure, for the message */
+	char why[1100];		/* the last failure, for the message: a
+				 * transaction may be run again (the map
+				 * grows), so nothing is printed from it */
 };
 
 static int
@@ -45,14 +48,15 @@ fill_txn(struct store_txn *txn, void *arg)
 		    .not_after = 365L * 86400 }, NULL);
 		if (one == NULL || x == NULL || !sk_X509_push(one, x)) {
 			X509_free(x);
-			f->why = "cannot make a certificate";
-			rc = -1;
+			snprintf(f->why, sizeof(f->why),
+			    "cannot make a certificate");
+			rc = -ENOMEM;
 		} else {
 			rc = entry_add(txn, STORE_PINNED, name, one, 0, NULL,
 			    &res, &e);
 			if (rc != 0)
-				fprintf(stderr, "bench_fill: %s: %s\n", name,
-				    tf_error_msg(&e));
+				snprintf(f->why, sizeof(f->why), "%s: %s",
+				    name, tf_error_msg(&e));
 		}
 		sk_X509_pop_free(one, X509_free);
 	}
@@ -82,8 +86,8 @@ main(int argc, char *argv[])
 		f.from = i;
 		f.to = i + BATCH < n ? i + BATCH : n;
 		if (store_write(t->st, fill_txn, &f, &e) != 0) {
-			fprintf(stderr, "bench_fill: %s\n", f.why ? f.why :
-			    tf_error_msg(&e));
+			fprintf(stderr, "bench_fill: %s\n", f.why[0] ?
+			    f.why : tf_error_msg(&e));
 			goto out;
 		}
 	}

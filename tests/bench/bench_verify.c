@@ -8,10 +8,15 @@
  *     system's roots, against OpenSSL loading the same roots from a CAfile
  *     and from a hashed CApath, and against a store already in memory.
  *
- * Run: build/check/tests/bench_verify [--max-pins N]
+ *     Each way is timed per run: median and p10..p90.  The same in a new
+ *     process each time (fork + exec of this program): nothing, trustfs,
+ *     OpenSSL with a CAfile.
+ *
+ * Run: build/check/tests/bench_verify [--max-pins N | --verify-only]
  */
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +202,98 @@ verify_with(X509_STORE *xs, X509 *leaf, STACK_OF(X509) *untrusted)
 	return ok;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts v and prints its median, p10 and p90, and the median's ratio to
+ * base (none when base is 0).  Returns the median. */
+static double
+report(const char *what, double *v, int n, double base)
+{
+	double med;
+
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	med = v[(n - 1) / 2];
+	printf("%-46s %10.1f %10.1f .. %-8.1f", what, med, v[n / 10],
+	    v[(n * 9) / 10]);
+	if (base > 0)
+		printf(" %8.2f", med / base);
+	else
+		printf(" %8.2f", 1.0);
+	printf("\n");
+	return med;
+}
+
+/* The child of the new-process rows: MODE in DIR (see run_child). */
+static int
+child_main(const char *mode, const char *dir)
+{
+	char path[400];
+	STACK_OF(X509) *chain = NULL, *untrusted = NULL;
+	struct trustfs_verdict v;
+	struct trustfs *t;
+	X509 *x;
+	FILE *f;
+	int ok = 0;
+
+	if (strcmp(mode, "nop") == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/chain.pem", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	chain = sk_X509_new_null();
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(chain, x);
+	fclose(f);
+	if (strcmp(mode, "trustfs") == 0) {
+		snprintf(path, sizeof(path), "%s/store", dir);
+		t = trustfs_open(path);
+		ok = t != NULL && trustfs_verify_chain(t, "server.test", chain,
+		    &v) == 0 && v.trusted;
+		if (t != NULL)
+			trustfs_free(t);
+	} else {
+		X509_STORE *xs = X509_STORE_new();
+
+		snprintf(path, sizeof(path), "%s/ca.pem", dir);
+		untrusted = sk_X509_new_null();
+		sk_X509_push(untrusted, sk_X509_value(chain, 1));
+		X509_STORE_load_file(xs, path);
+		ok = verify_with(xs, sk_X509_value(chain, 0), untrusted);
+		X509_STORE_free(xs);
+		sk_X509_free(untrusted);
+	}
+	sk_X509_pop_free(chain, X509_free);
+	return ok ? 0 : 1;
+}
+
+/* µs from fork to the exit of this program run as "--child MODE DIR". */
+static double
+run_child(const char *mode, const char *dir)
+{
+	char *const argv[] = { (char *)"bench_verify", (char *)"--child",
+	    (char *)mode, (char *)dir, NULL };
+	double s = now_us();
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_verify: child %s failed\n", mode);
+		exit(1);
+	}
+	return now_us() - s;
+}
+
 static void
 open_verify_bench(void)
 {
@@ -210,8 +307,10 @@ open_verify_bench(void)
 	struct add_ctx a;
 	X509_STORE *mem;
 	FILE *f;
-	int i, n = 300, nroots;
-	double s, t_tfs, t_warm, t_file, t_path, t_mem;
+	enum { n = 300, nproc = 60 };
+	int i, nroots;
+	double s, t_tfs[n], t_warm[n], t_file[n], t_path[n], t_mem[n];
+	double p_nop[nproc], p_tfs[nproc], p_file[nproc], med_mem, med_nop;
 
 	o = (struct gencert_opts){ .cn = "Bench Root", .is_ca = 1 };
 	root = tu_make_cert(&o, &rk);
@@ -258,9 +357,16 @@ open_verify_bench(void)
 	untrusted = sk_X509_new_null();
 	sk_X509_push(untrusted, inter);
 
+	/* The chain and the CAfile for the new-process rows. */
+	snprintf(path, sizeof(path), "%s/chain.pem", dir);
+	f = fopen(path, "w");
+	PEM_write_X509(f, leaf);
+	PEM_write_X509(f, inter);
+	fclose(f);
+
 	snprintf(path, sizeof(path), "%s/store", dir);
-	s = now_us();
 	for (i = 0; i < n; i++) {
+		s = now_us();
 		t = trustfs_open(path);
 		if (trustfs_verify_chain(t, "server.test", chain, &v) != 0 ||
 		    !v.trusted) {
@@ -268,67 +374,78 @@ open_verify_bench(void)
 			exit(1);
 		}
 		trustfs_free(t);
+		t_tfs[i] = now_us() - s;
 	}
-	t_tfs = (now_us() - s) / n;
 	/* The same while another handle keeps the environment open, as in
 	 * a client that opens a handle per thread or per connection. */
 	{
 		struct trustfs *keep = trustfs_open(path);
 
-		s = now_us();
 		for (i = 0; i < n; i++) {
+			s = now_us();
 			t = trustfs_open(path);
 			if (trustfs_verify_chain(t, "server.test", chain,
 			    &v) != 0 || !v.trusted)
 				exit(1);
 			trustfs_free(t);
+			t_warm[i] = now_us() - s;
 		}
-		t_warm = (now_us() - s) / n;
 		trustfs_free(keep);
 	}
-	s = now_us();
 	for (i = 0; i < n; i++) {
 		X509_STORE *xs = X509_STORE_new();
 
+		s = now_us();
 		X509_STORE_load_file(xs, cafile);
 		if (!verify_with(xs, leaf, untrusted))
 			exit(1);
 		X509_STORE_free(xs);
+		t_file[i] = now_us() - s;
 	}
-	t_file = (now_us() - s) / n;
 	snprintf(path, sizeof(path), "%s/capath", dir);
-	s = now_us();
 	for (i = 0; i < n; i++) {
 		X509_STORE *xs = X509_STORE_new();
 
+		s = now_us();
 		X509_STORE_load_path(xs, path);
 		if (!verify_with(xs, leaf, untrusted))
 			exit(1);
 		X509_STORE_free(xs);
+		t_path[i] = now_us() - s;
 	}
-	t_path = (now_us() - s) / n;
 	mem = X509_STORE_new();
 	for (i = 0; i < nroots; i++)
 		X509_STORE_add_cert(mem, sk_X509_value(roots, i));
-	s = now_us();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		s = now_us();
 		if (!verify_with(mem, leaf, untrusted))
 			exit(1);
-	t_mem = (now_us() - s) / n;
+		t_mem[i] = now_us() - s;
+	}
+	/* A new process each time (fork + exec of this program), interleaved:
+	 * doing nothing, trustfs_open + verify, OpenSSL loading the CAfile. */
+	for (i = 0; i < nproc; i++) {
+		p_nop[i] = run_child("nop", dir);
+		p_tfs[i] = run_child("trustfs", dir);
+		p_file[i] = run_child("cafile", dir);
+	}
 
-	printf("\nopen + verify one 3-certificate chain, %d roots, mean of %d "
-	    "runs\n", nroots, n);
-	printf("%-44s %10s %8s\n", "how", "µs", "ratio");
-	printf("%-44s %10.1f %8.2f\n", "OpenSSL, store already in memory", t_mem,
-	    1.0);
-	printf("%-44s %10.1f %8.2f\n", "trustfs_open + verify (first open)",
-	    t_tfs, t_tfs / t_mem);
-	printf("%-44s %10.1f %8.2f\n", "trustfs_open + verify (store in use)",
-	    t_warm, t_warm / t_mem);
-	printf("%-44s %10.1f %8.2f\n", "OpenSSL, X509_STORE_load_file (CAfile)",
-	    t_file, t_file / t_mem);
-	printf("%-44s %10.1f %8.2f\n", "OpenSSL, X509_STORE_load_path (CApath)",
-	    t_path, t_path / t_mem);
+	printf("\nopen + verify one 3-certificate chain, %d roots: median and "
+	    "p10..p90 of %d runs (%d for new processes)\n", nroots, n, nproc);
+	printf("%-46s %10s %21s %8s\n", "how", "median µs", "p10 .. p90",
+	    "ratio");
+	med_mem = report("OpenSSL, store already in memory", t_mem, n, 0);
+	report("trustfs_open + verify (first open)", t_tfs, n, med_mem);
+	report("trustfs_open + verify (store in use)", t_warm, n, med_mem);
+	report("OpenSSL, X509_STORE_load_file (CAfile)", t_file, n, med_mem);
+	report("OpenSSL, X509_STORE_load_path (CApath)", t_path, n, med_mem);
+	med_nop = report("new process: fork + exec, nothing", p_nop, nproc,
+	    med_mem);
+	report("new process: trustfs_open + verify", p_tfs, nproc, med_mem);
+	report("new process: OpenSSL CAfile + verify", p_file, nproc,
+	    med_mem);
+	printf("(a new process's own start is %.0f µs of its rows)\n",
+	    med_nop);
 	X509_STORE_free(mem);
 	sk_X509_free(untrusted);
 	sk_X509_free(chain);
@@ -351,17 +468,24 @@ main(int argc, char *argv[])
 	X509 *leaf;
 	size_t i;
 
+	if (argc == 4 && strcmp(argv[1], "--child") == 0)
+		return child_main(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "--max-pins") == 0)
 		max = strtol(argv[2], NULL, 10);
+	/* --verify-only: the open + verify table alone (tests/bench/run.sh). */
+	if (argc == 2 && strcmp(argv[1], "--verify-only") == 0)
+		max = 0;
 	gnutls_global_init();
 	leaf = tu_make_cert(&o, NULL);
 	cert_der(leaf, &der, &len);
 	gder.data = der;
 	gder.size = (unsigned)len;
-	printf("pin look-up: trustfs_check (tofu, pin matches) against "
-	    "GnuTLS gnutls_verify_stored_pubkey\n");
-	printf("%-10s %14s %14s %11s\n", "pins", "trustfs µs", "GnuTLS µs",
-	    "GnuTLS/trustfs");
+	if (max > 0) {
+		printf("pin look-up: trustfs_check (tofu, pin matches) against "
+		    "GnuTLS gnutls_verify_stored_pubkey\n");
+		printf("%-10s %14s %14s %11s\n", "pins", "trustfs µs",
+		    "GnuTLS µs", "GnuTLS/trustfs");
+	}
 	for (i = 0; i < 3; i++)
 		if (sizes[i] <= max)
 			pin_bench(sizes[i], leaf, &gder);
