@@ -36,8 +36,15 @@ unchanged "bundle into roots/"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/key.pem" 2>/dev/null
 check_fails "a private key" "Invalid argument" cp "$T/key.pem" "$MNT/roots/Key.pem"
 unchanged "private key"
-check_fails "a pin over a different certificate" "File exists" cp "$CERTS/other.pem" "$MNT/pinned/server.test_443"
-unchanged "pin overwrite"
+# cp over an entry replaces it, but bad data never does: the old pin stays.
+check_fails "garbage over a pin" "Invalid argument" cp "$T/garbage" "$MNT/pinned/server.test_443"
+unchanged "garbage over a pin"
+check_fails "a truncated PEM over a pin" "Invalid argument" \
+	sh -c 'cat "$1" > "$2"' - "$T/truncated.pem" "$MNT/pinned/server.test_443"
+unchanged "truncated PEM over a pin"
+# A root lives under one name.
+check_fails "a root under a second name" "File exists" cp -f "$CERTS/root.pem" "$MNT/roots/Elsewhere.pem"
+unchanged "a root under a second name"
 
 # Hostile names.
 check_fails "'..' as a name" "" cp "$CERTS/other.pem" "$MNT/roots/.."
