@@ -98,59 +98,23 @@ check_policy(const char *data, size_t len, size_t *checked, size_t *lines,
 	return 0;
 }
 
-/*
- * The next encapsulation boundary "-----WHAT LABEL-----" on a line of its
- * own, complete with its newline, in [p, end) of an input that starts at
- * buf -- by the rules of cert.c's boundary(), so that both see the same
- * blocks.  NULL if none; *eol is past its newline.
- */
-static const char *
-boundary_line(const char *buf, const char *p, const char *end,
-    const char *what, const char **eol)
-{
-	size_t wl = strlen(what), ll;
-	const char *b, *q, *lend;
-
-	for (; (b = memmem(p, (size_t)(end - p), what, wl)) != NULL; p = b + 1) {
-		for (q = b; q > buf && (q[-1] == ' ' || q[-1] == '\t'); q--)
-			;
-		if (q != buf && q[-1] != '\n')
-			continue;
-		lend = memmem(b + wl, (size_t)(end - b - wl), "-----", 5);
-		if (lend == NULL)
-			continue;
-		ll = (size_t)(lend - b - wl);
-		if (ll == 0 || ll >= 64 || memchr(b + wl, '\n', ll))
-			continue;
-		for (q = lend + 5; q < end && (*q == ' ' || *q == '\t' ||
-		    *q == '\r'); q++)
-			;
-		if (q == end || *q != '\n')
-			continue;	/* not complete yet, or not a boundary */
-		*eol = q + 1;
-		return b;
-	}
-	return NULL;
-}
-
 /* Text and PEM blocks: each piece up to a complete END line. */
 static int
 check_pem(const char *data, size_t len, size_t limit, size_t *checked,
     size_t *lines, struct tf_error *e)
 {
-	const char *end = data + len, *from, *eol, *dummy;
+	const char *from;
 	STACK_OF(X509) *sk = NULL;
 	size_t n;
-	int rc;
+	int rc, begin;
 
 	for (;;) {
 		from = data + *checked;
-		if (boundary_line(from, from, end, "-----END ", &eol) == NULL)
+		n = cert_pem_piece(from, len - *checked, &begin);
+		if (n == 0)
 			return 0;
-		n = (size_t)(eol - from);
 		/* Text with an END line but no BEGIN: ignored, as at close. */
-		if (boundary_line(from, from, eol, "-----BEGIN ", &dummy) !=
-		    NULL) {
+		if (begin) {
 			rc = cert_parse(from, n, limit, &sk, e);
 			sk_X509_pop_free(sk, X509_free);
 			sk = NULL;

@@ -141,6 +141,9 @@ err:
 	return -EINVAL;
 }
 
+/* Labels longer than this are not boundaries (RFC 7468 labels are short). */
+#define PEM_LABEL_MAX 64
+
 /* What a PEM label holds, decided before its body is decoded, so that a
  * private key is refused as such even when its body is unreadable. */
 enum pem_kind { PEM_X509, PEM_X509_AUX, PEM_PKCS7, PEM_KEY, PEM_OTHER };
@@ -194,11 +197,14 @@ pem_block(enum pem_kind kind, const unsigned char *der, size_t len,
 /*
  * The next encapsulation boundary "-----WHAT LABEL-----" that stands on a
  * line of its own (RFC 7468 section 2; spaces around it allowed), from p.
- * Mentions of a boundary inside prose are text, and ignored.
+ * Mentions of a boundary inside prose are text, and ignored.  whole: the
+ * line's newline must be there too (input still arriving); otherwise the
+ * end of the input ends the line.  label (may be NULL) gets the label;
+ * *after is past the line's newline, or at end.
  */
 static const char *
 boundary(const char *buf, const char *p, const char *end, const char *what,
-    char *label, size_t labellen, const char **after)
+    int whole, char *label, size_t labellen, const char **after)
 {
 	size_t wl = strlen(what), ll;
 	const char *b, *q, *lend;
@@ -217,14 +223,30 @@ boundary(const char *buf, const char *p, const char *end, const char *what,
 		for (q = lend + 5; q < end && (*q == ' ' || *q == '\t' ||
 		    *q == '\r'); q++)
 			;
-		if (q < end && *q != '\n')
-			continue;
-		memcpy(label, b + wl, ll);
-		label[ll] = '\0';
-		*after = lend + 5;
+		if (q < end ? *q != '\n' : whole)
+			continue;	/* not a boundary, or not complete yet */
+		if (label != NULL) {
+			memcpy(label, b + wl, ll);
+			label[ll] = '\0';
+		}
+		*after = q < end ? q + 1 : q;
 		return b;
 	}
 	return NULL;
+}
+
+size_t
+cert_pem_piece(const char *buf, size_t len, int *begin)
+{
+	const char *end = buf + len, *eol, *dummy;
+
+	*begin = 0;
+	if (boundary(buf, buf, end, "-----END ", 1, NULL, PEM_LABEL_MAX,
+	    &eol) == NULL)
+		return 0;
+	*begin = boundary(buf, buf, eol, "-----BEGIN ", 1, NULL, PEM_LABEL_MAX,
+	    &dummy) != NULL;
+	return (size_t)(eol - buf);
 }
 
 /* Every BEGIN/END pair in order; text outside them is ignored. */
@@ -235,19 +257,19 @@ pem_parse(const char *buf, size_t len, STACK_OF(X509) *out,
 	const char *end = buf + len, *p = buf, *b, *body, *eb, *after, *next;
 	struct lines lines = { buf, 1 };
 	enum pem_kind kind;
-	char label[64], elabel[64], scratch[64];
+	char label[PEM_LABEL_MAX], elabel[PEM_LABEL_MAX];
 	unsigned char *der;
 	size_t dlen, line;
 	int rc;
 
-	while ((b = boundary(buf, p, end, "-----BEGIN ", label, sizeof(label),
-	    &body)) != NULL) {
+	while ((b = boundary(buf, p, end, "-----BEGIN ", 0, label,
+	    sizeof(label), &body)) != NULL) {
 		line = line_of(&lines, b);
-		eb = boundary(buf, body, end, "-----END ", elabel, sizeof(elabel),
-		    &after);
+		eb = boundary(buf, body, end, "-----END ", 0, elabel,
+		    sizeof(elabel), &after);
 		/* A BEGIN before the END: this block was cut short. */
-		if (eb != NULL && boundary(buf, body, eb, "-----BEGIN ", scratch,
-		    sizeof(scratch), &next) != NULL)
+		if (eb != NULL && boundary(buf, body, eb, "-----BEGIN ", 0, NULL,
+		    PEM_LABEL_MAX, &next) != NULL)
 			eb = NULL;
 		if (eb == NULL || strcmp(label, elabel) != 0) {
 			tf_error_setx(err, -EINVAL, "truncated PEM block (BEGIN %s "

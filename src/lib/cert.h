@@ -29,6 +29,16 @@
 int cert_parse(const void *buf, size_t len, size_t limit,
     STACK_OF(X509) **out, struct tf_error *e);
 
+/*
+ * For input still being written (the mount's checks at write()): the
+ * length of buf up to and including the first complete END line of a PEM
+ * block ("-----END LABEL-----" and its newline), by the boundary rules
+ * cert_parse reads PEM with, so that both see the same blocks; 0 if there
+ * is none yet.  *begin: a BEGIN line stands before it (text with an END
+ * line and no BEGIN is ignored, as cert_parse ignores it).
+ */
+size_t cert_pem_piece(const char *buf, size_t len, int *begin);
+
 /* Decode a stored payload (DER certificates back to back). 0 or -EINVAL. */
 int cert_decode_der(const unsigned char *der, size_t len,
     STACK_OF(X509) **out);
