@@ -9,7 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
 #include "cert.h"
+#include "crl.h"
 #include "import.h"
 
 static const char *const kind_words[IMPORT_NKINDS] = {
@@ -27,6 +31,7 @@ import_kind_word(enum import_kind k)
 
 struct import_args {
 	STACK_OF(X509) *sk;
+	STACK_OF(X509_CRL) *crls;	/* may be NULL */
 	const struct entry_actor *who;
 	import_progress_fn fn;
 	void *arg;
@@ -45,23 +50,31 @@ items_clear(struct import_result *r)
 	}
 	r->n = 0;
 	memset(r->count, 0, sizeof(r->count));
+	memset(r->crl_count, 0, sizeof(r->crl_count));
 }
 
-/* Records one outcome; reason only for a refusal. */
+/* Records one outcome of a certificate x or a CRL c; reason only for a
+ * refusal. */
 static int
-item_add(struct import_result *r, X509 *x, enum import_kind kind,
-    const char *dir, const char *name, const char *reason)
+item_add2(struct import_result *r, X509 *x, X509_CRL *c,
+    enum import_kind kind, const char *dir, const char *name,
+    const char *reason)
 {
 	struct import_item *it = &r->items[r->n];
 	unsigned char sha[32];
 
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
+	it->crl = c != NULL;
 	if (name != NULL)
 		snprintf(it->entry, sizeof(it->entry), "%s/%s", dir, name);
-	cert_sha256(x, sha);
+	if (c != NULL)
+		crl_sha256(c, sha);
+	else
+		cert_sha256(x, sha);
 	cert_hex(sha, 32, ':', it->sha256);
-	it->subject = cert_name_str(X509_get_subject_name(x));
+	it->subject = cert_name_str(c != NULL ? X509_CRL_get_issuer(c) :
+	    X509_get_subject_name(x));
 	if (reason != NULL)
 		it->reason = strdup(reason);
 	if (it->subject == NULL || (reason != NULL && it->reason == NULL)) {
@@ -71,8 +84,18 @@ item_add(struct import_result *r, X509 *x, enum import_kind kind,
 		return -ENOMEM;
 	}
 	r->n++;
-	r->count[kind]++;
+	if (c != NULL)
+		r->crl_count[kind]++;
+	else
+		r->count[kind]++;
 	return 0;
+}
+
+static int
+item_add(struct import_result *r, X509 *x, enum import_kind kind,
+    const char *dir, const char *name, const char *reason)
+{
+	return item_add2(r, x, NULL, kind, dir, name, reason);
 }
 
 /* One certificate: an entry of its own in roots/, or a reason why not. */
@@ -140,14 +163,290 @@ report_build(struct import_result *r)
 	    "Refused: %zu\n", tbuf, r->total, r->count[IMPORT_ADDED],
 	    r->count[IMPORT_DUPLICATE], r->count[IMPORT_DISTRUSTED],
 	    r->count[IMPORT_REFUSED]);
+	/* Only when there are CRLs: a certificate bundle's report stays
+	 * as it was. */
+	if (rc == 0 && r->crl_total > 0)
+		rc = buf_printf(&r->report, "CRLs: %zu\nCRLs added: %zu\n"
+		    "CRLs skipped (duplicate): %zu\nCRLs refused: %zu\n",
+		    r->crl_total, r->crl_count[IMPORT_ADDED],
+		    r->crl_count[IMPORT_DUPLICATE],
+		    r->crl_count[IMPORT_REFUSED]);
 	for (i = 0; rc == 0 && i < r->n; i++) {
 		it = &r->items[i];
 		if (it->kind == IMPORT_REFUSED)
-			rc = buf_printf(&r->report, "refused %s: %s\n",
-			    it->subject, it->reason);
+			rc = buf_printf(&r->report, "refused %s%s: %s\n",
+			    it->crl ? "CRL " : "", it->subject, it->reason);
 		else
 			rc = buf_printf(&r->report, "%s %s\n",
 			    kind_words[it->kind], it->entry);
+	}
+	return rc;
+}
+
+/* A CRL's label: its issuer's CN, else O, else the first 16 hex digits
+ * of its SHA-256, with cert_label()'s characters. */
+static void
+crl_label(X509_CRL *c, char *out, size_t outlen)
+{
+	X509_NAME *n = X509_CRL_get_issuer(c);
+	unsigned char sha[32], *u = NULL;
+	const unsigned char *p;
+	char raw[256];
+	size_t o = 0;
+	int i;
+
+	raw[0] = '\0';
+	i = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
+	if (i < 0)
+		i = X509_NAME_get_index_by_NID(n, NID_organizationName, -1);
+	if (i >= 0 && ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(n, i))) > 0)
+		snprintf(raw, sizeof(raw), "%s", (char *)u);
+	OPENSSL_free(u);
+	if (raw[0] == '\0') {
+		crl_sha256(c, sha);
+		cert_hex(sha, 8, 0, raw);
+	}
+	for (p = (const unsigned char *)raw; *p && o + 1 < outlen && o < 200;
+	    p++) {
+		/* One '_' per UTF-8 character outside [A-Za-z0-9._-]. */
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		out[o++] = (*p >= '0' && *p <= '9') || (*p >= 'a' &&
+		    *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '.' ||
+		    *p == '_' || *p == '-' ? (char)*p : '_';
+	}
+	out[o] = '\0';
+	if (out[0] == '.')
+		out[0] = '_';
+}
+
+/* -1, 0, 1 as a's CRL number is below, equal to or above b's (a missing
+ * one is below any). */
+static int
+crl_number_cmp(X509_CRL *a, X509_CRL *b)
+{
+	ASN1_INTEGER *na = X509_CRL_get_ext_d2i(a, NID_crl_number, NULL,
+	    NULL);
+	ASN1_INTEGER *nb = X509_CRL_get_ext_d2i(b, NID_crl_number, NULL,
+	    NULL);
+	int c;
+
+	if (na == NULL || nb == NULL)
+		c = na != NULL ? 1 : nb != NULL ? -1 : 0;
+	else
+		c = ASN1_INTEGER_cmp(na, nb);
+	ASN1_INTEGER_free(na);
+	ASN1_INTEGER_free(nb);
+	ERR_clear_error();
+	return c < 0 ? -1 : c > 0;
+}
+
+/*
+ * Where a CRL goes: crls/LABEL.crl, or LABEL_2.crl... when that name
+ * holds the CRL of another issuer.  *same is set when the name holds this
+ * very CRL (a duplicate); *older when it holds a later CRL of the same
+ * issuer (by CRL number), which an import never replaces.
+ */
+static int
+crl_slot(struct store_txn *txn, X509_CRL *crl, char *name, size_t namelen,
+    int *same, int *older)
+{
+	struct store_crl old;
+	X509_CRL *prev;
+	const unsigned char *p;
+	unsigned char *der = NULL;
+	char label[210];
+	int k, rc = 0, len;
+
+	*same = *older = 0;
+	crl_label(crl, label, sizeof(label));
+	len = i2d_X509_CRL(crl, &der);
+	if (len <= 0)
+		return -ENOMEM;
+	for (k = 1; k < 1000; k++) {
+		if (k == 1)
+			snprintf(name, namelen, "%s.crl", label);
+		else
+			snprintf(name, namelen, "%s_%d.crl", label, k);
+		rc = store_crl_get(txn, name, &old);
+		if (rc == -ENOENT) {
+			rc = 0;
+			goto out;
+		}
+		if (rc != 0)
+			goto out;
+		if (old.der_len == (size_t)len &&
+		    memcmp(old.der, der, (size_t)len) == 0) {
+			*same = 1;
+			goto out;
+		}
+		p = old.der;
+		prev = d2i_X509_CRL(NULL, &p, (long)old.der_len);
+		ERR_clear_error();
+		/* A record that does not decode is another issuer's name. */
+		if (prev != NULL && X509_NAME_cmp(X509_CRL_get_issuer(prev),
+		    X509_CRL_get_issuer(crl)) == 0) {
+			*older = crl_number_cmp(crl, prev) <= 0;
+			X509_CRL_free(prev);
+			goto out;
+		}
+		X509_CRL_free(prev);
+	}
+	rc = -ENOSPC;
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* One CRL: into crls/ (crl_store's rules: acceptable, issuer in roots/
+ * or chains/ with cRLSign), or a reason why not; the import goes on. */
+static int
+import_crl(struct store_txn *txn, struct import_args *a, X509_CRL *crl)
+{
+	struct tf_error ce = { 0 };
+	enum crl_outcome outcome;
+	char name[STORE_NAME_MAX + 1];
+	int rc, same, older;
+
+	rc = crl_acceptable(crl, &ce);
+	if (rc == -EINVAL)
+		return item_add2(a->res, NULL, crl, IMPORT_REFUSED, NULL, NULL,
+		    ce.msg[0] ? ce.msg : "refused");
+	if (rc != 0)
+		return tf_error_set(a->e, rc, "import of a CRL");
+	rc = crl_slot(txn, crl, name, sizeof(name), &same, &older);
+	if (rc == -ENOSPC)
+		return item_add2(a->res, NULL, crl, IMPORT_REFUSED, NULL, NULL,
+		    "no free name for it in crls/");
+	if (rc != 0) {
+		if (a->e != NULL && a->e->code == 0)
+			tf_error_set(a->e, rc, "import of a CRL");
+		return rc;
+	}
+	if (same)
+		return item_add2(a->res, NULL, crl, IMPORT_DUPLICATE, "crls",
+		    name, NULL);
+	if (older) {
+		snprintf(ce.msg, sizeof(ce.msg), "not newer than crls/%s "
+		    "(CRL number)", name);
+		return item_add2(a->res, NULL, crl, IMPORT_REFUSED, NULL, NULL,
+		    ce.msg);
+	}
+	rc = crl_store(txn, name, crl, a->who, &outcome, &ce);
+	if (rc == -EINVAL)
+		return item_add2(a->res, NULL, crl, IMPORT_REFUSED, NULL, NULL,
+		    ce.msg[0] ? ce.msg : "refused");
+	if (rc != 0) {
+		if (a->e != NULL && a->e->code == 0)
+			tf_error_setx(a->e, rc, "%s", ce.msg[0] ? ce.msg :
+			    strerror(-rc));
+		return rc;
+	}
+	return item_add2(a->res, NULL, crl, outcome == CRL_UNCHANGED ?
+	    IMPORT_DUPLICATE : IMPORT_ADDED, "crls", name, NULL);
+}
+
+static const char crl_begin[] = "-----BEGIN X509 CRL-----";
+static const char crl_end[] = "-----END X509 CRL-----";
+
+/*
+ * Splits an import's input: each PEM "X509 CRL" block into crls, the
+ * rest to cert_parse() (which knows no CRL block); a lone DER CRL is
+ * taken as one.  An input of CRLs only leaves *sk NULL.  A CRL block
+ * that does not decode refuses the whole input, as a certificate block
+ * does.  0, or -EINVAL / -EFBIG / -ENOMEM with e saying why.
+ */
+static int
+import_split(const void *buf, size_t len, STACK_OF(X509) **sk,
+    STACK_OF(X509_CRL) **crls, struct tf_error *e)
+{
+	const char *in = buf, *end = in + len, *pos = in, *b, *q;
+	const unsigned char *p = buf;
+	char *rest = NULL;
+	size_t rlen = 0;
+	X509_CRL *c = NULL;
+	BIO *bio = NULL;
+	int rc = 0, n = 0;
+
+	*sk = NULL;
+	*crls = NULL;
+	if (len > CERT_INPUT_MAX_BUNDLE)
+		return tf_error_setx(e, -EFBIG, "input over the %zu-byte "
+		    "limit", (size_t)CERT_INPUT_MAX_BUNDLE);
+	*crls = sk_X509_CRL_new_null();
+	if (*crls == NULL)
+		return tf_error_set(e, -ENOMEM, "import");
+	if (len == 0 || memmem(in, len, crl_begin, sizeof(crl_begin) - 1) ==
+	    NULL) {
+		/* DER: the whole input one CRL, or no CRL at all. */
+		if (len > 0 && memmem(in, len, "-----BEGIN ", 11) == NULL &&
+		    (c = d2i_X509_CRL(NULL, &p, (long)len)) != NULL &&
+		    p == (const unsigned char *)buf + len) {
+			if (!sk_X509_CRL_push(*crls, c))
+				rc = tf_error_set(e, -ENOMEM, "import");
+			else
+				c = NULL;
+			goto out;
+		}
+		ERR_clear_error();
+		rc = cert_parse(buf, len, CERT_INPUT_MAX_BUNDLE, sk, e);
+		goto out;
+	}
+	rest = malloc(len);
+	if (rest == NULL) {
+		rc = tf_error_set(e, -ENOMEM, "import");
+		goto out;
+	}
+	while ((b = memmem(pos, (size_t)(end - pos), crl_begin,
+	    sizeof(crl_begin) - 1)) != NULL) {
+		n++;
+		memcpy(rest + rlen, pos, (size_t)(b - pos));
+		rlen += (size_t)(b - pos);
+		q = memmem(b, (size_t)(end - b), crl_end, sizeof(crl_end) - 1);
+		if (q == NULL) {
+			rc = tf_error_setx(e, -EINVAL, "CRL block %d: no END "
+			    "line", n);
+			goto out;
+		}
+		for (q += sizeof(crl_end) - 1; q < end && *q != '\n'; q++)
+			;
+		if (q < end)
+			q++;
+		BIO_free(bio);
+		bio = BIO_new_mem_buf(b, (int)(q - b));
+		if (bio == NULL) {
+			rc = tf_error_set(e, -ENOMEM, "import");
+			goto out;
+		}
+		c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+		if (c == NULL) {
+			rc = tf_error_setx(e, -EINVAL, "CRL block %d does not "
+			    "decode", n);
+			goto out;
+		}
+		if (!sk_X509_CRL_push(*crls, c)) {
+			rc = tf_error_set(e, -ENOMEM, "import");
+			goto out;
+		}
+		c = NULL;
+		pos = q;
+	}
+	memcpy(rest + rlen, pos, (size_t)(end - pos));
+	rlen += (size_t)(end - pos);
+	/* Certificates besides the CRLs: cert_parse judges them. */
+	if (memmem(rest, rlen, "-----BEGIN ", 11) != NULL)
+		rc = cert_parse(rest, rlen, CERT_INPUT_MAX_BUNDLE, sk, e);
+out:
+	ERR_clear_error();
+	X509_CRL_free(c);
+	BIO_free(bio);
+	free(rest);
+	if (rc != 0) {
+		sk_X509_pop_free(*sk, X509_free);
+		sk_X509_CRL_pop_free(*crls, X509_CRL_free);
+		*sk = NULL;
+		*crls = NULL;
 	}
 	return rc;
 }
@@ -168,6 +467,9 @@ import_txn(struct store_txn *txn, void *arg)
 		if (rc == 0 && a->fn != NULL)
 			rc = a->fn(&r->items[r->n - 1], i, r->total, a->arg);
 	}
+	/* CRLs after the certificates: a CRL's issuer may be among them. */
+	for (i = 0; i < r->crl_total && rc == 0; i++)
+		rc = import_crl(txn, a, sk_X509_CRL_value(a->crls, (int)i));
 	if (rc == 0)
 		rc = report_build(r);
 	if (rc == 0)
@@ -178,26 +480,54 @@ import_txn(struct store_txn *txn, void *arg)
 	return rc;
 }
 
-int
-entry_import(struct store *st, STACK_OF(X509) *sk,
+static int
+import_run(struct store *st, STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls,
     const struct entry_actor *who, import_progress_fn fn, void *arg,
     struct import_result *res, struct tf_error *e)
 {
-	struct import_args a = { sk, who, fn, arg, res, e };
+	struct import_args a = { sk, crls, who, fn, arg, res, e };
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	tf_error_clear(e);
-	res->total = (size_t)sk_X509_num(sk);
-	if (res->total == 0)
+	res->total = sk != NULL ? (size_t)sk_X509_num(sk) : 0;
+	res->crl_total = crls != NULL ? (size_t)sk_X509_CRL_num(crls) : 0;
+	if (res->total == 0 && res->crl_total == 0)
 		return tf_error_setx(e, -EINVAL, "no certificate found in the "
 		    "input");
-	res->items = calloc(res->total, sizeof(*res->items));
+	res->items = calloc(res->total + res->crl_total, sizeof(*res->items));
 	if (res->items == NULL)
 		return tf_error_set(e, -ENOMEM, "import");
 	rc = store_write(st, import_txn, &a, e);
 	if (rc != 0 && !tf_error_msg(e)[0])
 		tf_error_set(e, rc, "import");
+	return rc;
+}
+
+int
+entry_import(struct store *st, STACK_OF(X509) *sk,
+    const struct entry_actor *who, import_progress_fn fn, void *arg,
+    struct import_result *res, struct tf_error *e)
+{
+	memset(res, 0, sizeof(*res));
+	tf_error_clear(e);
+	return import_run(st, sk, NULL, who, fn, arg, res, e);
+}
+
+int
+entry_import_input(struct store *st, const void *buf, size_t len,
+    const struct entry_actor *who, import_progress_fn fn, void *arg,
+    struct import_result *res, struct tf_error *e)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(X509) *sk = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	tf_error_clear(e);
+	rc = import_split(buf, len, &sk, &crls, e);
+	if (rc == 0)
+		rc = import_run(st, sk, crls, who, fn, arg, res, e);
+	sk_X509_pop_free(sk, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	return rc;
 }
 

@@ -33,6 +33,8 @@ struct import_item {
 	char *subject;				/* malloc'd */
 	char sha256[100];			/* "AB:CD:..." */
 	char *reason;				/* refused only: malloc'd */
+	int crl;				/* a CRL: subject is its
+						 * issuer, entry crls/X.crl */
 };
 
 /* The outcome: one item per certificate in input order, the counts by
@@ -41,6 +43,8 @@ struct import_result {
 	struct import_item *items;
 	size_t n, total;
 	size_t count[IMPORT_NKINDS];
+	size_t crl_total;			/* CRLs, after the certificates */
+	size_t crl_count[IMPORT_NKINDS];
 	struct buf report;
 	time_t when;
 };
@@ -69,6 +73,24 @@ typedef int (*import_progress_fn)(const struct import_item *it, size_t i,
  * import_result_free() in both cases.
  */
 int entry_import(struct store *st, STACK_OF(X509) *sk,
+    const struct entry_actor *who, import_progress_fn fn, void *arg,
+    struct import_result *res, struct tf_error *e);
+
+/*
+ * An import of raw input (PEM, DER, PKCS#7, as cert_parse() reads, and
+ * CRLs): the certificates as entry_import() does, and each CRL (PEM
+ * "X509 CRL" blocks, or the input if it is one DER CRL) into crls/ in
+ * the same transaction, by crl_store()'s rules, named after its issuer's
+ * CN (LABEL.crl; LABEL_2.crl... when another issuer's CRL holds the
+ * name).  The same CRL again is a duplicate; a CRL that is not newer (by
+ * CRL number) than the stored one of its issuer, or that crl_store()
+ * refuses, is reported "refused CRL ISSUER: REASON" and the import goes
+ * on.  When the input has CRLs, the report's counts are followed by
+ * "CRLs: N", "CRLs added: N", "CRLs skipped (duplicate): N", "CRLs
+ * refused: N".  An input of CRLs only is an import.  The progress
+ * function is called for the certificates only.
+ */
+int entry_import_input(struct store *st, const void *buf, size_t len,
     const struct entry_actor *who, import_progress_fn fn, void *arg,
     struct import_result *res, struct tf_error *e);
 void import_result_free(struct import_result *res);

@@ -19,6 +19,7 @@
 #include "crl.h"
 #include "entry.h"
 #include "handle.h"
+#include "import.h"
 #include "testutil.h"
 
 static X509 *root, *inter, *leaf, *other_root;
@@ -471,6 +472,85 @@ START_TEST(test_ocsp)
 }
 END_TEST
 
+/* entry_import_input: a bundle of a root and CRLs imports both in one
+ * transaction; refused CRLs are reported and the rest goes on; the same
+ * CRL again, PEM or lone DER, is a duplicate. */
+START_TEST(test_import)
+{
+	char *dir = tu_mkdtemp();
+	X509_CRL *good = make_crl(root, root_key, inter, CRL_NUMBER);
+	X509_CRL *nonum = make_crl(root, root_key, NULL, 0);
+	X509_CRL *stranger = make_crl(other_root, other_key, NULL, CRL_NUMBER);
+	struct trustfs *t = open_store(dir);
+	struct import_result r;
+	struct store_txn *txn;
+	struct tf_error e = { 0 };
+	struct buf b = { 0 };
+	X509_CRL *got = NULL;
+	unsigned char *der = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+	int len;
+
+	ck_assert(PEM_write_bio_X509(bio, root));
+	n = BIO_get_mem_data(bio, &p);
+	buf_puts(&b, "the lab's root and its CRLs\n");
+	ck_assert_int_eq(buf_append(&b, p, (size_t)n), 0);
+	crl_pem(&b, nonum);
+	crl_pem(&b, stranger);
+	crl_pem(&b, good);
+	ck_assert_int_eq(entry_import_input(t->st, b.data, b.len, NULL, NULL,
+	    NULL, &r, &e), 0);
+	ck_assert_int_eq(r.count[IMPORT_ADDED], 1);
+	ck_assert_int_eq(r.crl_total, 3);
+	ck_assert_int_eq(r.crl_count[IMPORT_ADDED], 1);
+	ck_assert_int_eq(r.crl_count[IMPORT_REFUSED], 2);
+	ck_assert_ptr_nonnull(strstr(r.report.data, "added roots/CRL_Root.pem\n"));
+	ck_assert_ptr_nonnull(strstr(r.report.data, "added crls/CRL_Root.crl\n"));
+	ck_assert_ptr_nonnull(strstr(r.report.data, "CRLs: 3\nCRLs added: 1\n"
+	    "CRLs skipped (duplicate): 0\nCRLs refused: 2\n"));
+	ck_assert_ptr_nonnull(strstr(r.report.data, "refused CRL CN=CRL Root: "));
+	ck_assert_ptr_nonnull(strstr(r.report.data, "refused CRL CN=Other Root: "
+	    "issuer not in the store"));
+	import_result_free(&r);
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(crl_load(txn, "CRL_Root.crl", &got, NULL), 0);
+	ck_assert_int_eq(X509_CRL_cmp(got, good), 0);
+	store_txn_abort(txn);
+
+	/* The same CRL again, alone, in DER: a duplicate. */
+	len = i2d_X509_CRL(good, &der);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(entry_import_input(t->st, der, (size_t)len, NULL, NULL,
+	    NULL, &r, &e), 0);
+	ck_assert_int_eq(r.total, 0);
+	ck_assert_int_eq(r.crl_count[IMPORT_DUPLICATE], 1);
+	ck_assert_ptr_nonnull(strstr(r.report.data,
+	    "duplicate crls/CRL_Root.crl\n"));
+	import_result_free(&r);
+
+	/* A CRL block that does not decode refuses the whole input. */
+	buf_reset(&b);
+	buf_puts(&b, "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+	ck_assert_int_eq(entry_import_input(t->st, b.data, b.len, NULL, NULL,
+	    NULL, &r, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "CRL block 1 does not decode");
+	import_result_free(&r);
+
+	OPENSSL_free(der);
+	BIO_free(bio);
+	buf_free(&b);
+	X509_CRL_free(got);
+	X509_CRL_free(good);
+	X509_CRL_free(nonum);
+	X509_CRL_free(stranger);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -483,6 +563,7 @@ main(void)
 	tcase_add_test(tc, test_store);
 	tcase_add_test(tc, test_verdicts);
 	tcase_add_test(tc, test_ocsp);
+	tcase_add_test(tc, test_import);
 	rc = tu_run("crl", tc, 0);
 	free_certs();
 	return rc;
