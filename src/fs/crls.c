@@ -188,7 +188,6 @@ open_writer(struct fs *fs, const char *name, int temp, int trunc,
 {
 	struct buf init = { 0 };
 	struct staged *s;
-	struct handle *h = NULL;
 	int rc = 0;
 
 	pthread_mutex_lock(&fs->lock);
@@ -203,68 +202,18 @@ open_writer(struct fs *fs, const char *name, int temp, int trunc,
 		if (trunc)
 			buf_reset(&init);
 	}
-	rc = handle_new(fs, fi, &h);
-	if (rc != 0)
-		goto out;
-	pthread_mutex_lock(&fs->lock);
-	s = staged_find(fs, STAGED_CRLS, name);
-	if (s == NULL) {
-		s = staged_new(fs, STAGED_CRLS, name, temp);
-		if (s == NULL) {
-			pthread_mutex_unlock(&fs->lock);
-			rc = -ENOMEM;
-			goto out;
-		}
-		s->data = init;
-		memset(&init, 0, sizeof(init));
-		s->dirty = trunc || !must_exist;
-	} else if (trunc) {
-		s->opens++;	/* keeps s while waiting */
-		staged_wait(fs, s);
-		s->opens--;
-		buf_reset(&s->data);
-		s->dirty = 1;
-		s->too_big = 0;
-		s->mtime = time(NULL);
-	}
-	s->opens++;
-	h->stg = s;
-	pthread_mutex_unlock(&fs->lock);
-	fi->direct_io = 1;
+	rc = staged_open(fs, STAGED_CRLS, name, temp, trunc, must_exist, 0,
+	    &init, fi);
 out:
-	if (rc != 0 && h != NULL)
-		handle_free(fs, h);
 	buf_free(&init);
 	return fs_errno(rc);
 }
 
 static int
-open_reader(struct fs *fs, const char *name, int temp,
-    struct fuse_file_info *fi)
+render_crl(struct fs *fs, const void *arg, const char *name, struct buf *out)
 {
-	struct staged *s;
-	struct handle *h;
-	int rc;
-
-	rc = handle_new(fs, fi, &h);
-	if (rc != 0)
-		return rc;
-	pthread_mutex_lock(&fs->lock);
-	s = staged_find(fs, STAGED_CRLS, name);
-	if (s != NULL)
-		rc = buf_append(&h->own, s->data.data ? s->data.data : "",
-		    s->data.len);
-	pthread_mutex_unlock(&fs->lock);
-	if (s == NULL)
-		rc = temp ? -ENOENT : crl_read(fs, name, &h->own, NULL);
-	if (rc != 0) {
-		handle_free(fs, h);
-		return fs_errno(rc);
-	}
-	h->data = h->own.data;
-	h->len = h->own.len;
-	fi->direct_io = 1;
-	return 0;
+	(void)arg;
+	return crl_read(fs, name, out, NULL);
 }
 
 int
@@ -283,7 +232,8 @@ crls_open(const char *path, struct fuse_file_info *fi)
 	if (key_name(name, &temp, &err) != 0)
 		return -ENOENT;
 	if (!wr)
-		return open_reader(fs, name, temp, fi);
+		return staged_open_reader(fs, STAGED_CRLS, name, temp, 1,
+		    render_crl, NULL, fi);
 	rc = fs_may_change(fs, "write", path);
 	if (rc != 0)
 		return rc;

@@ -239,6 +239,25 @@ int handle_new(struct fs *fs, struct fuse_file_info *fi,
 struct handle *handle_of(struct fuse_file_info *fi);
 void handle_free(struct fs *fs, struct handle *h);	/* takes fs->lock */
 void staged_free_all(struct fs *fs);	/* at a stop: no threads left */
+/*
+ * A writer's open: a new handle on the staged file db/name, made from
+ * *init (taken, left empty) when there is none; trunc empties one that is
+ * there once no check is running on it.  replace: what the close stores
+ * replaces an entry.  Takes fs->lock; 0 or a negative errno.
+ */
+int staged_open(struct fs *fs, int db, const char *name, int temp, int trunc,
+    int must_exist, int replace, struct buf *init, struct fuse_file_info *fi);
+/* Appends the stored text of `name' to out, with fs->lock released. */
+typedef int (*staged_render_fn)(struct fs *fs, const void *arg,
+    const char *name, struct buf *out);
+/*
+ * A reader's open: a handle holding a copy of the staged file db/name
+ * when look is set and there is one, else what render makes (-ENOENT for
+ * a temporary).  Takes fs->lock; 0 or a negative errno.
+ */
+int staged_open_reader(struct fs *fs, int db, const char *name, int temp,
+    int look, staged_render_fn render, const void *arg,
+    struct fuse_file_info *fi);
 
 /* io.c: the operations on open files. */
 int fs_open(const char *path, struct fuse_file_info *fi);

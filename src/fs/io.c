@@ -22,7 +22,6 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 {
 	struct buf init = { 0 };
 	struct staged *s;
-	struct handle *h = NULL;
 	int rc = 0, db = fs_node_db(n), replace = 0;
 
 	pthread_mutex_lock(&fs->lock);
@@ -45,44 +44,9 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 		 * cp -f, cat >): what the close stores replaces it. */
 		replace = 1;
 	}
-	rc = handle_new(fs, fi, &h);
-	if (rc != 0)
-		goto out;
-	pthread_mutex_lock(&fs->lock);
-	s = staged_find(fs, db, name);
-	if (s == NULL) {
-		s = staged_new(fs, db, name, temp);
-		if (s == NULL) {
-			pthread_mutex_unlock(&fs->lock);
-			rc = -ENOMEM;
-			goto out;
-		}
-		s->data = init;
-		memset(&init, 0, sizeof(init));
-		s->dirty = trunc || !must_exist;
-		s->replace = replace;
-		/* An existing file opened to be edited in place is judged at
-		 * its close only. */
-		s->defer = !trunc;
-	} else if (trunc) {
-		s->opens++;	/* keeps s while waiting */
-		staged_wait(fs, s);
-		s->opens--;
-		buf_reset(&s->data);
-		s->dirty = 1;
-		s->too_big = 0;
-		s->refused = 0;
-		s->defer = 0;
-		s->checked = s->checked_lines = 0;
-		s->mtime = time(NULL);
-	}
-	s->opens++;
-	h->stg = s;
-	pthread_mutex_unlock(&fs->lock);
-	fi->direct_io = 1;
+	rc = staged_open(fs, db, name, temp, trunc, must_exist, replace,
+	    &init, fi);
 out:
-	if (rc != 0 && h != NULL)
-		handle_free(fs, h);
 	buf_free(&init);
 	return rc;
 }
@@ -125,41 +89,22 @@ open_view(struct fs *fs, const struct node *n, struct fuse_file_info *fi)
 
 /* A reader of an entry or a top-level file: its text, rendered now. */
 static int
+render_node(struct fs *fs, const void *arg, const char *name,
+    struct buf *out)
+{
+	const struct node *n = arg;
+
+	return n->type == NODE_FILE ? special_render(fs, n->file, out) :
+	    entry_read(fs, n->db, name, out, NULL);
+}
+
+static int
 open_reader(struct fs *fs, const struct node *n, const char *name, int temp,
     struct fuse_file_info *fi)
 {
-	struct staged *s;
-	struct handle *h;
-	int rc;
-
-	rc = handle_new(fs, fi, &h);
-	if (rc != 0)
-		return rc;
-	pthread_mutex_lock(&fs->lock);
-	s = n->type == NODE_ENTRY || n->type == NODE_TOPTEMP ?
-	    staged_find(fs, fs_node_db(n), name) : NULL;
-	if (s != NULL)
-		rc = buf_append(&h->own, s->data.data ? s->data.data : "",
-		    s->data.len);
-	pthread_mutex_unlock(&fs->lock);
-	if (s == NULL) {
-		if (temp)
-			rc = -ENOENT;
-		else if (n->type == NODE_FILE)
-			rc = special_render(fs, n->file, &h->own);
-		else
-			rc = entry_read(fs, n->db, name, &h->own, NULL);
-	}
-	if (rc != 0) {
-		handle_free(fs, h);
-		return fs_errno(rc);
-	}
-	h->data = h->own.data;
-	h->len = h->own.len;
-	/* Sizes of rendered files follow the clock ("expires in N days"):
-	 * read them through, not from the page cache. */
-	fi->direct_io = 1;
-	return 0;
+	return staged_open_reader(fs, fs_node_db(n), name, temp,
+	    n->type == NODE_ENTRY || n->type == NODE_TOPTEMP, render_node, n,
+	    fi);
 }
 
 int

@@ -211,6 +211,86 @@ handle_free(struct fs *fs, struct handle *h)
 	free(h);
 }
 
+int
+staged_open(struct fs *fs, int db, const char *name, int temp, int trunc,
+    int must_exist, int replace, struct buf *init, struct fuse_file_info *fi)
+{
+	struct staged *s;
+	struct handle *h = NULL;
+	int rc;
+
+	rc = handle_new(fs, fi, &h);
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&fs->lock);
+	s = staged_find(fs, db, name);
+	if (s == NULL) {
+		s = staged_new(fs, db, name, temp);
+		if (s == NULL) {
+			pthread_mutex_unlock(&fs->lock);
+			handle_free(fs, h);
+			return -ENOMEM;
+		}
+		s->data = *init;
+		memset(init, 0, sizeof(*init));
+		s->dirty = trunc || !must_exist;
+		s->replace = replace;
+		/* An existing file opened to be edited in place is judged at
+		 * its close only. */
+		s->defer = !trunc;
+	} else if (trunc) {
+		s->opens++;	/* keeps s while waiting */
+		staged_wait(fs, s);
+		s->opens--;
+		buf_reset(&s->data);
+		s->dirty = 1;
+		s->too_big = 0;
+		s->refused = 0;
+		s->defer = 0;
+		s->checked = s->checked_lines = 0;
+		s->mtime = time(NULL);
+	}
+	s->opens++;
+	h->stg = s;
+	pthread_mutex_unlock(&fs->lock);
+	fi->direct_io = 1;
+	return 0;
+}
+
+int
+staged_open_reader(struct fs *fs, int db, const char *name, int temp,
+    int look, staged_render_fn render, const void *arg,
+    struct fuse_file_info *fi)
+{
+	struct staged *s = NULL;
+	struct handle *h;
+	int rc;
+
+	rc = handle_new(fs, fi, &h);
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&fs->lock);
+	if (look)
+		s = staged_find(fs, db, name);
+	if (s != NULL)
+		rc = buf_append(&h->own, s->data.data ? s->data.data : "",
+		    s->data.len);
+	pthread_mutex_unlock(&fs->lock);
+	/* The store is read with fs->lock released (fs.h). */
+	if (s == NULL)
+		rc = temp ? -ENOENT : render(fs, arg, name, &h->own);
+	if (rc != 0) {
+		handle_free(fs, h);
+		return fs_errno(rc);
+	}
+	h->data = h->own.data;
+	h->len = h->own.len;
+	/* Sizes of rendered files follow the clock ("expires in N days"):
+	 * read them through, not from the page cache. */
+	fi->direct_io = 1;
+	return 0;
+}
+
 void
 staged_free_all(struct fs *fs)
 {
