@@ -484,11 +484,21 @@ rename_txn(struct store_txn *txn, void *arg)
 	return crl_rename(txn, a->from, a->to, a->noreplace, a->who);
 }
 
+/* arg: the path and the name renamed to. */
+static int
+commit_renamed(struct fs *fs, const void *arg, const char *data, size_t len)
+{
+	const char *const *names = arg;
+
+	return crl_commit(fs, names[0], names[1], 0, 1, data, len);
+}
+
 /* An editor's or Ansible's temporary renamed over LABEL.crl. */
 static int
 rename_from_temp(struct fs *fs, const char *to, const char *fname,
     const char *tname, int ttemp)
 {
+	const char *names[2] = { to, tname };
 	struct staged *s;
 	int rc = 0;
 
@@ -504,16 +514,8 @@ rename_from_temp(struct fs *fs, const char *to, const char *fname,
 		rc = -ENOENT;
 	else if (ttemp)
 		snprintf(s->name, sizeof(s->name), "%s", tname);
-	else {
-		s->busy = 1;
-		pthread_mutex_unlock(&fs->lock);
-		rc = crl_commit(fs, to, tname, 0, 1, s->data.data ?
-		    s->data.data : "", s->data.len);
-		pthread_mutex_lock(&fs->lock);
-		staged_done(fs, s);
-		if (rc == 0)
-			staged_drop(fs, s);
-	}
+	else
+		rc = staged_commit_renamed(fs, s, commit_renamed, names);
 	(void)staged_unref(fs, s);
 	pthread_mutex_unlock(&fs->lock);
 	return rc;

@@ -303,6 +303,21 @@ rename_to_temp(struct fs *fs, const char *from, const struct node *nf,
 	return s ? 0 : -ENOMEM;
 }
 
+struct commit_args {
+	const char *path;
+	enum store_db db;
+	const char *name;
+	unsigned flags;
+};
+
+static int
+commit_renamed(struct fs *fs, const void *arg, const char *data, size_t len)
+{
+	const struct commit_args *c = arg;
+
+	return entry_commit(fs, c->path, c->db, c->name, data, len, c->flags);
+}
+
 /* A temporary renamed to another temporary, or over a real name (the
  * editor's or Ansible's finished file replaces the entry). */
 static int
@@ -310,6 +325,7 @@ rename_from_temp(struct fs *fs, const char *to, const struct node *nf,
     const char *fname, const struct node *nt, const char *tname, int ttemp,
     unsigned int flags)
 {
+	struct commit_args c;
 	struct staged *s, *t;
 	int rc = 0;
 
@@ -334,15 +350,9 @@ rename_from_temp(struct fs *fs, const char *to, const struct node *nf,
 			snprintf(s->name, sizeof(s->name), "%s", tname);
 		}
 	} else {
-		s->busy = 1;
-		pthread_mutex_unlock(&fs->lock);
-		rc = entry_commit(fs, to, nt->db, tname,
-		    s->data.data ? s->data.data : "", s->data.len,
-		    (flags & RENAME_NOREPLACE) ? 0 : ENTRY_REPLACE);
-		pthread_mutex_lock(&fs->lock);
-		staged_done(fs, s);
-		if (rc == 0)
-			staged_drop(fs, s);
+		c = (struct commit_args){ to, nt->db, tname,
+		    (flags & RENAME_NOREPLACE) ? 0 : ENTRY_REPLACE };
+		rc = staged_commit_renamed(fs, s, commit_renamed, &c);
 	}
 	(void)staged_unref(fs, s);
 out:

@@ -291,6 +291,22 @@ staged_open_reader(struct fs *fs, int db, const char *name, int temp,
 	return 0;
 }
 
+int
+staged_commit_renamed(struct fs *fs, struct staged *s, staged_commit_fn fn,
+    const void *arg)
+{
+	int rc;
+
+	s->busy = 1;
+	pthread_mutex_unlock(&fs->lock);
+	rc = fn(fs, arg, s->data.data ? s->data.data : "", s->data.len);
+	pthread_mutex_lock(&fs->lock);
+	staged_done(fs, s);
+	if (rc == 0)
+		staged_drop(fs, s);
+	return rc;
+}
+
 void
 staged_free_all(struct fs *fs)
 {

@@ -259,6 +259,14 @@ top_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler)
 	staged_names_free(names, n);
 }
 
+static int
+commit_node(struct fs *fs, const void *arg, const char *data, size_t len)
+{
+	const struct node *n = arg;
+
+	return special_commit(fs, n->file, data, len);
+}
+
 int
 top_rename(struct fs *fs, const char *from, const struct node *nf,
     const struct node *nt)
@@ -277,16 +285,8 @@ top_rename(struct fs *fs, const char *from, const struct node *nf,
 	if (s->unlinked)
 		rc = -ENOENT;
 	else {
-		/* Saved as if it had been written there; parsed and stored
-		 * with fs->lock released. */
-		s->busy = 1;
-		pthread_mutex_unlock(&fs->lock);
-		rc = special_commit(fs, nt->file, s->data.data ?
-		    s->data.data : "", s->data.len);
-		pthread_mutex_lock(&fs->lock);
-		staged_done(fs, s);
-		if (rc == 0)
-			staged_drop(fs, s);
+		/* Saved as if it had been written there. */
+		rc = staged_commit_renamed(fs, s, commit_node, nt);
 	}
 	(void)staged_unref(fs, s);
 out:
