@@ -154,6 +154,7 @@ build(const struct spec *s, enum pos p, X509 *issuer, EVP_PKEY *issuer_key)
 	EVP_PKEY *key = s->key ? s->key : pos_key[p];
 	X509 *x = X509_new();
 	X509_NAME *n;
+	const char *cn, *cnend;
 	int ok, ca = p != LEAF;
 
 	ck_assert_ptr_nonnull(x);
@@ -163,9 +164,14 @@ build(const struct spec *s, enum pos p, X509 *issuer, EVP_PKEY *issuer_key)
 	ok = ok && X509_gmtime_adj(X509_getm_notBefore(x), -86400);
 	ok = ok && X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400);
 	n = X509_get_subject_name(x);
-	ok = ok && X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)pick(s->cn, p == ROOT ? "Strict Root" :
-	    p == INTER ? "Strict Intermediate" : "server.test"), -1, -1, 0);
+	cn = pick(s->cn, p == ROOT ? "Strict Root" : p == INTER ?
+	    "Strict Intermediate" : "server.test");
+	/* "": an empty subject; "a/b": two CNs. */
+	for (; ok && *cn; cn = *cnend ? cnend + 1 : cnend) {
+		cnend = cn + strcspn(cn, "/");
+		ok = X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+		    (const unsigned char *)cn, (int)(cnend - cn), -1, 0);
+	}
 	ok = ok && X509_set_issuer_name(x, issuer ?
 	    X509_get_subject_name(issuer) : n);
 	ok = ok && X509_set_pubkey(x, key);
@@ -438,6 +444,35 @@ static void mk_inter_nc_crit(struct world *w)
 { w->s[INTER].nc = "critical,permitted;DNS:.test,permitted;IP:127.0.0.0/255.0.0.0"; }
 static void mk_inter_nc_noncrit(struct world *w)
 { w->s[INTER].nc = "permitted;DNS:.test,permitted;IP:127.0.0.0/255.0.0.0"; }
+/* Name constraints on the subject CN: OpenSSL 3.0 skips a CN when there
+ * is a DNS subjectAltName, and never reads one as an IP address. */
+#define NC_LAB "critical,permitted;DNS:.test,permitted;IP:127.0.0.0/255.0.0.0"
+static void mk_nc_cn_outside(struct world *w)
+{ w->s[INTER].nc = NC_LAB; w->s[LEAF].cn = "server.evil.example"; }
+static void mk_nc_cn_second(struct world *w)
+{ w->s[INTER].nc = NC_LAB; w->s[LEAF].cn = "server.test/server.evil.example"; }
+static void mk_nc_cn_ip(struct world *w)
+{ w->s[INTER].nc = NC_LAB; w->s[LEAF].cn = "10.9.9.9"; }
+static void mk_nc_cn_excluded(struct world *w)
+{
+	w->s[INTER].nc = "critical,excluded;DNS:.evil.example";
+	w->s[LEAF].cn = "www.evil.example";
+}
+static void mk_nc_cn_excluded_ip(struct world *w)
+{
+	w->s[INTER].nc = "critical,excluded;IP:10.0.0.0/255.0.0.0";
+	w->s[LEAF].cn = "10.1.1.1";
+}
+static void mk_nc_cn_text(struct world *w)
+{ w->s[INTER].nc = NC_LAB; w->s[LEAF].cn = "Lab Server 1.2"; }
+static void mk_nc_cn_ip_inside(struct world *w)
+{ w->s[INTER].nc = NC_LAB; w->s[LEAF].cn = "127.0.0.1"; }
+/* subjectAltName critical: only with an empty subject. */
+#define SAN_ALL "DNS:server.test,DNS:*.wild.test,IP:127.0.0.1"
+static void mk_san_crit_subject(struct world *w)
+{ w->s[LEAF].san = "critical," SAN_ALL; }
+static void mk_san_crit_empty(struct world *w)
+{ w->s[LEAF].san = "critical," SAN_ALL; w->s[LEAF].cn = ""; }
 static void mk_inter_pc_crit(struct world *w)
 { w->s[INTER].pc = "critical,inhibitPolicyMapping:1"; }
 static void mk_inter_pc_noncrit(struct world *w)
@@ -554,6 +589,30 @@ static const struct scase {
 	{ "nc: not critical", 1, mk_inter_nc_noncrit, "server.test",
 	    TRUSTFS_BAD_EXTENSION, "nameConstraints is not critical", 1,
 	    TRUSTFS_CHAIN_OK },
+	{ "nc: CN outside, SAN inside", 1, mk_nc_cn_outside, "server.test",
+	    TRUSTFS_BAD_CHAIN, "subject CN server.evil.example is outside", 1,
+	    TRUSTFS_CHAIN_OK },
+	{ "nc: second CN outside", 1, mk_nc_cn_second, "server.test",
+	    TRUSTFS_BAD_CHAIN, "permitted subtree violation", 1,
+	    TRUSTFS_CHAIN_OK },
+	{ "nc: CN IP outside", 1, mk_nc_cn_ip, "server.test",
+	    TRUSTFS_BAD_CHAIN, "subject CN 10.9.9.9 is outside", 1,
+	    TRUSTFS_CHAIN_OK },
+	{ "nc: CN in excluded DNS", 1, mk_nc_cn_excluded, "server.test",
+	    TRUSTFS_BAD_CHAIN, "excluded subtree violation", 1,
+	    TRUSTFS_CHAIN_OK },
+	{ "nc: CN in excluded IP", 1, mk_nc_cn_excluded_ip, "server.test",
+	    TRUSTFS_BAD_CHAIN, "excluded subtree violation", 1,
+	    TRUSTFS_CHAIN_OK },
+	{ "nc: CN not a name", 0, mk_nc_cn_text, "server.test",
+	    TRUSTFS_CHAIN_OK, NULL, 1, TRUSTFS_CHAIN_OK },
+	{ "nc: CN IP inside", 0, mk_nc_cn_ip_inside, "server.test",
+	    TRUSTFS_CHAIN_OK, NULL, 1, TRUSTFS_CHAIN_OK },
+	{ "san: critical, subject", 1, mk_san_crit_subject, "server.test",
+	    TRUSTFS_BAD_EXTENSION, "subjectAltName is critical and the "
+	    "subject is not empty", 1, TRUSTFS_CHAIN_OK },
+	{ "san: critical, empty subject", 0, mk_san_crit_empty, "server.test",
+	    TRUSTFS_CHAIN_OK, NULL, 1, TRUSTFS_CHAIN_OK },
 	{ "pc: critical", 0, mk_inter_pc_crit, "server.test",
 	    TRUSTFS_CHAIN_OK, NULL, 1, TRUSTFS_CHAIN_OK },
 	{ "pc: not critical", 1, mk_inter_pc_noncrit, "server.test",
