@@ -134,29 +134,6 @@ add_txn(struct store_txn *txn, void *arg)
 	    &a->res, &a->err);
 }
 
-int
-entry_commit(struct fs *fs, const char *path, enum store_db db,
-    const char *name, const char *data, size_t len, unsigned flags)
-{
-	struct add_args a = { .db = db, .name = name, .flags = flags };
-	struct entry_actor who;
-	char comm[64];
-	int rc;
-
-	fs_actor(&who, comm, sizeof(comm));
-	a.who = &who;
-	rc = cert_parse(data, len, fs_input_limit((int)db), &a.sk, &a.err);
-	if (rc == 0)
-		rc = store_write(fs->st, add_txn, &a, &a.err);
-	if (rc == 0 && a.res.outcome == ENTRY_UNCHANGED)
-		fs_log(LOG_INFO, "%s: unchanged (%s/%s holds that certificate)",
-		    path, entry_db_dir(db), a.res.name);
-	if (rc != 0)
-		fs_refuse("add", path, -fs_errno(rc), a.err.msg);
-	sk_X509_pop_free(a.sk, X509_free);
-	return fs_errno(rc);
-}
-
 /* A dry run: the same rules, in a write transaction that is never
  * committed (store_write aborts on a non-zero return). */
 #define DRY_RUN 1
@@ -169,9 +146,11 @@ check_txn(struct store_txn *txn, void *arg)
 	return rc != 0 ? rc : DRY_RUN;
 }
 
-int
-entry_check(struct fs *fs, const char *path, enum store_db db,
-    const char *name, const char *data, size_t len, unsigned flags)
+/* Parses data and stores it (commit) or only says whether it would be
+ * stored; refusals are audited when committing, logged otherwise. */
+static int
+add_data(struct fs *fs, const char *path, enum store_db db, const char *name,
+    const char *data, size_t len, unsigned flags, int commit)
 {
 	struct add_args a = { .db = db, .name = name, .flags = flags };
 	struct entry_actor who;
@@ -182,14 +161,34 @@ entry_check(struct fs *fs, const char *path, enum store_db db,
 	a.who = &who;
 	rc = cert_parse(data, len, fs_input_limit((int)db), &a.sk, &a.err);
 	if (rc == 0)
-		rc = store_write(fs->st, check_txn, &a, &a.err);
+		rc = store_write(fs->st, commit ? add_txn : check_txn, &a,
+		    &a.err);
 	if (rc == DRY_RUN)
 		rc = 0;
-	if (rc != 0)
+	if (rc == 0 && commit && a.res.outcome == ENTRY_UNCHANGED)
+		fs_log(LOG_INFO, "%s: unchanged (%s/%s holds that certificate)",
+		    path, entry_db_dir(db), a.res.name);
+	if (rc != 0 && commit)
+		fs_refuse("add", path, -fs_errno(rc), a.err.msg);
+	else if (rc != 0)
 		fs_log(LOG_INFO, "%s: not stored yet, and would be refused: %s",
 		    path, a.err.msg);
 	sk_X509_pop_free(a.sk, X509_free);
 	return fs_errno(rc);
+}
+
+int
+entry_commit(struct fs *fs, const char *path, enum store_db db,
+    const char *name, const char *data, size_t len, unsigned flags)
+{
+	return add_data(fs, path, db, name, data, len, flags, 1);
+}
+
+int
+entry_check(struct fs *fs, const char *path, enum store_db db,
+    const char *name, const char *data, size_t len, unsigned flags)
+{
+	return add_data(fs, path, db, name, data, len, flags, 0);
 }
 
 struct remove_args {

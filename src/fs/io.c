@@ -321,11 +321,11 @@ out:
 	return rc != 0 ? rc : (int)size;
 }
 
-/* What a close does with a staged file; runs with fs->lock released
- * while the file is busy.  The opener's close commits; any other close
- * only checks (commit == 0). */
+/* What a close does with a staged file's data; runs with fs->lock
+ * released while the file is busy.  The opener's close commits; any
+ * other close only checks (commit == 0). */
 static int
-commit_staged(struct fs *fs, const char *path, int db, const char *name,
+commit_data(struct fs *fs, const char *path, int db, const char *name,
     int temp, int commit, unsigned flags, const char *data, size_t len)
 {
 	struct tf_error err = { 0 };
@@ -351,6 +351,28 @@ commit_staged(struct fs *fs, const char *path, int db, const char *name,
 	return fs_errno(rc);
 }
 
+/* commit_data for s, marked busy and with fs->lock released meanwhile;
+ * called and returns with fs->lock held.  A commit's result is told to
+ * every later close. */
+static int
+commit_staged(struct fs *fs, const char *path, struct staged *s, int commit)
+{
+	char name[256];
+	unsigned flags = s->replace ? ENTRY_REPLACE : 0;
+	int rc, db = s->db, temp = s->temp;
+
+	s->busy = 1;
+	snprintf(name, sizeof(name), "%s", s->name);
+	pthread_mutex_unlock(&fs->lock);
+	rc = commit_data(fs, path, db, name, temp, commit, flags,
+	    s->data.data ? s->data.data : "", s->data.len);
+	pthread_mutex_lock(&fs->lock);
+	if (commit)
+		s->error = rc;
+	staged_done(fs, s);
+	return rc;
+}
+
 /*
  * Only the process that opened the file commits it (issue 8, defect 11):
  * a forked child closing its copy of the descriptor must not store what
@@ -362,27 +384,13 @@ commit_staged(struct fs *fs, const char *path, int db, const char *name,
 static int
 flush_other(struct fs *fs, const char *path, struct staged *s)
 {
-	char name[256];
-	unsigned flags;
-	int rc = 0, db, temp;
-
 	if (!s->dirty || !s->written || s->unlinked || s->db == STAGED_TOP)
 		return 0;
 	if (s->too_big)
 		return -EFBIG;
 	if (s->refused)
 		return s->refused;
-	s->busy = 1;
-	db = s->db;
-	temp = s->temp;
-	flags = s->replace ? ENTRY_REPLACE : 0;
-	snprintf(name, sizeof(name), "%s", s->name);
-	pthread_mutex_unlock(&fs->lock);
-	rc = commit_staged(fs, path, db, name, temp, 0, flags,
-	    s->data.data ? s->data.data : "", s->data.len);
-	pthread_mutex_lock(&fs->lock);
-	staged_done(fs, s);
-	return rc;
+	return commit_staged(fs, path, s, 0);
 }
 
 int
@@ -391,21 +399,15 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 	struct fs *fs = fs_get();
 	struct handle *h = handle_of(fi);
 	struct staged *s = h->stg;
-	char name[256], where[300];
-	unsigned flags;
-	int rc = 0, db, temp, owner;
+	char where[300];
+	int rc = 0, owner;
 
 	if (s == NULL)
 		return 0;
 	owner = fs_caller_tgid() == h->owner;
 	pthread_mutex_lock(&fs->lock);
 	staged_wait(fs, s);
-	if (path == NULL) {
-		snprintf(where, sizeof(where), "%s%s%s", s->db >= 0 ?
-		    entry_db_dir((enum store_db)s->db) : "", s->db >= 0 ?
-		    "/" : "", s->name);
-		path = where;
-	}
+	path = staged_path(s, path, where, sizeof(where));
 	if (!owner) {
 		rc = flush_other(fs, path, s);
 		goto out;
@@ -453,17 +455,7 @@ fs_flush(const char *path, struct fuse_file_info *fi)
 		s->error = 0;
 		goto out;
 	}
-	s->busy = 1;
-	db = s->db;
-	temp = s->temp;
-	flags = s->replace ? ENTRY_REPLACE : 0;
-	snprintf(name, sizeof(name), "%s", s->name);
-	pthread_mutex_unlock(&fs->lock);
-	rc = commit_staged(fs, path, db, name, temp, 1, flags,
-	    s->data.data ? s->data.data : "", s->data.len);
-	pthread_mutex_lock(&fs->lock);
-	s->error = rc;
-	staged_done(fs, s);
+	rc = commit_staged(fs, path, s, 1);
 out:
 	pthread_mutex_unlock(&fs->lock);
 	return rc;
@@ -479,9 +471,7 @@ fs_release(const char *path, struct fuse_file_info *fi)
 
 	if (h->stg != NULL) {
 		pthread_mutex_lock(&fs->lock);
-		snprintf(where, sizeof(where), "%s%s%s", h->stg->db >= 0 ?
-		    entry_db_dir((enum store_db)h->stg->db) : "",
-		    h->stg->db >= 0 ? "/" : "", h->stg->name);
+		(void)staged_path(h->stg, NULL, where, sizeof(where));
 		lost = staged_unref(fs, h->stg);
 		h->stg = NULL;
 		pthread_mutex_unlock(&fs->lock);
