@@ -673,8 +673,9 @@ admin_restore(const char *store_dir, int argc, char **argv)
 	}
 	/* Still nobody's: the check took a while. */
 	if (store_in_use(store_dir) != 0) {
-		fprintf(stderr, "trustctl: the store %s came into use; nothing "
-		    "was restored\n", store_dir);
+		fprintf(stderr, "trustctl: the store %s is in use now "
+		    "(mounted, or open in a program); nothing was restored\n",
+		    store_dir);
 		goto out;
 	}
 	/* lock.mdb stays: LMDB resets its reader table when the first
