@@ -44,20 +44,15 @@ struct build_ctx {
 	int rc;
 };
 
+/* Lists what was appended to the bundle from off on as certs/HASH.N (or
+ * HASH.rN: sep "r").  0, or 1 to stop with b->rc set. */
 static int
-build_cb(const char *name, const struct store_rec *rec, void *arg)
+add_ent(struct build_ctx *b, size_t off, uint32_t hash, const char *sep,
+    unsigned slot)
 {
-	struct build_ctx *b = arg;
 	struct snapshot *s = b->s;
 	struct certs_ent *e;
-	size_t off = s->bundle.len;
 
-	if (rec->nkeys != 1)
-		return 0;	/* a roots/ entry holds one certificate */
-	/* The stored DER is the certificate: encode it, no need to decode. */
-	b->rc = cert_pem_der(&s->bundle, rec->der, rec->der_len);
-	if (b->rc != 0)
-		return 1;
 	if (s->n == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 256;
 		e = realloc(s->ents, b->cap * sizeof(*e));
@@ -68,11 +63,28 @@ build_cb(const char *name, const struct store_rec *rec, void *arg)
 		s->ents = e;
 	}
 	e = &s->ents[s->n++];
-	snprintf(e->name, sizeof(e->name), "%08x.%u",
-	    (unsigned)rec->keys[0].subject_hash, (unsigned)rec->slot);
+	snprintf(e->name, sizeof(e->name), "%08x.%s%u", (unsigned)hash, sep,
+	    slot);
 	e->off = off;
 	e->len = s->bundle.len - off;
 	return 0;
+}
+
+static int
+build_cb(const char *name, const struct store_rec *rec, void *arg)
+{
+	struct build_ctx *b = arg;
+	struct snapshot *s = b->s;
+	size_t off = s->bundle.len;
+
+	if (rec->nkeys != 1)
+		return 0;	/* a roots/ entry holds one certificate */
+	/* The stored DER is the certificate: encode it, no need to decode. */
+	b->rc = cert_pem_der(&s->bundle, rec->der, rec->der_len);
+	if (b->rc != 0)
+		return 1;
+	return add_ent(b, off, rec->keys[0].subject_hash, "",
+	    (unsigned)rec->slot);
 }
 
 /* Base64 lines of 64 characters, as PEM has them. */
@@ -109,7 +121,6 @@ crl_build_cb(const char *name, const struct store_crl *c, void *arg)
 	struct build_ctx *b = cb->b;
 	struct snapshot *s = b->s;
 	const unsigned char *p = c->der;
-	struct certs_ent *e;
 	X509_CRL *crl;
 	unsigned slot = 0;
 	uint32_t h, *nh;
@@ -144,20 +155,7 @@ crl_build_cb(const char *name, const struct store_crl *c, void *arg)
 		b->rc = buf_puts(&s->bundle, "-----END X509 CRL-----\n");
 	if (b->rc != 0)
 		return 1;
-	if (s->n == b->cap) {
-		b->cap = b->cap ? 2 * b->cap : 256;
-		e = realloc(s->ents, b->cap * sizeof(*e));
-		if (e == NULL) {
-			b->rc = -ENOMEM;
-			return 1;
-		}
-		s->ents = e;
-	}
-	e = &s->ents[s->n++];
-	snprintf(e->name, sizeof(e->name), "%08x.r%u", (unsigned)h, slot);
-	e->off = off;
-	e->len = s->bundle.len - off;
-	return 0;
+	return add_ent(b, off, h, "r", slot);
 }
 
 /* How far the snapshot's buffer is used: bundle.pem and every certs/
