@@ -242,10 +242,30 @@ crl_number_cmp(X509_CRL *a, X509_CRL *b)
 	return c < 0 ? -1 : c > 0;
 }
 
+struct same_crl {
+	const unsigned char *der;
+	size_t len;
+	char *name;
+	size_t namelen;
+	int found;
+};
+
+static int
+same_cb(const char *name, const struct store_crl *c, void *arg)
+{
+	struct same_crl *s = arg;
+
+	if (c->der_len != s->len || memcmp(c->der, s->der, s->len) != 0)
+		return 0;
+	snprintf(s->name, s->namelen, "%s", name);
+	s->found = 1;
+	return 1;	/* stops the walk */
+}
+
 /*
  * Where a CRL goes: crls/LABEL.crl, or LABEL_2.crl... when that name
- * holds the CRL of another issuer.  *same is set when the name holds this
- * very CRL (a duplicate); *older when it holds a later CRL of the same
+ * holds the CRL of another issuer.  *same is set when a name holds this
+ * very CRL (a duplicate, name says which); *older when it holds a later CRL of the same
  * issuer (by CRL number), which an import never replaces.
  */
 static int
@@ -253,6 +273,7 @@ crl_slot(struct store_txn *txn, X509_CRL *crl, char *name, size_t namelen,
     int *same, int *older)
 {
 	struct store_crl old;
+	struct same_crl sc;
 	X509_CRL *prev;
 	const unsigned char *p;
 	unsigned char *der = NULL;
@@ -264,6 +285,17 @@ crl_slot(struct store_txn *txn, X509_CRL *crl, char *name, size_t namelen,
 	len = i2d_X509_CRL(crl, &der);
 	if (len <= 0)
 		return -ENOMEM;
+	/* The same CRL under any name (cp'd to crls/ by hand) is a
+	 * duplicate. */
+	sc = (struct same_crl){ der, (size_t)len, name, namelen, 0 };
+	rc = store_crl_foreach(txn, same_cb, &sc);
+	if (rc == 1 || sc.found) {
+		*same = 1;
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
 	for (k = 1; k < 1000; k++) {
 		if (k == 1)
 			snprintf(name, namelen, "%s.crl", label);
@@ -357,7 +389,7 @@ static const char crl_end[] = "-----END X509 CRL-----";
  * that does not decode refuses the whole input, as a certificate block
  * does.  0, or -EINVAL / -EFBIG / -ENOMEM with e saying why.
  */
-static int
+int
 import_split(const void *buf, size_t len, STACK_OF(X509) **sk,
     STACK_OF(X509_CRL) **crls, struct tf_error *e)
 {

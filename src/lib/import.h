@@ -96,6 +96,17 @@ int entry_import_input(struct store *st, const void *buf, size_t len,
 void import_result_free(struct import_result *res);
 
 /*
+ * The parse of entry_import_input(), nothing stored: each PEM "X509 CRL"
+ * block into *crls, the rest to cert_parse() into *sk (NULL when there is
+ * no certificate), or the input as one DER CRL.  A CRL block that does
+ * not decode refuses the whole input.  0 with both (free them), or
+ * -EINVAL / -EFBIG / -ENOMEM with e saying why and both NULL.  For a
+ * check of the input that does not import it.
+ */
+int import_split(const void *buf, size_t len, STACK_OF(X509) **sk,
+    STACK_OF(X509_CRL) **crls, struct tf_error *e);
+
+/*
  * Saves the report of an import refused whole (the input did not parse):
  * "Import: TIME\nRefused: the whole input: WHY\nNothing was changed.\n",
  * so that reading `import' tells why.  0 or a negative errno.

@@ -472,6 +472,13 @@ START_TEST(test_ocsp)
 }
 END_TEST
 
+static int
+mine_txn(struct store_txn *txn, void *arg)
+{
+	(void)arg;
+	return crl_rename(txn, "CRL_Root.crl", "Mine.crl", 1, NULL);
+}
+
 /* entry_import_input: a bundle of a root and CRLs imports both in one
  * transaction; refused CRLs are reported and the rest goes on; the same
  * CRL again, PEM or lone DER, is a duplicate. */
@@ -528,6 +535,13 @@ START_TEST(test_import)
 	ck_assert_int_eq(r.crl_count[IMPORT_DUPLICATE], 1);
 	ck_assert_ptr_nonnull(strstr(r.report.data,
 	    "duplicate crls/CRL_Root.crl\n"));
+	import_result_free(&r);
+
+	/* The same CRL under a name of its own: still a duplicate. */
+	ck_assert_int_eq(store_write(t->st, mine_txn, NULL, NULL), 0);
+	ck_assert_int_eq(entry_import_input(t->st, der, (size_t)len, NULL, NULL,
+	    NULL, &r, &e), 0);
+	ck_assert_ptr_nonnull(strstr(r.report.data, "duplicate crls/Mine.crl\n"));
 	import_result_free(&r);
 
 	/* A CRL block that does not decode refuses the whole input. */
