@@ -223,8 +223,9 @@ boundary(const char *buf, const char *p, const char *end, const char *what,
 		for (q = lend + 5; q < end && (*q == ' ' || *q == '\t' ||
 		    *q == '\r'); q++)
 			;
+		/* Not a boundary, or not a complete one yet. */
 		if (q < end ? *q != '\n' : whole)
-			continue;	/* not a boundary, or not complete yet */
+			continue;
 		if (label != NULL) {
 			memcpy(label, b + wl, ll);
 			label[ll] = '\0';
@@ -512,8 +513,8 @@ cert_is_self_signed(X509 *x)
 	return X509_check_issued(x, x) == X509_V_OK;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
+time_t
+cert_asn1_time(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -525,13 +526,13 @@ asn1_time(const ASN1_TIME *t)
 time_t
 cert_not_before(X509 *x)
 {
-	return asn1_time(X509_get0_notBefore(x));
+	return cert_asn1_time(X509_get0_notBefore(x));
 }
 
 time_t
 cert_not_after(X509 *x)
 {
-	return asn1_time(X509_get0_notAfter(x));
+	return cert_asn1_time(X509_get0_notAfter(x));
 }
 
 enum cert_status

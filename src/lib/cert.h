@@ -84,6 +84,9 @@ enum cert_status {
 enum cert_status cert_status(X509 *x, time_t now, long *days_left);
 /* "valid", "expired", "not yet valid", "expires in N days" into out. */
 void cert_status_str(X509 *x, time_t now, char *out, size_t outlen);
+/* An ASN.1 time (a certificate's or a CRL's) as time_t; 0 for NULL or
+ * one OpenSSL cannot read. */
+time_t cert_asn1_time(const ASN1_TIME *t);
 /* notBefore/notAfter as time_t. */
 time_t cert_not_before(X509 *x);
 time_t cert_not_after(X509 *x);

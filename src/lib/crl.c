@@ -158,16 +158,6 @@ crl_sha256(X509_CRL *crl, unsigned char out[32])
 		memset(out, 0, 32);
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-		return 0;
-	return timegm(&tm);
-}
-
 int
 crl_expired(X509_CRL *crl, time_t now)
 {
@@ -210,9 +200,9 @@ crl_render(X509_CRL *crl, time_t now, struct buf *out)
 	long n;
 	int rc;
 
-	cert_time_str(asn1_time(lu), t1, sizeof(t1));
+	cert_time_str(cert_asn1_time(lu), t1, sizeof(t1));
 	if (nu != NULL)
-		cert_time_str(asn1_time(nu), t2, sizeof(t2));
+		cert_time_str(cert_asn1_time(nu), t2, sizeof(t2));
 	else
 		snprintf(t2, sizeof(t2), "none");
 	crl_number_str(crl, num, sizeof(num));
@@ -579,7 +569,7 @@ expired_cb(const char *name, const struct store_crl *c, void *arg)
 		return w->rc;
 	}
 	if (crl_expired(crl, w->now)) {
-		cert_time_str(asn1_time(X509_CRL_get0_nextUpdate(crl)), t,
+		cert_time_str(cert_asn1_time(X509_CRL_get0_nextUpdate(crl)), t,
 		    sizeof(t));
 		w->n++;
 		w->rc = buf_printf(w->out, "crls/%s next update was %s\n",
