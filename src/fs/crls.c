@@ -89,6 +89,31 @@ crl_read(struct fs *fs, const char *name, struct buf *out, time_t *mtime)
 	return rc;
 }
 
+/*
+ * The file of crls/ that a change (`action') names, in the order of the
+ * refusals (trustfs(8)): ENOENT below a file, then fs_may_change's, then
+ * EISDIR for crls/ itself, audited with dirwhy when that is not NULL.
+ */
+static int
+change_name(struct fs *fs, const char *action, const char *path,
+    const char *dirwhy, const char **name)
+{
+	int rc, bad;
+
+	*name = crls_name(path, &bad);
+	if (bad)
+		return -ENOENT;
+	rc = fs_may_change(fs, action, path);
+	if (rc != 0)
+		return rc;
+	if (*name == NULL) {
+		if (dirwhy != NULL)
+			fs_refuse(action, path, EACCES, dirwhy);
+		return -EISDIR;
+	}
+	return 0;
+}
+
 int
 crls_getattr(const char *path, struct stat *st)
 {
@@ -246,17 +271,12 @@ crls_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	struct fs *fs = fs_get();
 	struct tf_error err = { 0 };
 	const char *name;
-	int rc, bad, temp;
+	int rc, temp;
 
 	(void)mode;
-	name = crls_name(path, &bad);
-	if (bad)
-		return -ENOENT;
-	rc = fs_may_change(fs, "create", path);
+	rc = change_name(fs, "create", path, NULL, &name);
 	if (rc != 0)
 		return rc;
-	if (name == NULL)
-		return -EISDIR;
 	rc = key_name(name, &temp, &err);
 	if (rc != 0) {
 		fs_refuse("create", path, -rc, err.msg);
@@ -389,16 +409,11 @@ crls_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	struct handle *h = fi ? handle_of(fi) : NULL;
 	struct staged *s = NULL;
 	const char *name;
-	int rc, bad;
+	int rc;
 
-	name = crls_name(path, &bad);
-	if (bad)
-		return -ENOENT;
-	rc = fs_may_change(fs, "truncate", path);
+	rc = change_name(fs, "truncate", path, NULL, &name);
 	if (rc != 0)
 		return rc;
-	if (name == NULL)
-		return -EISDIR;
 	if ((size_t)size > CRL_INPUT_MAX) {
 		fs_refuse("truncate", path, EFBIG, "over the size limit");
 		return -EFBIG;
@@ -440,18 +455,11 @@ crls_unlink(const char *path)
 	struct staged *s;
 	const char *name;
 	char comm[64];
-	int rc, bad, temp, found;
+	int rc, temp, found;
 
-	name = crls_name(path, &bad);
-	if (bad)
-		return -ENOENT;
-	rc = fs_may_change(fs, "remove", path);
+	rc = change_name(fs, "remove", path, "the top level is fixed", &name);
 	if (rc != 0)
 		return rc;
-	if (name == NULL) {
-		fs_refuse("remove", path, EACCES, "the top level is fixed");
-		return -EISDIR;
-	}
 	if (key_name(name, &temp, &err) != 0)
 		return -ENOENT;
 	pthread_mutex_lock(&fs->lock);
