@@ -339,11 +339,8 @@ crl_commit(struct fs *fs, const char *path, const char *name, int temp,
 		rc = store_write(fs->st, add_txn, &a, &a.err);
 	if (rc == 0 && commit && !temp && a.outcome == CRL_UNCHANGED)
 		fs_log(LOG_INFO, "%s: unchanged (the same CRL)", path);
-	if (rc != 0 && commit)
-		fs_refuse("add", path, -fs_errno(rc), a.err.msg);
-	else if (rc != 0)
-		fs_log(LOG_INFO, "%s: not stored yet, and would be refused: %s",
-		    path, a.err.msg);
+	if (rc != 0)
+		fs_add_refused(path, rc, commit, a.err.msg);
 	X509_CRL_free(a.crl);
 	return fs_errno(rc);
 }

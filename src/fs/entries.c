@@ -168,11 +168,8 @@ add_data(struct fs *fs, const char *path, enum store_db db, const char *name,
 	if (rc == 0 && commit && a.res.outcome == ENTRY_UNCHANGED)
 		fs_log(LOG_INFO, "%s: unchanged (%s/%s holds that certificate)",
 		    path, entry_db_dir(db), a.res.name);
-	if (rc != 0 && commit)
-		fs_refuse("add", path, -fs_errno(rc), a.err.msg);
-	else if (rc != 0)
-		fs_log(LOG_INFO, "%s: not stored yet, and would be refused: %s",
-		    path, a.err.msg);
+	if (rc != 0)
+		fs_add_refused(path, rc, commit, a.err.msg);
 	sk_X509_pop_free(a.sk, X509_free);
 	return fs_errno(rc);
 }

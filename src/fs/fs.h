@@ -203,6 +203,9 @@ int fs_may_change(struct fs *fs, const char *action, const char *path);
  * fs->lock held or a transaction open. */
 void fs_refuse(const char *action, const char *path, int err,
     const char *why);
+/* A close's add that failed with rc: refused and audited when the close
+ * commits, logged only when it just checks (the opener's close decides). */
+void fs_add_refused(const char *path, int rc, int commit, const char *why);
 /* Records a change that is not made (a discarded write). */
 void fs_audit_note(const char *action, const char *path, const char *why);
 int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);

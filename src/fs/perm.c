@@ -111,6 +111,16 @@ fs_refuse(const char *action, const char *path, int err, const char *why)
 }
 
 void
+fs_add_refused(const char *path, int rc, int commit, const char *why)
+{
+	if (commit)
+		fs_refuse("add", path, -fs_errno(rc), why);
+	else
+		fs_log(LOG_INFO, "%s: not stored yet, and would be refused: %s",
+		    path, why);
+}
+
+void
 fs_audit_note(const char *action, const char *path, const char *why)
 {
 	fs_log(LOG_WARNING, "%s %s: %s", action, path, why);
