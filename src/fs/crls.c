@@ -345,6 +345,20 @@ crl_commit(struct fs *fs, const char *path, const char *name, int temp,
 	return fs_errno(rc);
 }
 
+struct close_args {
+	const char *path;
+	int temp, commit;
+	char name[256];
+};
+
+static int
+close_data(struct fs *fs, const void *arg, const char *data, size_t len)
+{
+	const struct close_args *c = arg;
+
+	return crl_commit(fs, c->path, c->name, c->temp, c->commit, data, len);
+}
+
 /* io.c's fs_flush for a crls/ file: only the opener's close commits
  * (issue 8, defect 11); another close hears whether it would. */
 int
@@ -353,8 +367,9 @@ crls_flush(const char *path, struct fuse_file_info *fi)
 	struct fs *fs = fs_get();
 	struct handle *h = handle_of(fi);
 	struct staged *s = h->stg;
-	char name[256], where[300];
-	int rc = 0, temp, owner, commit;
+	struct close_args c;
+	char where[300];
+	int rc = 0, owner, commit;
 
 	owner = fs_caller_tgid() == h->owner;
 	pthread_mutex_lock(&fs->lock);
@@ -384,16 +399,11 @@ crls_flush(const char *path, struct fuse_file_info *fi)
 		s->error = 0;
 		goto out;
 	}
-	s->busy = 1;
-	temp = s->temp;
-	snprintf(name, sizeof(name), "%s", s->name);
-	pthread_mutex_unlock(&fs->lock);
-	rc = crl_commit(fs, path, name, temp, commit,
-	    s->data.data ? s->data.data : "", s->data.len);
-	pthread_mutex_lock(&fs->lock);
+	c = (struct close_args){ path, s->temp, commit, "" };
+	snprintf(c.name, sizeof(c.name), "%s", s->name);
+	rc = staged_run(fs, s, close_data, &c);
 	if (commit)
 		s->error = rc;
-	staged_done(fs, s);
 out:
 	pthread_mutex_unlock(&fs->lock);
 	return rc;

@@ -261,9 +261,14 @@ typedef int (*staged_render_fn)(struct fs *fs, const void *arg,
 int staged_open_reader(struct fs *fs, int db, const char *name, int temp,
     int look, staged_render_fn render, const void *arg,
     struct fuse_file_info *fi);
-/* Parses and stores data under the name a temporary was renamed to. */
+/* Parses and stores (or checks) what a staged file holds. */
 typedef int (*staged_commit_fn)(struct fs *fs, const void *arg,
     const char *data, size_t len);
+/* fn on what s holds, with s busy and fs->lock released meanwhile (a
+ * close's parse and store); called and returns with fs->lock held and an
+ * open of s held.  fn's result. */
+int staged_run(struct fs *fs, struct staged *s, staged_commit_fn fn,
+    const void *arg);
 /*
  * A temporary renamed over a real name: fn stores what s holds, with
  * fs->lock released while s is busy, and s is dropped once it is stored.

@@ -351,25 +351,36 @@ commit_data(struct fs *fs, const char *path, int db, const char *name,
 	return fs_errno(rc);
 }
 
+struct close_args {
+	const char *path;
+	int db, temp, commit;
+	unsigned flags;
+	char name[256];
+};
+
+static int
+close_data(struct fs *fs, const void *arg, const char *data, size_t len)
+{
+	const struct close_args *c = arg;
+
+	return commit_data(fs, c->path, c->db, c->name, c->temp, c->commit,
+	    c->flags, data, len);
+}
+
 /* commit_data for s, marked busy and with fs->lock released meanwhile;
  * called and returns with fs->lock held.  A commit's result is told to
  * every later close. */
 static int
 commit_staged(struct fs *fs, const char *path, struct staged *s, int commit)
 {
-	char name[256];
-	unsigned flags = s->replace ? ENTRY_REPLACE : 0;
-	int rc, db = s->db, temp = s->temp;
+	struct close_args c = { path, s->db, s->temp, commit,
+	    s->replace ? ENTRY_REPLACE : 0, "" };
+	int rc;
 
-	s->busy = 1;
-	snprintf(name, sizeof(name), "%s", s->name);
-	pthread_mutex_unlock(&fs->lock);
-	rc = commit_data(fs, path, db, name, temp, commit, flags,
-	    s->data.data ? s->data.data : "", s->data.len);
-	pthread_mutex_lock(&fs->lock);
+	snprintf(c.name, sizeof(c.name), "%s", s->name);
+	rc = staged_run(fs, s, close_data, &c);
 	if (commit)
 		s->error = rc;
-	staged_done(fs, s);
 	return rc;
 }
 

@@ -292,7 +292,7 @@ staged_open_reader(struct fs *fs, int db, const char *name, int temp,
 }
 
 int
-staged_commit_renamed(struct fs *fs, struct staged *s, staged_commit_fn fn,
+staged_run(struct fs *fs, struct staged *s, staged_commit_fn fn,
     const void *arg)
 {
 	int rc;
@@ -302,6 +302,15 @@ staged_commit_renamed(struct fs *fs, struct staged *s, staged_commit_fn fn,
 	rc = fn(fs, arg, s->data.data ? s->data.data : "", s->data.len);
 	pthread_mutex_lock(&fs->lock);
 	staged_done(fs, s);
+	return rc;
+}
+
+int
+staged_commit_renamed(struct fs *fs, struct staged *s, staged_commit_fn fn,
+    const void *arg)
+{
+	int rc = staged_run(fs, s, fn, arg);
+
 	if (rc == 0)
 		staged_drop(fs, s);
 	return rc;
