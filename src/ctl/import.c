@@ -98,6 +98,8 @@ item_json(const struct import_item *it)
 	rc = rc ? rc : ctl_json_str(j, "subject", it->subject);
 	rc = rc ? rc : ctl_json_str(j, "sha256", it->sha256);
 	rc = rc ? rc : ctl_json_str(j, "reason", it->reason);
+	if (rc == 0 && it->crl)
+		rc = ctl_json_str(j, "type", "crl");
 	if (rc != 0) {
 		json_object_put(j);
 		j = NULL;
@@ -117,6 +119,8 @@ print_json(const struct import_result *a, const char *file)
 	rc = rc ? rc : ctl_json_str(o, "file", file);
 	rc = rc ? rc : ctl_json_time(o, "time", a->when);
 	rc = rc ? rc : ctl_json_int(o, "certificates", (int64_t)a->total);
+	if (rc == 0 && a->crl_total > 0)
+		rc = ctl_json_int(o, "crls", (int64_t)a->crl_total);
 	for (i = 0; rc == 0 && i < IMPORT_NKINDS; i++)
 		rc = ctl_json_int(o, import_kind_word((enum import_kind)i),
 		    (int64_t)a->count[i]);
@@ -148,7 +152,6 @@ ctl_import(const char *store_dir, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct import_result a = { 0 };
-	STACK_OF(X509) *sk = NULL;
 	struct progress prog;
 	struct entry_actor who = { getuid(), getpid(), "trustctl" };
 	struct buf in = { 0 };
@@ -188,17 +191,14 @@ ctl_import(const char *store_dir, int argc, char **argv)
 	if (read_input(file, &prog, &in, &e) != 0)
 		goto out;
 	progress_show(&prog, "import", in.len, 0, "bytes: parsing");
-	c = cert_parse(in.data, in.len, CERT_INPUT_MAX_BUNDLE, &sk, &e);
-	if (c != 0) {
-		/* cert_parse's message says what is wrong; name the file. */
-		char why[sizeof(e.msg)];
-
-		snprintf(why, sizeof(why), "%s", e.msg);
+	c = entry_import_input(st, in.data, in.len, &who, import_progress,
+	    &prog, &a, &ie);
+	if (c == -EINVAL || c == -EFBIG) {
+		/* The input itself: the parser's message; name the file. */
 		tf_error_setx(&e, c, "%s: %s", strcmp(file, "-") == 0 ?
-		    "standard input" : file, why);
+		    "standard input" : file, ie.msg);
 		goto out;
 	}
-	c = entry_import(st, sk, &who, import_progress, &prog, &a, &ie);
 	if (c != 0) {
 		tf_error_setx(&e, c, "import into %s: %s; nothing was changed",
 		    store_dir, ie.msg[0] ? ie.msg : strerror(-c));
@@ -224,7 +224,6 @@ out:
 	if (rc != EXIT_TRUSTED)
 		fprintf(stderr, "trustctl: %s\n", tf_error_msg(&e));
 	import_result_free(&a);
-	sk_X509_pop_free(sk, X509_free);
 	buf_free(&in);
 	store_close(st);
 	return rc;

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+
 #include "cert.h"
 #include "fs.h"
 #include "policy.h"
@@ -100,8 +102,8 @@ check_policy(const char *data, size_t len, size_t *checked, size_t *lines,
 
 /* Text and PEM blocks: each piece up to a complete END line. */
 static int
-check_pem(const char *data, size_t len, size_t limit, size_t *checked,
-    size_t *lines, struct tf_error *e)
+check_pem(const char *data, size_t len, size_t limit, int crls,
+    size_t *checked, size_t *lines, struct tf_error *e)
 {
 	const char *from;
 	STACK_OF(X509) *sk = NULL;
@@ -114,7 +116,10 @@ check_pem(const char *data, size_t len, size_t limit, size_t *checked,
 		if (n == 0)
 			return 0;
 		/* Text with an END line but no BEGIN: ignored, as at close. */
-		if (begin) {
+		/* The import file takes CRLs too: entry_import_input
+		 * judges them at close. */
+		if (begin && !(crls && memmem(from, n,
+		    "-----BEGIN X509 CRL-----", 24) != NULL)) {
 			rc = cert_parse(from, n, limit, &sk, e);
 			sk_X509_pop_free(sk, X509_free);
 			sk = NULL;
@@ -153,9 +158,20 @@ der_header(const unsigned char *p, size_t avail, size_t *total)
 	return 1;
 }
 
+/* A DER CRL, whole. */
+static int
+early_is_crl(const unsigned char *p, size_t len)
+{
+	X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)len);
+
+	X509_CRL_free(c);
+	ERR_clear_error();
+	return c != NULL;
+}
+
 /* DER: structures back to back, each judged once it is whole. */
 static int
-check_der(const unsigned char *data, size_t len, size_t limit,
+check_der(const unsigned char *data, size_t len, size_t limit, int crls,
     size_t *checked, struct tf_error *e)
 {
 	STACK_OF(X509) *sk = NULL;
@@ -171,6 +187,10 @@ check_der(const unsigned char *data, size_t len, size_t limit,
 			    "bytes; the limit is %zu", total, limit);
 		if (total > len - *checked)
 			return 0;
+		if (crls && early_is_crl(data + *checked, total)) {
+			*checked += total;
+			continue;
+		}
 		rc = cert_parse(data + *checked, total, limit, &sk, e);
 		sk_X509_pop_free(sk, X509_free);
 		sk = NULL;
@@ -195,8 +215,8 @@ early_check(int kind, int db, const char *data, size_t len,
 	/* DER when the input opens with a SEQUENCE and a long-form length;
 	 * text that starts with '0' is not DER. */
 	if (len >= 2 && u[0] == 0x30 && u[1] >= 0x81 && u[1] <= 0x84)
-		return check_der(u, len, limit, checked, e);
+		return check_der(u, len, limit, db < 0, checked, e);
 	if (len < 2 && u[0] == 0x30)
 		return 0;
-	return check_pem(data, len, limit, checked, lines, e);
+	return check_pem(data, len, limit, db < 0, checked, lines, e);
 }

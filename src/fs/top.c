@@ -207,28 +207,26 @@ static int
 import_commit(struct fs *fs, const char *data, size_t len)
 {
 	struct import_result r = { 0 };
-	STACK_OF(X509) *sk = NULL;
 	struct entry_actor who;
 	struct tf_error err = { 0 };
 	char comm[64];
 	int rc;
 
 	fs_actor(&who, comm, sizeof(comm));
-	rc = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, &err);
-	if (rc == 0)
-		rc = entry_import(fs->st, sk, &who, NULL, NULL, &r, &err);
+	rc = entry_import_input(fs->st, data, len, &who, NULL, NULL, &r, &err);
 	if (rc == 0)
 		fs_log(LOG_INFO, "import: %zu added, %zu duplicate, %zu "
-		    "distrusted, %zu refused", r.count[IMPORT_ADDED],
+		    "distrusted, %zu refused; CRLs: %zu added, %zu duplicate, "
+		    "%zu refused", r.count[IMPORT_ADDED],
 		    r.count[IMPORT_DUPLICATE], r.count[IMPORT_DISTRUSTED],
-		    r.count[IMPORT_REFUSED]);
+		    r.count[IMPORT_REFUSED], r.crl_count[IMPORT_ADDED],
+		    r.crl_count[IMPORT_DUPLICATE], r.crl_count[IMPORT_REFUSED]);
 	else {
 		if (!err.msg[0])
 			tf_error_set(&err, rc, "import");
 		fs_refuse("import", "import", -fs_errno(rc), err.msg);
 		(void)import_report_refused(fs->st, err.msg, NULL);
 	}
-	sk_X509_pop_free(sk, X509_free);
 	import_result_free(&r);
 	return fs_errno(rc);
 }
@@ -299,6 +297,7 @@ special_check(struct fs *fs, enum special_file f, const char *data,
     size_t len)
 {
 	struct tf_error err = { 0 };
+	STACK_OF(X509_CRL) *crls = NULL;
 	STACK_OF(X509) *sk = NULL;
 	struct policy *p = NULL;
 	int rc;
@@ -306,9 +305,10 @@ special_check(struct fs *fs, enum special_file f, const char *data,
 	if (f == SPECIAL_POLICY)
 		rc = policy_parse(data, len, &p, &err);
 	else
-		rc = cert_parse(data, len, CERT_INPUT_MAX_BUNDLE, &sk, &err);
+		rc = import_split(data, len, &sk, &crls, &err);
 	policy_free(p);
 	sk_X509_pop_free(sk, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (rc != 0)
 		fs_log(LOG_INFO, "%s: not saved yet, and would be refused: %s",
 		    special_name(f), err.msg);

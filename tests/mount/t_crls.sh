@@ -207,4 +207,40 @@ check "cat: Status: expired" bash -c "grep -qx 'Status: expired' '$MNT/crls/Shor
 check "status lists it" grep -q '^crls/Short.crl next update was 2020-02-01 00:00:00 UTC$' "$MNT/status"
 check "status counts CRLs" grep -q '^crls: 2$' "$MNT/status"
 
+# 8. Imports carry CRLs: cp a bundle to import, trustctl import. The
+# certificates go first, so a CRL of a root in the same bundle is stored;
+# a refused CRL is reported and the rest goes on.
+ca -gencrl -out "$C/int-new.crl" || die "openssl ca -gencrl (newest)"
+{
+	echo "# the Other Root and the CRLs we have"
+	cat "$C/other.pem" "$C/other.crl" "$C/root.crl" "$C/int-nonum.crl" "$C/int-new.crl"
+} >"$T/crl-bundle.pem"
+lines=$(wc -l <"$MNT/audit.log")
+check "cp a bundle with certificates and CRLs to import" cp "$T/crl-bundle.pem" "$MNT/import"
+cat "$MNT/import" >"$T/report"
+check "report: one certificate" grep -qx 'Certificates: 1' "$T/report"
+check "report: added roots/Other_Root.pem" grep -qx 'added roots/Other_Root.pem' "$T/report"
+check "report: CRLs: 4" grep -qx 'CRLs: 4' "$T/report"
+check "report: two CRLs added" grep -qx 'CRLs added: 2' "$T/report"
+check "report: the Other Root's CRL, its issuer in the same bundle" grep -qx 'added crls/Other_Root.crl' "$T/report"
+check "report: the intermediate's newest CRL" grep -qx 'added crls/Test_Intermediate_CA.crl' "$T/report"
+check "report: the root's CRL is a duplicate of crls/Root.crl" grep -qx 'duplicate crls/Root.crl' "$T/report"
+check "report: the CRL without a number is refused, with the reason" \
+	grep -q '^refused CRL CN=Test Intermediate CA: .*no CRL number' "$T/report"
+check "crls/ lists the new CRLs" bash -c "ls '$MNT/crls' | grep -qx Other_Root.crl && ls '$MNT/crls' | grep -qx Test_Intermediate_CA.crl"
+check "cat crls/Other_Root.crl: its issuer" grep -q '^Issuer: CN=Other Root$' "$MNT/crls/Other_Root.crl"
+check "audit.log: add crls/Other_Root.crl" bash -c "tail -n +$((lines + 1)) '$MNT/audit.log' | grep -q 'action=add path=crls/Other_Root.crl sha256='"
+check "audit.log: the import" bash -c "tail -n +$((lines + 1)) '$MNT/audit.log' | grep -q 'action=import path=import'"
+check_eq "trustctl import of the same CRL again exits 0" "$(exit_of TC import "$C/int-new.crl")" 0
+check "it is a duplicate" grep -qx 'duplicate crls/Test_Intermediate_CA.crl' "$T/stdout"
+check_eq "trustctl import of an older CRL of that issuer, DER, exits 0" "$(exit_of TC import "$C/int.der")" 0
+check "it is refused as older" grep -qx 'refused CRL CN=Test Intermediate CA: not newer than crls/Test_Intermediate_CA.crl (CRL number)' "$T/stdout"
+check "CRLs refused: 1" grep -qx 'CRLs refused: 1' "$T/stdout"
+check_eq "trustctl import --json of a CRL" "$(exit_of TC import --json "$C/other.crl")" 0
+check_eq "JSON: one CRL, a duplicate" "$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=j["results"][0]; print(j["crls"], r["type"], r["result"], r["entry"])' "$T/stdout")" \
+	"1 crl duplicate crls/Other_Root.crl"
+check_eq "a CRL block that does not decode refuses the whole import" \
+	"$(exit_of TC import <(printf -- '-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n'))" 2
+check "and says which block" grep -q 'CRL block 1 does not decode' "$T/stderr"
+
 finish
