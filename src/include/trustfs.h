@@ -81,8 +81,10 @@ enum trustfs_reason {
 					 * (bad signature, critical unknown
 					 * extension, issuer without cRLSign,
 					 * no CRL number) */
-	TRUSTFS_NO_CRL			/* "no-crl": revocation=require and no
+	TRUSTFS_NO_CRL,			/* "no-crl": revocation=require and no
 					 * current CRL for a certificate */
+	TRUSTFS_NAME_CONSTRAINTS	/* "name-constraints": a name outside a
+					 * CA's nameConstraints */
 };
 
 /* The policy modes of DESIGN section 5. */

@@ -212,6 +212,7 @@ static const char *const reason_names[] = {
 	[TRUSTFS_REVOKED] = "revoked",
 	[TRUSTFS_BAD_CRL] = "bad-crl",
 	[TRUSTFS_NO_CRL] = "no-crl",
+	[TRUSTFS_NAME_CONSTRAINTS] = "name-constraints",
 };
 
 const char *

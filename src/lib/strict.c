@@ -496,6 +496,13 @@ strict_reason_of(int err)
 		return TRUSTFS_BAD_KEY_USAGE;
 	case X509_V_ERR_INVALID_PURPOSE:
 		return TRUSTFS_BAD_EKU;
+	case X509_V_ERR_PERMITTED_VIOLATION:
+	case X509_V_ERR_EXCLUDED_VIOLATION:
+	case X509_V_ERR_SUBTREE_MINMAX:
+	case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
+	case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
+	case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
+		return TRUSTFS_NAME_CONSTRAINTS;
 	case X509_V_ERR_CERT_REVOKED:
 		return TRUSTFS_REVOKED;
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
@@ -780,7 +787,7 @@ nc_subject_names(STACK_OF(X509) *path, struct strict_refusal *r)
 			NAME_CONSTRAINTS_free(nc);
 			if (err != X509_V_OK) {
 				r->depth = i;
-				rc = refuse(r, TRUSTFS_BAD_CHAIN, "%s: subject "
+				rc = refuse(r, TRUSTFS_NAME_CONSTRAINTS, "%s: subject "
 				    "CN %.100s is outside the name constraints "
 				    "of the CA at depth %d (RFC 5280 6.1.3)",
 				    X509_verify_cert_error_string(err), cn, j);
