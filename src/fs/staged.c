@@ -170,7 +170,10 @@ handle_new(struct fs *fs, struct fuse_file_info *fi, struct handle **out)
 
 	if (h == NULL)
 		return -ENOMEM;
-	h->owner = fs_caller_tgid();
+	/* Only a writer's owner is ever asked for (its close commits), and
+	 * finding it reads /proc: readers skip it. */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		h->owner = fs_caller_tgid();
 	pthread_mutex_lock(&fs->lock);
 	h->next = fs->handles;
 	if (h->next != NULL)
