@@ -367,15 +367,6 @@ crl_load(struct store_txn *txn, const char *name, X509_CRL **out,
 	return rc;
 }
 
-static void
-mark_changed(struct store_txn *txn)
-{
-	char v[32];
-
-	snprintf(v, sizeof(v), "%lld", (long long)time(NULL));
-	(void)store_meta_put(txn, "changed", v, strlen(v));
-}
-
 int
 crl_store(struct store_txn *txn, const char *name, X509_CRL *crl,
     const struct entry_actor *who, enum crl_outcome *outcome,
@@ -424,7 +415,7 @@ crl_store(struct store_txn *txn, const char *name, X509_CRL *crl,
 		rc = entry_audit_change(txn, who, have_old ? "replace" : "add",
 		    path, sha, have_old ? old_sha : NULL, NULL, NULL);
 	if (rc == 0) {
-		mark_changed(txn);
+		entry_mark_changed(txn);
 		*outcome = have_old ? CRL_REPLACED : CRL_ADDED;
 	}
 out:
@@ -455,7 +446,7 @@ crl_remove(struct store_txn *txn, const char *name,
 		rc = entry_audit(txn, who, "remove", path, have_sha ? sha :
 		    NULL, NULL);
 	if (rc == 0)
-		mark_changed(txn);
+		entry_mark_changed(txn);
 	return rc;
 }
 
@@ -496,7 +487,7 @@ crl_rename(struct store_txn *txn, const char *from, const char *to,
 	if (rc == 0)
 		rc = entry_audit(txn, who, "rename", path, sha, NULL);
 	if (rc == 0)
-		mark_changed(txn);
+		entry_mark_changed(txn);
 	X509_CRL_free(crl);
 	free(copy);
 	return rc;

@@ -298,8 +298,8 @@ err:
 	return -ENOMEM;
 }
 
-static void
-mark_changed(struct store_txn *txn)
+void
+entry_mark_changed(struct store_txn *txn)
 {
 	char v[32];
 
@@ -602,7 +602,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 	rc = entry_audit_change(txn, who, have_old ? "replace" : "add", path,
 	    res->sha256, have_old_sha ? old_sha : NULL,
 	    cleared[0] ? cleared : NULL, NULL);
-	mark_changed(txn);
+	entry_mark_changed(txn);
 out:
 	recbuf_free(&rb);
 	sk_X509_pop_free(sk, X509_free);
@@ -632,7 +632,7 @@ entry_remove(struct store_txn *txn, enum store_db db, const char *name,
 	if (rc != 0)
 		return rc;
 	entry_path(db, name, path, sizeof(path));
-	mark_changed(txn);
+	entry_mark_changed(txn);
 	return entry_audit_change(txn, who, "remove", path, have_sha ? sha :
 	    NULL, NULL, cleared[0] ? cleared : NULL, NULL);
 }
@@ -738,7 +738,7 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 	entry_path(from_db, fname, p1, sizeof(p1));
 	entry_path(to_db, tname, p2, sizeof(p2));
 	snprintf(path, sizeof(path), "%s->%s", p1, p2);
-	mark_changed(txn);
+	entry_mark_changed(txn);
 	rc = entry_audit_change(txn, who, "rename", path,
 	    rb.rec.nkeys ? rb.keys[0].sha256 : NULL,
 	    have_old_sha ? old_sha : NULL, cleared[0] ? cleared : NULL, NULL);

@@ -146,7 +146,12 @@ int entry_clear_rejected(struct store_txn *txn, const char *host,
 /* The time of the last change to the store (0 = never). */
 time_t entry_last_change(struct store_txn *txn);
 
-
+/*
+ * Sets the time of the last change to now, in txn, for the changes of
+ * this file and of crl.c.  A failure to write it is ignored: the stamp
+ * only dates the change, and the change itself stands.
+ */
+void entry_mark_changed(struct store_txn *txn);
 
 /* The roots/ entry that anchors x (x itself, or a root that issued it):
  * 0 with its name, -ENOENT, or a store error. */
