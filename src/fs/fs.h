@@ -50,6 +50,8 @@ struct staged {
 	int temp;		/* a temporary name: kept until renamed/removed */
 	int unlinked;		/* removed while open */
 	int too_big;		/* a write went past the limit: store nothing */
+	pid_t writer;		/* thread group of the latest writer: only it
+				 * reads what is not yet committed */
 	int error;		/* the last commit's failure, told to every close */
 	int busy;		/* a commit reads data without fs->lock: nobody
 				 * changes data, name or db until it clears */

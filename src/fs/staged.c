@@ -254,6 +254,7 @@ staged_open(struct fs *fs, int db, const char *name, int temp, int trunc,
 		s->mtime = time(NULL);
 	}
 	s->opens++;
+	s->writer = h->owner;
 	h->stg = s;
 	pthread_mutex_unlock(&fs->lock);
 	fi->direct_io = 1;
@@ -275,6 +276,20 @@ staged_open_reader(struct fs *fs, int db, const char *name, int temp,
 	pthread_mutex_lock(&fs->lock);
 	if (look)
 		s = staged_find(fs, db, name);
+	if (s != NULL && !s->temp && s->writer != 0) {
+		/* An entry being written is not trusted until its close
+		 * commits it: another process reads what is stored (or
+		 * ENOENT for a new name), never a half-written file.  Its
+		 * writer reads back what it wrote.  The caller's thread
+		 * group comes from /proc, read with fs->lock released. */
+		pid_t writer = s->writer;
+
+		pthread_mutex_unlock(&fs->lock);
+		if (fs_caller_tgid() != writer)
+			look = 0;
+		pthread_mutex_lock(&fs->lock);
+		s = look ? staged_find(fs, db, name) : NULL;
+	}
 	if (s != NULL)
 		rc = buf_append(&h->own, s->data.data ? s->data.data : "",
 		    s->data.len);

@@ -225,4 +225,32 @@ n0=$(sed -n 's/^Roots failing the strict rules: //p' "$MNT/status")
 check "a 1024-bit root" cp "$T/weak.pem" "$MNT/roots/Weak.pem"
 check_eq "status counts it" "$(sed -n 's/^Roots failing the strict rules: //p' "$MNT/status")" "$((n0 + 1))"
 check "and says why" grep -q "^roots/Weak.pem: weak-key" "$MNT/status"
+#
+# 7. A file being written is the writer's alone until its close commits it:
+#    another process reads what is stored (ENOENT for a new name), never a
+#    half-written certificate.  The writer itself reads back what it wrote.
+#
+half=$(head -c 300 "$CERTS/root.pem")
+exec 7>"$MNT/roots/Half.pem"
+printf '%s' "$half" >&7
+check_fails "another process: a new entry still being written is not there" \
+	"No such file or directory" cat "$MNT/roots/Half.pem"
+exec 7>&-
+rm -f "$MNT/roots/Half.pem" 2>/dev/null
+"$MKCERT_BIN" --cn "Whole Root" --ca --out "$T/whole.pem" || die "mkcert whole"
+check "an entry to replace" cp "$T/whole.pem" "$MNT/roots/Whole.pem"
+want=$(cat "$MNT/roots/Whole.pem")
+exec 7>"$MNT/roots/Whole.pem"
+printf '%s' "$half" >&7
+check_eq "another process: an entry being replaced reads as stored" \
+	"$(cat "$MNT/roots/Whole.pem")" "$want"
+check "the writer reads back its own bytes" python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+os.write(fd, b"-----BEGIN")
+os.lseek(fd, 0, 0)
+sys.exit(0 if os.read(fd, 10) == b"-----BEGIN" else 1)' "$MNT/roots/Mine.pem"
+exec 7>&-
+check_eq "the torn replacement was refused; the stored one stands" \
+	"$(cat "$MNT/roots/Whole.pem")" "$want"
 finish
