@@ -17,7 +17,7 @@ struct rule {
 };
 
 /* Options after the mode: at most one of each key. */
-#define POLICY_MAX_WORDS 5
+#define POLICY_MAX_WORDS 6
 
 struct policy {
 	struct rule *rules;
@@ -97,7 +97,8 @@ static int
 parse_option(const char *w, int lineno, struct policy_line *r,
     unsigned *seen, struct tf_error *e)
 {
-	static const char *const keys[] = { "strict", "revocation", "aia" };
+	static const char *const keys[] = { "strict", "revocation", "aia",
+	    "pin" };
 	const char *eq = strchr(w, '='), *v;
 	size_t i, klen;
 
@@ -108,7 +109,7 @@ parse_option(const char *w, int lineno, struct policy_line *r,
 	if (eq == NULL || i == sizeof(keys) / sizeof(keys[0]))
 		return tf_error_setx(e, -EINVAL, "line %d: unknown option "
 		    "'%.64s' (strict=no, revocation=off|prefer|require, "
-		    "aia=fetch)", lineno, w);
+		    "aia=fetch, pin=key|cert)", lineno, w);
 	if (*seen & (1u << i))
 		return tf_error_setx(e, -EINVAL, "line %d: option %s given "
 		    "twice", lineno, keys[i]);
@@ -124,10 +125,13 @@ parse_option(const char *w, int lineno, struct policy_line *r,
 		r->revocation = TRUSTFS_REVOCATION_REQUIRE;
 	else if (i == 2 && (strcmp(v, "fetch") == 0 || strcmp(v, "off") == 0))
 		r->aia_fetch = strcmp(v, "fetch") == 0;
+	else if (i == 3 && (strcmp(v, "key") == 0 || strcmp(v, "cert") == 0))
+		r->pin_key = strcmp(v, "key") == 0;
 	else
 		return tf_error_setx(e, -EINVAL, "line %d: bad value '%.32s' for "
 		    "%s (%s)", lineno, v, keys[i], i == 0 ? "yes or no" :
-		    i == 1 ? "off, prefer or require" : "fetch or off");
+		    i == 1 ? "off, prefer or require" : i == 2 ? "fetch or off" :
+		    "key or cert");
 	return 0;
 }
 
@@ -184,7 +188,7 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 		if (n < 2 || n > POLICY_MAX_WORDS) {
 			tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN "
 			    "MODE [OPTION...]', found %s", lineno, n == 1 ?
-			    "one word" : "more than three options");
+			    "one word" : "more than four options");
 			rc = -EINVAL;
 			break;
 		}

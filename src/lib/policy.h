@@ -2,7 +2,8 @@
  * The verification policy (DESIGN sections 5 and 8): lines of
  * "PATTERN MODE [OPTION...]", '#' starts a comment, the first matching
  * pattern wins, and with no match the mode is tofu.  Options are
- * key=value: strict=yes|no, revocation=off|prefer|require, aia=fetch|off.
+ * key=value: strict=yes|no, revocation=off|prefer|require, aia=fetch|off,
+ * pin=key|cert.
  */
 #ifndef TRUSTFS_POLICY_H
 #define TRUSTFS_POLICY_H
@@ -35,6 +36,9 @@ struct policy_line {
 	enum trustfs_revocation revocation;	/* prefer unless given */
 	int aia_fetch;			/* aia=fetch (stored; fetching comes
 					 * with src/net) */
+	int pin_key;			/* pin=key: a pin matches on the public
+					 * key (SPKI SHA-256); pin=cert (0) is
+					 * the default */
 	int line;			/* its line number; 0: no line */
 };
 
