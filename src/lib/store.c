@@ -150,6 +150,7 @@ struct store_txn {
 	struct tf_error *e;		/* where failures are told; may be NULL */
 	struct store_key *keys;		/* decoded keys of the last record */
 	size_t nkeys_cap;
+	int outbox_off;			/* applying the fleet's changes: no outbox */
 };
 
 const char *
@@ -728,6 +729,8 @@ store_put(struct store_txn *t, enum store_db db, const char *name,
 		return rc;
 	if (rec->nkeys > 65536 || rec->der_len > (1u << 30))
 		return -EFBIG;
+	if ((rc = store_outbox_note(t, db, name, rec)) != 0)
+		return rc;
 	rc = unindex(t, db, name);
 	if (rc != 0)
 		return rc;
@@ -753,6 +756,8 @@ store_del(struct store_txn *t, enum store_db db, const char *name)
 		return -EINVAL;
 	rc = check_name(name, &k);
 	if (rc != 0)
+		return rc;
+	if ((rc = store_outbox_note(t, db, name, NULL)) != 0)
 		return rc;
 	rc = unindex(t, db, name);
 	if (rc != 0)
@@ -897,6 +902,8 @@ store_meta_put(struct store_txn *t, const char *key, const void *val,
 		return -EROFS;
 	rc = check_name(key, &k);
 	if (rc != 0)
+		return rc;
+	if ((rc = store_outbox_meta(t, key, val, len)) != 0)
 		return rc;
 	return map_err(t, mdb_put(t->txn, t->st->meta, &k, &v, 0),
 	    "writing meta");
@@ -1474,4 +1481,270 @@ store_crl_foreach(struct store_txn *t, store_crl_fn fn, void *arg)
 		return ret;
 	return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(t, rc,
 	    "listing crls/");
+}
+
+/* The fleet's outbox (issue 11) */
+/*
+ * In cluster mode -- meta "cluster:node" holds the node's name, written by
+ * the daemon when it starts with --cluster -- every change to the
+ * certificates of an entry, and to "policy", is recorded in the change's
+ * own transaction: meta "outbox:SEQ" (SEQ 20 decimal digits, so that the
+ * keys sort in order) holds the changed key, "DIR/NAME" or "policy".  The
+ * daemon's sync thread pushes the key's state at push time and removes the
+ * entry; whatever wrote the change (the mount, trustctl, a TLS client
+ * through the library) needs to know nothing of etcd.  A record whose
+ * certificates and other_sha256 stay the same (a pin's seen counters) is
+ * not recorded: those counters are the node's own.  The keys live in meta
+ * so that a store from before the fleet opens unchanged.
+ */
+#define OUTBOX_PREFIX "outbox:"
+#define CLUSTER_NODE_KEY "cluster:node"
+#define CLUSTER_SEQ_KEY "cluster:seq"
+#define CLUSTER_REV_PREFIX "crev:"
+
+static int
+meta_raw_get(struct store_txn *t, const char *key, MDB_val *v)
+{
+	MDB_val k = { strlen(key), (void *)key };
+
+	if (k.mv_size == 0 || k.mv_size > 511)
+		return -EINVAL;
+	return mdb_get(t->txn, t->st->meta, &k, v);
+}
+
+static int
+outbox_enabled(struct store_txn *t)
+{
+	MDB_val v;
+
+	return !t->outbox_off && meta_raw_get(t, CLUSTER_NODE_KEY, &v) == 0;
+}
+
+int
+store_outbox_add(struct store_txn *t, const char *key)
+{
+	char kb[sizeof(OUTBOX_PREFIX) + 24], nb[24];
+	unsigned long long seq = 0;
+	MDB_val k, v;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if (*key == '\0' || strlen(key) > 300)
+		return -EINVAL;
+	rc = meta_raw_get(t, CLUSTER_SEQ_KEY, &v);
+	if (rc == 0 && v.mv_size < sizeof(nb)) {
+		memcpy(nb, v.mv_data, v.mv_size);
+		nb[v.mv_size] = '\0';
+		seq = strtoull(nb, NULL, 10);
+	} else if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_err(t, rc, "reading the outbox");
+	seq++;
+	snprintf(nb, sizeof(nb), "%llu", seq);
+	k.mv_size = strlen(CLUSTER_SEQ_KEY);
+	k.mv_data = (void *)CLUSTER_SEQ_KEY;
+	v.mv_size = strlen(nb);
+	v.mv_data = nb;
+	rc = mdb_put(t->txn, t->st->meta, &k, &v, 0);
+	if (rc != 0)
+		return map_err(t, rc, "writing the outbox");
+	snprintf(kb, sizeof(kb), OUTBOX_PREFIX "%020llu", seq);
+	k.mv_size = strlen(kb);
+	k.mv_data = kb;
+	v.mv_size = strlen(key);
+	v.mv_data = (void *)key;
+	return map_err(t, mdb_put(t->txn, t->st->meta, &k, &v, 0),
+	    "writing the outbox");
+}
+
+/* Whether the stored record v holds what rec holds (see REC_HDR). */
+static int
+rec_same(const MDB_val *v, const struct store_rec *rec)
+{
+	const unsigned char *p = v->mv_data;
+	size_t nkeys, der_len;
+
+	if (v->mv_size < REC_HDR || p[0] != REC_VERSION)
+		return 0;
+	nkeys = get32(p + 84);
+	der_len = get32(p + 88);
+	if (nkeys > v->mv_size || REC_HDR + nkeys * KEY_SIZE + der_len !=
+	    v->mv_size)
+		return 0;
+	return der_len == rec->der_len && memcmp(p + 52, rec->other_sha256,
+	    32) == 0 && (der_len == 0 || memcmp(p + REC_HDR + nkeys *
+	    KEY_SIZE, rec->der, der_len) == 0);
+}
+
+int
+store_outbox_note(struct store_txn *t, enum store_db db, const char *name,
+    const struct store_rec *rec)
+{
+	char key[STORE_NAME_MAX + 16];
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc;
+
+	if (!t->write || (unsigned)db >= STORE_NDBS || !outbox_enabled(t))
+		return 0;
+	rc = mdb_get(t->txn, t->st->dbs[db], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_err(t, rc, "reading");
+	if (rec == NULL ? rc == MDB_NOTFOUND : rc == 0 && rec_same(&v, rec))
+		return 0;
+	snprintf(key, sizeof(key), "%s/%s", db_names[db], name);
+	return store_outbox_add(t, key);
+}
+
+int
+store_outbox_meta(struct store_txn *t, const char *key, const void *val,
+    size_t len)
+{
+	MDB_val v;
+	int rc;
+
+	if (strcmp(key, "policy") != 0 || !t->write || !outbox_enabled(t))
+		return 0;
+	rc = meta_raw_get(t, key, &v);
+	if (rc == 0 && v.mv_size == len && (len == 0 ||
+	    memcmp(v.mv_data, val, len) == 0))
+		return 0;
+	return store_outbox_add(t, key);
+}
+
+void
+store_txn_outbox_off(struct store_txn *t)
+{
+	t->outbox_off = 1;
+}
+
+int
+store_outbox_foreach(struct store_txn *t, store_outbox_fn fn, void *arg)
+{
+	char key[320];
+	MDB_cursor *c;
+	MDB_val k = { strlen(OUTBOX_PREFIX), (void *)OUTBOX_PREFIX }, v;
+	size_t n = strlen(OUTBOX_PREFIX);
+	int rc, ret = 0;
+
+	rc = mdb_cursor_open(t->txn, t->st->meta, &c);
+	if (rc != 0)
+		return map_err(t, rc, "reading the outbox");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size > n && memcmp(k.mv_data, OUTBOX_PREFIX,
+	    n) == 0) {
+		char sb[24];
+		size_t sl = k.mv_size - n < sizeof(sb) ? k.mv_size - n :
+		    sizeof(sb) - 1;
+
+		memcpy(sb, (char *)k.mv_data + n, sl);
+		sb[sl] = '\0';
+		if (v.mv_size > 0 && v.mv_size < sizeof(key)) {
+			memcpy(key, v.mv_data, v.mv_size);
+			key[v.mv_size] = '\0';
+			ret = fn(strtoull(sb, NULL, 10), key, arg);
+			if (ret != 0)
+				break;
+		}
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (ret != 0)
+		return ret;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(t, rc,
+	    "reading the outbox");
+}
+
+int
+store_outbox_del(struct store_txn *t, uint64_t seq)
+{
+	char kb[sizeof(OUTBOX_PREFIX) + 24];
+	MDB_val k;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	snprintf(kb, sizeof(kb), OUTBOX_PREFIX "%020llu",
+	    (unsigned long long)seq);
+	k.mv_size = strlen(kb);
+	k.mv_data = kb;
+	rc = mdb_del(t->txn, t->st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "writing the outbox");
+}
+
+static int
+outbox_count_one(uint64_t seq, const char *key, void *arg)
+{
+	(void)seq;
+	(void)key;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+int
+store_outbox_count(struct store_txn *t, size_t *n)
+{
+	*n = 0;
+	return store_outbox_foreach(t, outbox_count_one, n);
+}
+
+int
+store_cluster_rev_get(struct store_txn *t, const char *key, uint64_t *rev)
+{
+	char kb[sizeof(CLUSTER_REV_PREFIX) + 320], nb[24];
+	MDB_val v;
+	int rc;
+
+	*rev = 0;
+	if (strlen(key) > 300)
+		return -EINVAL;
+	snprintf(kb, sizeof(kb), CLUSTER_REV_PREFIX "%s", key);
+	rc = meta_raw_get(t, kb, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(t, rc, "reading a revision");
+	if (v.mv_size >= sizeof(nb))
+		return 0;
+	memcpy(nb, v.mv_data, v.mv_size);
+	nb[v.mv_size] = '\0';
+	*rev = strtoull(nb, NULL, 10);
+	return 0;
+}
+
+int
+store_cluster_rev_put(struct store_txn *t, const char *key, uint64_t rev)
+{
+	char kb[sizeof(CLUSTER_REV_PREFIX) + 320], nb[24];
+	MDB_val k, v;
+
+	if (!t->write)
+		return -EROFS;
+	if (strlen(key) > 300)
+		return -EINVAL;
+	snprintf(kb, sizeof(kb), CLUSTER_REV_PREFIX "%s", key);
+	snprintf(nb, sizeof(nb), "%llu", (unsigned long long)rev);
+	k.mv_size = strlen(kb);
+	k.mv_data = kb;
+	v.mv_size = strlen(nb);
+	v.mv_data = nb;
+	return map_err(t, mdb_put(t->txn, t->st->meta, &k, &v, 0),
+	    "writing a revision");
+}
+
+int
+store_cluster_set(struct store_txn *t, const char *node)
+{
+	MDB_val k = { strlen(CLUSTER_NODE_KEY), (void *)CLUSTER_NODE_KEY }, v;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if (node != NULL) {
+		v.mv_size = strlen(node);
+		v.mv_data = (void *)node;
+		return map_err(t, mdb_put(t->txn, t->st->meta, &k, &v, 0),
+		    "writing the node name");
+	}
+	rc = mdb_del(t->txn, t->st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "writing the node name");
 }

@@ -182,4 +182,35 @@ typedef int (*store_crl_fn)(const char *name, const struct store_crl *c,
     void *arg);
 int store_crl_foreach(struct store_txn *txn, store_crl_fn fn, void *arg);
 
+/* The fleet's outbox (issue 11) */
+/*
+ * Cluster mode: meta "cluster:node" holds the node name (store_cluster_set,
+ * NULL leaves cluster mode).  In it, store_put/store_del of a record whose
+ * certificates or other_sha256 change, and store_meta_put of "policy",
+ * record the changed key ("DIR/NAME", "policy") under meta "outbox:SEQ" in
+ * the same transaction (store_outbox_note/_meta are those hooks).  A
+ * transaction marked with store_txn_outbox_off (the sync thread applying
+ * what came from etcd) records nothing.  crev:KEY keeps the etcd
+ * mod_revision a node's copy of KEY is based on.
+ */
+int store_outbox_note(struct store_txn *txn, enum store_db db,
+    const char *name, const struct store_rec *rec);	/* rec NULL: delete */
+int store_outbox_meta(struct store_txn *txn, const char *key,
+    const void *val, size_t len);
+void store_txn_outbox_off(struct store_txn *txn);
+/* Records key (at most 300 bytes) whatever the mode. */
+int store_outbox_add(struct store_txn *txn, const char *key);
+/* In SEQ order; a non-zero return from fn stops the walk, returned. */
+typedef int (*store_outbox_fn)(uint64_t seq, const char *key, void *arg);
+int store_outbox_foreach(struct store_txn *txn, store_outbox_fn fn,
+    void *arg);
+int store_outbox_del(struct store_txn *txn, uint64_t seq);	/* 0 if gone */
+int store_outbox_count(struct store_txn *txn, size_t *n);
+int store_cluster_set(struct store_txn *txn, const char *node);
+/* 0 with *rev 0 when none is kept. */
+int store_cluster_rev_get(struct store_txn *txn, const char *key,
+    uint64_t *rev);
+int store_cluster_rev_put(struct store_txn *txn, const char *key,
+    uint64_t rev);
+
 #endif
