@@ -17,7 +17,7 @@ struct rule {
 };
 
 /* Options after the mode: at most one of each key. */
-#define POLICY_MAX_WORDS 6
+#define POLICY_MAX_WORDS 5
 
 struct policy {
 	struct rule *rules;
@@ -188,7 +188,7 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 		if (n < 2 || n > POLICY_MAX_WORDS) {
 			tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN "
 			    "MODE [OPTION...]', found %s", lineno, n == 1 ?
-			    "one word" : "more than four options");
+			    "one word" : "more than three options");
 			rc = -EINVAL;
 			break;
 		}
