@@ -187,19 +187,57 @@ host_is_ip(const char *host)
 }
 
 /*
- * OpenSSL's verification of the server, in place of its own (the same
- * call with the host name added): the chain is kept for the caller, the
- * words of a refusal for the message.
+ * OpenSSL's verification of the server, in place of the handshake's own:
+ * a context of our own on the caller's store (libcurl's SSL_CTX store may
+ * carry PARTIAL_CHAIN or the system's CA file), the host name in its
+ * parameters, so that a refusal is in OpenSSL's words.  The chain is kept
+ * for the caller.
  */
+static int
+verify_peer(struct hop *h, X509 *leaf, STACK_OF(X509) *sk)
+{
+	X509_STORE_CTX *vc = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *vp;
+	X509 *bad;
+	char subj[256] = "";
+	int ok = 0, err;
+
+	if (vc == NULL || X509_STORE_CTX_init(vc, h->o->trust, leaf, sk) != 1
+	    || X509_STORE_CTX_set_default(vc, "ssl_server") != 1) {
+		snprintf(h->verify, sizeof(h->verify), "out of memory");
+		goto out;
+	}
+	vp = X509_STORE_CTX_get0_param(vc);
+	if ((host_is_ip(h->host) ? X509_VERIFY_PARAM_set1_ip_asc(vp, h->host)
+	    : X509_VERIFY_PARAM_set1_host(vp, h->host, 0)) != 1) {
+		snprintf(h->verify, sizeof(h->verify), "cannot check the "
+		    "name %s", h->host);
+		goto out;
+	}
+	if (X509_verify_cert(vc) == 1) {
+		ok = h->o->check == NULL || h->o->check(
+		    X509_STORE_CTX_get0_chain(vc), h->host, h->o->check_arg,
+		    &h->check) == 0;
+		goto out;
+	}
+	err = X509_STORE_CTX_get_error(vc);
+	bad = X509_STORE_CTX_get_current_cert(vc);
+	if (bad != NULL)
+		X509_NAME_oneline(X509_get_subject_name(bad), subj,
+		    sizeof(subj));
+	snprintf(h->verify, sizeof(h->verify), "%s (depth %d%s%s)",
+	    X509_verify_cert_error_string(err),
+	    X509_STORE_CTX_get_error_depth(vc), subj[0] ? ", " : "", subj);
+out:
+	X509_STORE_CTX_free(vc);
+	return ok;
+}
+
 static int
 on_verify(X509_STORE_CTX *xs, void *arg)
 {
 	struct hop *h = arg;
 	STACK_OF(X509) *sk = X509_STORE_CTX_get0_untrusted(xs);
-	X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xs);
-	X509 *bad;
-	char subj[256] = "";
-	int err, ok;
 
 	if (h->o->peer_chain != NULL && sk != NULL) {
 		sk_X509_pop_free(h->peer, X509_free);
@@ -207,43 +245,18 @@ on_verify(X509_STORE_CTX *xs, void *arg)
 	}
 	if (h->o->insecure_no_verify)
 		return 1;
-	if (host_is_ip(h->host))
-		ok = X509_VERIFY_PARAM_set1_ip_asc(vp, h->host);
-	else
-		ok = X509_VERIFY_PARAM_set1_host(vp, h->host, 0);
-	if (ok != 1) {
-		snprintf(h->verify, sizeof(h->verify), "cannot check the "
-		    "name %s", h->host);
-		return 0;
-	}
-	if (X509_verify_cert(xs) == 1) {
-		if (h->o->check == NULL || h->o->check(
-		    X509_STORE_CTX_get0_chain(xs), h->host, h->o->check_arg,
-		    &h->check) == 0)
-			return 1;
+	if (h->o->trust == NULL || !verify_peer(h,
+	    X509_STORE_CTX_get0_cert(xs), sk)) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
 		return 0;
 	}
-	err = X509_STORE_CTX_get_error(xs);
-	bad = X509_STORE_CTX_get_current_cert(xs);
-	if (bad != NULL)
-		X509_NAME_oneline(X509_get_subject_name(bad), subj,
-		    sizeof(subj));
-	snprintf(h->verify, sizeof(h->verify), "%s (depth %d%s%s)",
-	    X509_verify_cert_error_string(err),
-	    X509_STORE_CTX_get_error_depth(xs), subj[0] ? ", " : "", subj);
-	return 0;
+	return 1;
 }
 
 static CURLcode
 on_ssl_ctx(CURL *c, void *sslctx, void *arg)
 {
-	struct hop *h = arg;
-	SSL_CTX *ctx = sslctx;
-
-	if (h->o->trust != NULL)
-		SSL_CTX_set1_cert_store(ctx, h->o->trust);
-	SSL_CTX_set_cert_verify_callback(ctx, on_verify, h);
+	SSL_CTX_set_cert_verify_callback(sslctx, on_verify, arg);
 	return CURLE_OK;
 }
 
