@@ -23,6 +23,7 @@
 #include "entry.h"
 #include "handle.h"
 #include "names.h"
+#include "pins.h"
 #include "vopts.h"
 
 extern char *program_invocation_short_name;
@@ -41,7 +42,9 @@ actor(struct entry_actor *who)
 enum tofu_outcome {
 	TOFU_NONE = 0,
 	TOFU_FIRST_USE,		/* no pin: pinned now */
-	TOFU_MATCH,		/* the pin is this certificate */
+	TOFU_MATCH,		/* the pin holds this certificate */
+	TOFU_RENEW,		/* a pinned key in a new certificate: stored */
+	TOFU_FILL,		/* a key-only pin: its certificate filled in */
 	TOFU_MISMATCH,		/* another pin: recorded in rejected/ */
 	TOFU_NO_PIN		/* no pin, and pinning is not allowed */
 };
@@ -50,8 +53,11 @@ struct tofu_args {
 	const char *hp;
 	X509 *leaf;
 	unsigned char sha[32];
+	unsigned char key[32];	/* the leaf's key (SPKI SHA-256) */
 	int may_pin;
+	int by_key;		/* pin=key */
 	enum tofu_outcome outcome;
+	unsigned char old[32];	/* TOFU_RENEW: the certificate replaced */
 };
 
 static void
@@ -63,13 +69,27 @@ mismatch_message(struct trustfs_verdict *v)
 	    v->subject);
 }
 
+/* What rejected/ compares with: the pin's first certificate, or the key
+ * of a key-only pin. */
+static void
+pin_first_sha(const struct store_rec *rec, const unsigned char *dflt,
+    unsigned char out[32])
+{
+	if (rec->nkeys > 0)
+		memcpy(out, rec->keys[0].sha256, 32);
+	else if (pin_is_key_only(rec))
+		memcpy(out, rec->other_sha256, 32);
+	else
+		memcpy(out, dflt, 32);
+}
+
 /*
- * First use, or a mismatch recorded in rejected/: one write transaction
- * that looks at the pin again, since another process may have pinned
- * the host since we read it.  store_write runs this again when the map
- * must grow, and another process may pin in between: so it only notes
- * what it found, starting afresh each run, and the verdict is made from
- * the run that committed (issue 8).
+ * First use, a renewal, or a mismatch recorded in rejected/: one write
+ * transaction that looks at the pin again, since another process may
+ * have pinned the host since we read it.  store_write runs this again
+ * when the map must grow, and another process may pin in between: so it
+ * only notes what it found, starting afresh each run, and the verdict is
+ * made from the run that committed (issue 8).
  */
 static int
 tofu_write(struct store_txn *txn, void *arg)
@@ -81,9 +101,10 @@ tofu_write(struct store_txn *txn, void *arg)
 	unsigned char *der = NULL;
 	unsigned char pin_sha[32];
 	char path[300], cleared[300] = "";
-	size_t len;
+	enum pin_match m;
+	size_t len, idx = 0;
 	time_t now = time(NULL);
-	int rc;
+	int rc, had;
 
 	a->outcome = TOFU_NONE;
 	actor(&who);
@@ -102,7 +123,11 @@ tofu_write(struct store_txn *txn, void *arg)
 	nrec.der_len = len;
 
 	rc = store_get(txn, STORE_PINNED, a->hp, &rec);
-	if (rc == -ENOENT) {
+	if (rc != 0 && rc != -ENOENT)
+		goto out;
+	had = rc == 0;
+	m = pin_match(had ? &rec : NULL, a->sha, a->key, a->by_key, now, &idx);
+	if (m == PIN_MATCH_NONE) {
 		if (!a->may_pin) {
 			/* Kept so that the admin can accept it with `mv
 			 * rejected/H pinned/H' instead of fetching it by hand
@@ -111,17 +136,19 @@ tofu_write(struct store_txn *txn, void *arg)
 			snprintf(path, sizeof(path), "rejected/%s", a->hp);
 			if (rc == 0)
 				rc = entry_audit(txn, &who, "reject", path,
-				    a->sha, "no pin");
+				    a->sha, had ? "pin expired" : "no pin");
 			if (rc == 0)
 				a->outcome = TOFU_NO_PIN;
 			goto out;
 		}
+		/* No pin, or one whose expiry has passed (known_hosts):
+		 * first use either way. */
 		rc = store_put(txn, STORE_PINNED, a->hp, &nrec);
 		snprintf(path, sizeof(path), "pinned/%s", a->hp);
 		/* A host pinned to what rejected/ holds is not rejected. */
 		if (rc == 0)
-			rc = entry_clear_rejected(txn, a->hp, a->sha, cleared,
-			    sizeof(cleared));
+			rc = entry_clear_rejected(txn, a->hp, had ? NULL :
+			    a->sha, cleared, sizeof(cleared));
 		if (rc == 0)
 			rc = entry_audit_change(txn, &who, "pin", path, a->sha,
 			    NULL, cleared[0] ? cleared : NULL, NULL);
@@ -131,14 +158,20 @@ tofu_write(struct store_txn *txn, void *arg)
 			a->outcome = TOFU_FIRST_USE;
 		goto out;
 	}
-	if (rc != 0)
-		goto out;
-	if (rec.nkeys > 0 && memcmp(rec.keys[0].sha256, a->sha, 32) == 0) {
+	if (m == PIN_MATCH_CERT) {
 		a->outcome = TOFU_MATCH;
 		rc = 0;
 		goto out;
 	}
-	memcpy(pin_sha, rec.nkeys ? rec.keys[0].sha256 : a->sha, 32);
+	if (m == PIN_MATCH_KEY || m == PIN_MATCH_FILL) {
+		if (m == PIN_MATCH_KEY)
+			memcpy(a->old, rec.keys[idx].sha256, 32);
+		rc = pin_renew(txn, a->hp, &rec, m, idx, a->leaf, &who, now);
+		if (rc == 0)
+			a->outcome = m == PIN_MATCH_KEY ? TOFU_RENEW : TOFU_FILL;
+		goto out;
+	}
+	pin_first_sha(&rec, a->sha, pin_sha);
 	memcpy(nrec.other_sha256, pin_sha, 32);
 	nrec.seen_count = 1;
 	rc = store_put(txn, STORE_REJECTED, a->hp, &nrec);
@@ -155,11 +188,69 @@ out:
 	return rc;
 }
 
+/* The verdict's words for what tofu_write committed. */
+static void
+tofu_message(const struct tofu_args *a, struct trustfs_verdict *v)
+{
+	const char *hp = a->hp;
+	char old[100];
+
+	switch (a->outcome) {
+	case TOFU_FIRST_USE:
+		snprintf(v->message, sizeof(v->message), "first use: pinned "
+		    "%s as pinned/%s", v->subject, hp);
+		break;
+	case TOFU_MATCH:
+		snprintf(v->message, sizeof(v->message), "matches the pin "
+		    "pinned/%s", hp);
+		break;
+	case TOFU_RENEW:
+		cert_hex(a->old, 32, ':', old);
+		snprintf(v->message, sizeof(v->message), "matches the pinned "
+		    "key of pinned/%s: a renewed certificate with the same key, "
+		    "now stored in place of %s", hp, old);
+		break;
+	case TOFU_FILL:
+		snprintf(v->message, sizeof(v->message), "matches the key pin "
+		    "pinned/%s: its certificate is now stored", hp);
+		break;
+	case TOFU_MISMATCH:
+		mismatch_message(v);
+		snprintf(v->entry, sizeof(v->entry), "rejected/%s", hp);
+		break;
+	case TOFU_NO_PIN:
+		snprintf(v->message, sizeof(v->message), "no pin for %s and "
+		    "the policy is pinned: nothing is pinned automatically; "
+		    "what it presented is in rejected/%s (mv rejected/%s "
+		    "pinned/%s to trust it)", hp, hp, hp, hp);
+		snprintf(v->entry, sizeof(v->entry), "rejected/%s", hp);
+		break;
+	case TOFU_NONE:
+		break;
+	}
+}
+
+/* 1 if the read-only look settles it: the pin holds this very
+ * certificate and has not expired (the common case, one B-tree read). */
+static int
+pin_holds(const struct store_rec *rec, const unsigned char sha[32])
+{
+	size_t i;
+
+	if (pin_expired(rec, time(NULL)))
+		return 0;
+	for (i = 0; i < rec->nkeys; i++)
+		if (memcmp(rec->keys[i].sha256, sha, 32) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
-    struct trustfs_verdict *v)
+    int by_key, struct trustfs_verdict *v)
 {
-	struct tofu_args a = { .hp = hp, .leaf = leaf, .may_pin = may_pin };
+	struct tofu_args a = { .hp = hp, .leaf = leaf, .may_pin = may_pin,
+	    .by_key = by_key };
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
 	struct tf_error se = { 0 };
@@ -167,13 +258,17 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 	int rc;
 
 	memcpy(a.sha, v->sha256, 32);
+	if (pin_key_sha256(leaf, a.key) != 0) {
+		trustfs_set_errorx(t, "the peer certificate's public key "
+		    "cannot be encoded");
+		return -1;
+	}
 	snprintf(v->entry, sizeof(v->entry), "pinned/%s", hp);
 	/* The common case, a known pin presented again, is one read. */
 	rc = store_txn_begin(t->st, 0, &txn, &se);
 	if (rc == 0) {
 		rc = store_get(txn, STORE_PINNED, hp, &rec);
-		if (rc == 0 && rec.nkeys > 0 &&
-		    memcmp(rec.keys[0].sha256, a.sha, 32) == 0) {
+		if (rc == 0 && pin_holds(&rec, a.sha)) {
 			a.outcome = TOFU_MATCH;
 			last = rec.last_seen;
 		}
@@ -205,6 +300,8 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 		v->reason = TRUSTFS_FIRST_USE;
 		break;
 	case TOFU_MATCH:
+	case TOFU_RENEW:
+	case TOFU_FILL:
 		v->trusted = 1;
 		v->reason = TRUSTFS_PIN_MATCH;
 		break;
@@ -221,29 +318,7 @@ check_tofu(struct trustfs *t, const char *hp, X509 *leaf, int may_pin,
 		    "decided", hp);
 		return -1;
 	}
-	switch (v->reason) {
-	case TRUSTFS_FIRST_USE:
-		snprintf(v->message, sizeof(v->message), "first use: pinned "
-		    "%s as pinned/%s", v->subject, hp);
-		break;
-	case TRUSTFS_PIN_MATCH:
-		snprintf(v->message, sizeof(v->message), "matches the pin "
-		    "pinned/%s", hp);
-		break;
-	case TRUSTFS_PIN_MISMATCH:
-		mismatch_message(v);
-		snprintf(v->entry, sizeof(v->entry), "rejected/%s", hp);
-		break;
-	case TRUSTFS_NO_PIN:
-		snprintf(v->message, sizeof(v->message), "no pin for %s and "
-		    "the policy is pinned: nothing is pinned automatically; "
-		    "what it presented is in rejected/%s (mv rejected/%s "
-		    "pinned/%s to trust it)", hp, hp, hp, hp);
-		snprintf(v->entry, sizeof(v->entry), "rejected/%s", hp);
-		break;
-	default:
-		break;
-	}
+	tofu_message(&a, v);
 	return 0;
 }
 
@@ -344,9 +419,9 @@ staple_check(struct trustfs *t, STACK_OF(X509) *chain,
 }
 
 static int check_mode_run(struct trustfs *t, const struct chain_params *cpp,
-    enum trustfs_mode mode, const char *hp, const char *host, X509 *leaf,
-    STACK_OF(X509) *chain, char *cause, size_t causelen, char *name,
-    size_t namelen, char *msg, struct trustfs_verdict *v);
+    enum trustfs_mode mode, int pin_key, const char *hp, const char *host,
+    X509 *leaf, STACK_OF(X509) *chain, char *cause, size_t causelen,
+    char *name, size_t namelen, char *msg, struct trustfs_verdict *v);
 
 /* The check of a policy line (its mode and options) with the caller's
  * options (may be NULL) and a stapled OCSP response (may be NULL). */
@@ -394,7 +469,7 @@ check_mode(struct trustfs *t, const struct policy_line *pl,
 		}
 		cp.leaf_ocsp_good = ost == CRL_OCSP_GOOD;
 	}
-	rc = check_mode_run(t, &cp, mode, hp, host, leaf, chain, cause,
+	rc = check_mode_run(t, &cp, mode, pl->pin_key, hp, host, leaf, chain, cause,
 	    sizeof(cause), name, sizeof(name), msg, v);
 	if (rc == 0 && v->trusted && ost == CRL_OCSP_GOOD) {
 		snprintf(msg, sizeof(msg), "%s; %s", v->message, ocsp);
@@ -406,9 +481,9 @@ check_mode(struct trustfs *t, const struct policy_line *pl,
 /* check_mode's mode, once the options and the staple are settled. */
 static int
 check_mode_run(struct trustfs *t, const struct chain_params *cpp,
-    enum trustfs_mode mode, const char *hp, const char *host, X509 *leaf,
-    STACK_OF(X509) *chain, char *cause, size_t causelen, char *name,
-    size_t namelen, char *msg, struct trustfs_verdict *v)
+    enum trustfs_mode mode, int pin_key, const char *hp, const char *host,
+    X509 *leaf, STACK_OF(X509) *chain, char *cause, size_t causelen,
+    char *name, size_t namelen, char *msg, struct trustfs_verdict *v)
 {
 	int rc;
 
@@ -421,14 +496,15 @@ check_mode_run(struct trustfs *t, const struct chain_params *cpp,
 			return -1;
 		if (rc == 1)
 			return chain_check_distrusted(t, chain, v) < 0 ? -1 : 0;
-		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU, v);
+		return check_tofu(t, hp, leaf, mode == TRUSTFS_MODE_TOFU,
+		    pin_key, v);
 	case TRUSTFS_MODE_CHAIN:
 		return chain_check(t, host, chain, cpp, v, NULL, 0);
 	case TRUSTFS_MODE_CHAIN_OR_TOFU:
 		rc = chain_check(t, host, chain, cpp, v, cause, causelen);
 		if (rc != 0 || v->trusted || v->reason == TRUSTFS_DISTRUSTED)
 			return rc;
-		rc = check_tofu(t, hp, leaf, 1, v);
+		rc = check_tofu(t, hp, leaf, 1, pin_key, v);
 		v->mode = mode;
 		/* Say that the chain failed and why, before what tofu did:
 		 * a first-use pin must not hide a missing intermediate. */

@@ -1,0 +1,355 @@
+/*
+ * Key pins, several certificates per pin, key-only pins (pins.h says how
+ * a pinned/ record holds them).  Used by the TOFU check (verify.c), the
+ * public trustfs_pin_key() and trustctl; every change here is one part of
+ * the caller's write transaction and writes its audit line in it.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cert.h"
+#include "pins.h"
+
+int
+pin_key_sha256(X509 *x, unsigned char out[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int len, rc = 0;
+
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	if (len <= 0)
+		rc = -EINVAL;
+	else if (!EVP_Digest(der, (size_t)len, out, &mdlen, EVP_sha256(),
+	    NULL) || mdlen != 32)
+		rc = -ENOMEM;
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+pin_spki_sha256(const unsigned char *spki, size_t len, unsigned char out[32],
+    struct tf_error *e)
+{
+	const unsigned char *p = spki;
+	X509_PUBKEY *pk = NULL;
+	EVP_PKEY *k = NULL;
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int dlen = 0, rc = 0;
+
+	if (len == 0 || len > 65536) {
+		rc = tf_error_setx(e, -EINVAL, "the key is %s", len ? "over "
+		    "64 KiB" : "empty");
+		goto out;
+	}
+	pk = d2i_X509_PUBKEY(NULL, &p, (long)len);
+	if (pk == NULL || p != spki + len) {
+		rc = tf_error_setx(e, -EINVAL, pk == NULL ? "not a DER "
+		    "SubjectPublicKeyInfo" : "bytes after the public key");
+		goto out;
+	}
+	/* A key OpenSSL cannot load could never match a handshake. */
+	k = X509_PUBKEY_get(pk);
+	if (k == NULL) {
+		rc = tf_error_setx(e, -EINVAL, "a public key of an unknown or "
+		    "broken kind");
+		goto out;
+	}
+	/* Hashed as a certificate's key is: its DER as OpenSSL writes it. */
+	dlen = i2d_X509_PUBKEY(pk, &der);
+	if (dlen <= 0 || !EVP_Digest(der, (size_t)dlen, out, &mdlen,
+	    EVP_sha256(), NULL) || mdlen != 32)
+		rc = tf_error_setx(e, -ENOMEM, "hashing the key");
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+	X509_PUBKEY_free(pk);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+pin_is_key_only(const struct store_rec *rec)
+{
+	return rec->nkeys == 0 && (rec->flags & PIN_FLAG_KEY);
+}
+
+int
+pin_expired(const struct store_rec *rec, time_t now)
+{
+	return rec->slot != 0 && (uint64_t)now >= (uint64_t)rec->slot;
+}
+
+enum pin_match
+pin_match(const struct store_rec *rec, const unsigned char sha[32],
+    const unsigned char key[32], int by_key, time_t now, size_t *idx)
+{
+	STACK_OF(X509) *sk = NULL;
+	unsigned char k[32];
+	enum pin_match m = PIN_MATCH_OTHER;
+	size_t i;
+
+	*idx = 0;
+	if (rec == NULL || pin_expired(rec, now))
+		return PIN_MATCH_NONE;
+	for (i = 0; i < rec->nkeys; i++)
+		if (memcmp(rec->keys[i].sha256, sha, 32) == 0) {
+			*idx = i;
+			return PIN_MATCH_CERT;
+		}
+	if (pin_is_key_only(rec))
+		return memcmp(rec->other_sha256, key, 32) == 0 ?
+		    PIN_MATCH_FILL : PIN_MATCH_OTHER;
+	if (!by_key && !(rec->flags & PIN_FLAG_KEY))
+		return PIN_MATCH_OTHER;
+	if (entry_certs(rec, &sk) != 0)
+		return PIN_MATCH_OTHER;
+	for (i = 0; i < (size_t)sk_X509_num(sk); i++)
+		if (pin_key_sha256(sk_X509_value(sk, (int)i), k) == 0 &&
+		    memcmp(k, key, 32) == 0) {
+			*idx = i;
+			m = PIN_MATCH_KEY;
+			break;
+		}
+	sk_X509_pop_free(sk, X509_free);
+	return m;
+}
+
+/* A pinned/ record built from certificates, keeping rec's history. */
+struct pinbuf {
+	struct store_rec rec;
+	struct store_key *keys;
+	unsigned char *der;
+};
+
+static void
+pinbuf_free(struct pinbuf *b)
+{
+	free(b->keys);
+	free(b->der);
+}
+
+/* b from sk, with base's header fields (base may point into the map:
+ * everything is copied). */
+static int
+pinbuf_build(struct pinbuf *b, const struct store_rec *base,
+    STACK_OF(X509) *sk)
+{
+	size_t n = (size_t)sk_X509_num(sk), i, len = 0;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->rec = *base;
+	b->keys = calloc(n ? n : 1, sizeof(*b->keys));
+	if (b->keys == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		cert_sha256(sk_X509_value(sk, (int)i), b->keys[i].sha256);
+		b->keys[i].subject_hash = cert_subject_hash(sk_X509_value(sk,
+		    (int)i));
+	}
+	rc = n ? cert_der_all(sk, &b->der, &len) : 0;
+	if (rc != 0)
+		return rc;
+	b->rec.keys = b->keys;
+	b->rec.nkeys = n;
+	b->rec.der = b->der;
+	b->rec.der_len = len;
+	return 0;
+}
+
+int
+pin_renew(struct store_txn *txn, const char *hp, const struct store_rec *rec,
+    enum pin_match m, size_t idx, X509 *leaf, const struct entry_actor *who,
+    time_t now)
+{
+	STACK_OF(X509) *sk = NULL;
+	struct pinbuf b = { 0 };
+	unsigned char sha[32], old[32];
+	char path[300], cleared[300] = "";
+	X509 *gone;
+	int rc;
+
+	cert_sha256(leaf, sha);
+	rc = entry_certs(rec, &sk);
+	if (rc != 0)
+		goto out;
+	if (m == PIN_MATCH_KEY) {
+		if (idx >= (size_t)sk_X509_num(sk) || idx >= rec->nkeys) {
+			rc = -EINVAL;
+			goto out;
+		}
+		memcpy(old, rec->keys[idx].sha256, 32);
+		gone = sk_X509_set(sk, (int)idx, leaf);
+		X509_up_ref(leaf);
+		X509_free(gone);
+	} else if (!sk_X509_push(sk, leaf)) {
+		rc = -ENOMEM;
+		goto out;
+	} else
+		X509_up_ref(leaf);
+	rc = pinbuf_build(&b, rec, sk);
+	if (rc != 0)
+		goto out;
+	b.rec.mtime = (uint64_t)now;
+	b.rec.last_seen = (uint64_t)now;
+	if (b.rec.first_seen == 0)
+		b.rec.first_seen = (uint64_t)now;
+	b.rec.seen_count++;
+	memset(b.rec.other_sha256, 0, sizeof(b.rec.other_sha256));
+	rc = store_put(txn, STORE_PINNED, hp, &b.rec);
+	if (rc == 0)
+		rc = entry_clear_rejected(txn, hp, sha, cleared,
+		    sizeof(cleared));
+	snprintf(path, sizeof(path), "pinned/%s", hp);
+	if (rc == 0)
+		rc = entry_audit_change(txn, who, m == PIN_MATCH_KEY ? "renew" :
+		    "fill", path, sha, m == PIN_MATCH_KEY ? old : NULL,
+		    cleared[0] ? cleared : NULL, NULL);
+	if (rc == 0)
+		rc = entry_counter_add(txn, m == PIN_MATCH_KEY ? "tofu_renew" :
+		    "tofu_fill");
+	if (rc == 0)
+		entry_mark_changed(txn);
+out:
+	pinbuf_free(&b);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+/* 1 if the pin (not key-only) holds a certificate with this key. */
+static int
+holds_key(const struct store_rec *rec, const unsigned char key[32])
+{
+	STACK_OF(X509) *sk = NULL;
+	unsigned char k[32];
+	int i, hit = 0;
+
+	if (entry_certs(rec, &sk) != 0)
+		return 0;
+	for (i = 0; i < sk_X509_num(sk) && !hit; i++)
+		hit = pin_key_sha256(sk_X509_value(sk, i), k) == 0 &&
+		    memcmp(k, key, 32) == 0;
+	sk_X509_pop_free(sk, X509_free);
+	return hit;
+}
+
+int
+pin_key_add(struct store_txn *txn, const char *hp, const unsigned char key[32],
+    time_t expires, const struct entry_actor *who,
+    enum pin_key_outcome *out)
+{
+	struct store_rec rec, nrec;
+	char path[300], cleared[300] = "";
+	time_t now = time(NULL);
+	int rc, had = 0;
+
+	rc = store_get(txn, STORE_PINNED, hp, &rec);
+	if (rc != 0 && rc != -ENOENT)
+		return rc;
+	if (rc == 0 && !pin_expired(&rec, now)) {
+		if (pin_is_key_only(&rec))
+			*out = memcmp(rec.other_sha256, key, 32) == 0 ?
+			    PIN_KEY_SAME : PIN_KEY_DIFFERENT;
+		else
+			*out = holds_key(&rec, key) ? PIN_KEY_SAME :
+			    PIN_KEY_DIFFERENT;
+		return 0;
+	}
+	had = rc == 0;
+	if (expires != 0 && expires <= now) {
+		*out = PIN_KEY_EXPIRED;
+		return 0;
+	}
+	memset(&nrec, 0, sizeof(nrec));
+	nrec.ctime = nrec.mtime = (uint64_t)now;
+	nrec.flags = PIN_FLAG_KEY;
+	/* The record's expiry is 32 bits: past 2106 is as good as never. */
+	nrec.slot = expires <= 0 ? 0 : (uint64_t)expires > UINT32_MAX ?
+	    UINT32_MAX : (uint32_t)expires;
+	memcpy(nrec.other_sha256, key, 32);
+	rc = store_put(txn, STORE_PINNED, hp, &nrec);
+	/* An expired pin that is replaced takes its rejected/ with it. */
+	if (rc == 0 && had)
+		rc = entry_clear_rejected(txn, hp, NULL, cleared,
+		    sizeof(cleared));
+	snprintf(path, sizeof(path), "pinned/%s", hp);
+	if (rc == 0)
+		rc = entry_audit_change(txn, who, "pin-key", path, key, NULL,
+		    cleared[0] ? cleared : NULL, NULL);
+	if (rc == 0) {
+		entry_mark_changed(txn);
+		*out = PIN_KEY_ADDED;
+	}
+	return rc;
+}
+
+int
+pin_drop_cert(struct store_txn *txn, const char *hp,
+    const unsigned char sha[32], const struct entry_actor *who,
+    struct tf_error *e)
+{
+	STACK_OF(X509) *sk = NULL;
+	struct store_rec rec;
+	struct pinbuf b = { 0 };
+	char path[300], cleared[300] = "";
+	X509 *gone;
+	size_t i;
+	int rc;
+
+	rc = store_get(txn, STORE_PINNED, hp, &rec);
+	if (rc == -ENOENT)
+		return tf_error_setx(e, -ENOENT, "no pin for %s", hp);
+	if (rc != 0)
+		return rc;
+	if (pin_is_key_only(&rec)) {
+		if (memcmp(rec.other_sha256, sha, 32) != 0)
+			return tf_error_setx(e, -ENOENT, "pinned/%s is a key "
+			    "pin for another key", hp);
+		return entry_remove(txn, STORE_PINNED, hp, who);
+	}
+	for (i = 0; i < rec.nkeys; i++)
+		if (memcmp(rec.keys[i].sha256, sha, 32) == 0)
+			break;
+	if (i == rec.nkeys)
+		return tf_error_setx(e, -ENOENT, "pinned/%s holds no "
+		    "certificate with that SHA-256", hp);
+	if (rec.nkeys == 1)
+		return entry_remove(txn, STORE_PINNED, hp, who);
+	rc = entry_certs(&rec, &sk);
+	if (rc == 0 && i >= (size_t)sk_X509_num(sk))
+		rc = -EINVAL;
+	if (rc != 0)
+		goto out;
+	gone = sk_X509_delete(sk, (int)i);
+	X509_free(gone);
+	rc = pinbuf_build(&b, &rec, sk);
+	if (rc != 0)
+		goto out;
+	b.rec.mtime = (uint64_t)time(NULL);
+	rc = store_put(txn, STORE_PINNED, hp, &b.rec);
+	/* rejected/ says what the host presented against the pin as it
+	 * was: the pin changed. */
+	if (rc == 0)
+		rc = entry_clear_rejected(txn, hp, NULL, cleared,
+		    sizeof(cleared));
+	snprintf(path, sizeof(path), "pinned/%s", hp);
+	if (rc == 0)
+		rc = entry_audit_change(txn, who, "unpin", path, sha, NULL,
+		    cleared[0] ? cleared : NULL, NULL);
+	if (rc == 0)
+		entry_mark_changed(txn);
+out:
+	pinbuf_free(&b);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
