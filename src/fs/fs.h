@@ -355,4 +355,17 @@ int fs_getxattr(const char *path, const char *attr, char *value,
     size_t size);
 int fs_listxattr(const char *path, char *list, size_t size);
 
+/* sources.c: MOUNT/sources, edited like policy (route.c hands it over). */
+#define STAGED_SOURCES (-4)	/* its staged-file "database" */
+int sources_path(const char *path);	/* 1 for "/sources" */
+int sources_handle(struct fuse_file_info *fi);	/* an open writer of it */
+int sources_getattr(struct stat *st);
+int sources_open(const char *path, struct fuse_file_info *fi);
+int sources_flush(const char *path, struct fuse_file_info *fi);
+int sources_truncate(const char *path, off_t size, struct fuse_file_info *fi);
+int sources_unlink(const char *path);
+int sources_rename(const char *from, const char *to, unsigned int flags);
+/* status (metrics == 0) or metrics lines for the sources (report.c). */
+int sources_report(struct fs *fs, int metrics, struct buf *out);
+
 #endif
