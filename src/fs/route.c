@@ -160,6 +160,8 @@ fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	memset(st, 0, sizeof(*st));
 	if (crls_path(path))
 		return crls_getattr(path, st);
+	if (sources_path(path))
+		return sources_getattr(st);
 	rc = fs_route(path, &n);
 	if (rc != 0)
 		return rc;
@@ -204,6 +206,7 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 			filler(buf, entry_db_dir((enum store_db)i), NULL, 0, 0);
 		filler(buf, "certs", NULL, 0, 0);
 		filler(buf, "crls", NULL, 0, 0);
+		filler(buf, "sources", NULL, 0, 0);
 		for (i = 0; i < SPECIAL_NFILES; i++)
 			filler(buf, special_name((enum special_file)i), NULL,
 			    0, 0);
@@ -234,6 +237,8 @@ fs_access(const char *path, int mask)
 
 		return crls_getattr(path, &st);
 	}
+	if (sources_path(path))
+		return 0;
 	return fs_route(path, &n);
 }
 
@@ -245,12 +250,16 @@ fs_access(const char *path, int mask)
 static int
 route_open(const char *path, struct fuse_file_info *fi)
 {
+	if (sources_path(path))
+		return sources_open(path, fi);
 	return crls_path(path) ? crls_open(path, fi) : fs_open(path, fi);
 }
 
 static int
 route_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
+	if (sources_path(path))
+		return sources_open(path, fi);	/* it always exists */
 	return crls_path(path) ? crls_create(path, mode, fi) :
 	    fs_create(path, mode, fi);
 }
@@ -258,6 +267,8 @@ route_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 static int
 route_flush(const char *path, struct fuse_file_info *fi)
 {
+	if (sources_handle(fi))
+		return sources_flush(path, fi);
 	return crls_handle(fi) ? crls_flush(path, fi) : fs_flush(path, fi);
 }
 
@@ -266,12 +277,16 @@ route_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	if ((fi != NULL && crls_handle(fi)) || crls_path(path))
 		return crls_truncate(path, size, fi);
+	if ((fi != NULL && sources_handle(fi)) || sources_path(path))
+		return sources_truncate(path, size, fi);
 	return fs_truncate(path, size, fi);
 }
 
 static int
 route_unlink(const char *path)
 {
+	if (sources_path(path))
+		return sources_unlink(path);
 	return crls_path(path) ? crls_unlink(path) : fs_unlink(path);
 }
 
@@ -280,6 +295,8 @@ route_rename(const char *from, const char *to, unsigned int flags)
 {
 	if (crls_path(from) || crls_path(to))
 		return crls_rename(from, to, flags);
+	if (sources_path(from) || sources_path(to))
+		return sources_rename(from, to, flags);
 	return fs_rename(from, to, flags);
 }
 
@@ -290,6 +307,8 @@ route_getxattr(const char *path, const char *attr, char *value,
 	struct stat st;
 	int rc;
 
+	if (sources_path(path))
+		return -ENODATA;
 	if (!crls_path(path))
 		return fs_getxattr(path, attr, value, size);
 	rc = crls_getattr(path, &st);
@@ -301,6 +320,8 @@ route_listxattr(const char *path, char *list, size_t size)
 {
 	struct stat st;
 
+	if (sources_path(path))
+		return 0;
 	if (!crls_path(path))
 		return fs_listxattr(path, list, size);
 	return crls_getattr(path, &st);
@@ -315,6 +336,8 @@ route_utimens(const char *path, const struct timespec tv[2],
 	/* touch(1) on a CRL: its time is the store's, nothing to change. */
 	if (crls_path(path))
 		return crls_getattr(path, &st);
+	if (sources_path(path))
+		return 0;
 	return fs_utimens(path, tv, fi);
 }
 
