@@ -281,6 +281,8 @@ report_status(struct fs *fs, struct buf *out)
 	if (rc == 0 && crl_lines.len > 0)
 		rc = buf_printf(out, "\nCRLs past their next update:\n%s",
 		    crl_lines.data);
+	if (rc == 0)
+		rc = sources_report(fs, 0, out);
 	strict_keep(fs, &x);
 	if (rc == 0)
 		rc = status_extra_show(&x, out);
@@ -385,6 +387,8 @@ report_metrics(struct fs *fs, struct buf *out)
 		    fs->first_use_at_mount : first),
 		    mism - (mism >= fs->mismatch_at_mount ?
 		    fs->mismatch_at_mount : mism), (long long)changed);
+	if (rc == 0)
+		rc = sources_report(fs, 1, out);
 	free(w.e);
 	return rc;
 }
