@@ -1748,3 +1748,103 @@ store_cluster_set(struct store_txn *t, const char *node)
 	rc = mdb_del(t->txn, t->st->meta, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "writing the node name");
 }
+
+/* Meta records of entries (issue 12) */
+/* Keys are DIR/NAME with a prefix, so they may pass STORE_NAME_MAX; they
+ * stay the node's own (no outbox): what added an entry here is local. */
+static int
+xkey(const char *key, MDB_val *k)
+{
+	size_t n = strlen(key);
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > STORE_META_KEY_MAX)
+		return -ENAMETOOLONG;
+	k->mv_size = n;
+	k->mv_data = (void *)key;
+	return 0;
+}
+
+int
+store_meta_xput(struct store_txn *t, const char *key, const void *val,
+    size_t len)
+{
+	MDB_val k, v = { len, (void *)val };
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if ((rc = xkey(key, &k)) != 0)
+		return rc;
+	return map_err(t, mdb_put(t->txn, t->st->meta, &k, &v, 0),
+	    "writing meta");
+}
+
+int
+store_meta_xget(struct store_txn *t, const char *key, char **val,
+    size_t *len)
+{
+	MDB_val k, v;
+	int rc;
+
+	*val = NULL;
+	if ((rc = xkey(key, &k)) != 0)
+		return rc;
+	rc = mdb_get(t->txn, t->st->meta, &k, &v);
+	if (rc != 0)
+		return map_err(t, rc, "reading meta");
+	if ((*val = malloc(v.mv_size + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(*val, v.mv_data, v.mv_size);
+	(*val)[v.mv_size] = '\0';
+	*len = v.mv_size;
+	return 0;
+}
+
+int
+store_meta_xdel(struct store_txn *t, const char *key)
+{
+	MDB_val k;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if ((rc = xkey(key, &k)) != 0)
+		return rc;
+	rc = mdb_del(t->txn, t->st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "removing from meta");
+}
+
+int
+store_meta_xforeach(struct store_txn *t, const char *prefix,
+    store_meta_fn fn, void *arg)
+{
+	char key[STORE_META_KEY_MAX + 1];
+	size_t plen = strlen(prefix);
+	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_cursor *cur;
+	int rc, ret = 0, op = MDB_SET_RANGE;
+
+	if (plen == 0)
+		return -EINVAL;
+	rc = mdb_cursor_open(t->txn, t->st->meta, &cur);
+	if (rc != 0)
+		return map_err(t, rc, "listing meta");
+	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;	/* past the prefix: keys are sorted */
+		if (k.mv_size > STORE_META_KEY_MAX)
+			continue;
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		if ((ret = fn(key, v.mv_data, v.mv_size, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret != 0)
+		return ret;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(t, rc,
+	    "listing meta");
+}

@@ -213,4 +213,25 @@ int store_cluster_rev_get(struct store_txn *txn, const char *key,
 int store_cluster_rev_put(struct store_txn *txn, const char *key,
     uint64_t rev);
 
+/* Meta records of entries (issue 12) */
+/*
+ * Small values kept beside an entry in meta, under keys of up to
+ * STORE_META_KEY_MAX bytes (a prefix and DIR/NAME: "source:roots/X.pem",
+ * the source that added an entry).  Not in the fleet's outbox.  xget as
+ * store_meta_get (-ENOENT when absent); xdel is 0 when absent too;
+ * xforeach visits the keys that start with prefix in key order, a
+ * non-zero return from fn stops the walk and is returned (val points
+ * into the map: copy it before a write).
+ */
+#define STORE_META_KEY_MAX 500
+int store_meta_xput(struct store_txn *txn, const char *key, const void *val,
+    size_t len);
+int store_meta_xget(struct store_txn *txn, const char *key, char **val,
+    size_t *len);
+int store_meta_xdel(struct store_txn *txn, const char *key);
+typedef int (*store_meta_fn)(const char *key, const void *val, size_t len,
+    void *arg);
+int store_meta_xforeach(struct store_txn *txn, const char *prefix,
+    store_meta_fn fn, void *arg);
+
 #endif
