@@ -151,6 +151,7 @@ struct store_txn {
 	struct store_key *keys;		/* decoded keys of the last record */
 	size_t nkeys_cap;
 	int outbox_off;			/* applying the fleet's changes: no outbox */
+	struct exp_stash *exp;		/* expiry index: see its section */
 };
 
 const char *
@@ -284,6 +285,7 @@ txn_free(struct store_txn *t)
 {
 	resize_unlock(t->st);
 	free(t->keys);
+	free(t->exp);
 	free(t);
 }
 
@@ -355,6 +357,8 @@ store_write(struct store *st, store_write_fn fn, void *arg,
 	return tf_error_setx(e, -ENOSPC, "the store could not grow enough");
 }
 
+static int expiry_ready_new(struct store *st, MDB_txn *txn);
+
 static int
 open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
 {
@@ -417,6 +421,8 @@ open_dbs(struct store *st, int create, struct tf_error *e)
 		rc = open_dbi(txn, "meta", fl, &st->meta);
 	if (rc == 0)
 		rc = schema_check(st, txn, create, e);
+	if (rc == 0 && create)
+		rc = expiry_ready_new(st, txn);	/* expiry index section */
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -731,6 +737,8 @@ store_put(struct store_txn *t, enum store_db db, const char *name,
 		return -EFBIG;
 	if ((rc = store_outbox_note(t, db, name, rec)) != 0)
 		return rc;
+	if ((rc = store_expiry_note(t, db, name, rec)) != 0)
+		return rc;
 	rc = unindex(t, db, name);
 	if (rc != 0)
 		return rc;
@@ -758,6 +766,8 @@ store_del(struct store_txn *t, enum store_db db, const char *name)
 	if (rc != 0)
 		return rc;
 	if ((rc = store_outbox_note(t, db, name, NULL)) != 0)
+		return rc;
+	if ((rc = store_expiry_note(t, db, name, NULL)) != 0)
 		return rc;
 	rc = unindex(t, db, name);
 	if (rc != 0)
@@ -1749,6 +1759,596 @@ store_cluster_set(struct store_txn *t, const char *node)
 	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "writing the node name");
 }
 
+/* Expiry index and entry sizes (issue 9) */
+/*
+ * Kept in meta by store_expiry_note, the hook of store_put and store_del,
+ * in the change's own transaction (store.h says why meta):
+ *   "ent:" DB NAME      -> version(1)=1 ncerts(1) text_base(4), then per
+ *                          certificate not_before(8) not_after(8)
+ *   "exp:" NA DB NAME   -> empty: NA the earliest notAfter (T below)
+ *   "nvb:" NB DB NAME   -> empty: NB the latest notBefore, only when it
+ *                          was less than a day ago or later at the put
+ *                          (a day for a clock set back)
+ *   "expd:" DAY DB      -> how many entries expire that UTC day (u64 LE)
+ *   "unk:" DB NAME      -> empty: stored without a validity
+ *   "expiry:unknown"    -> how many unk: keys (u64 LE)
+ *   "expiry:ready"      -> "1": every record is under ent: or unk:
+ *   "gen:roots"         -> u64 LE, one more per change to roots/ or
+ *                          distrusted/
+ * DB is one byte, T a time as 8 bytes big-endian with the sign bit
+ * flipped and DAY as 4 (so that keys sort by time), NAME the entry's name.
+ * A put whose keys carry no validity (a copy read back with store_get:
+ * a pin's sighting update, a rename) keeps what the entry it replaces or
+ * the entry deleted before it in the transaction had, when its
+ * certificates are the same (by SHA-256).
+ */
+#define ENT_PREFIX "ent:"
+#define EXP_PREFIX "exp:"
+#define NVB_PREFIX "nvb:"
+#define EXPD_PREFIX "expd:"
+#define UNK_PREFIX "unk:"
+#define EXP_UNKNOWN_KEY "expiry:unknown"
+#define EXP_READY_KEY "expiry:ready"
+#define ROOTS_GEN_KEY "gen:roots"
+#define ENT_HDR 6
+#define NVB_SLACK 86400
+
+/* The validity of the last entry dropped in this transaction, for the
+ * put that follows it under another name (entry_rename). */
+struct exp_stash {
+	int valid;
+	size_t nkeys;
+	unsigned char sha[STORE_INFO_CERTS][32];
+	struct store_info info;
+};
+
+static void
+put_time(unsigned char *p, int64_t t)
+{
+	uint64_t u = (uint64_t)t ^ (1ULL << 63);
+	int i;
+
+	for (i = 7; i >= 0; i--, u >>= 8)
+		p[i] = (unsigned char)u;
+}
+
+static int64_t
+get_time(const unsigned char *p)
+{
+	uint64_t u = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		u = (u << 8) | p[i];
+	return (int64_t)(u ^ (1ULL << 63));
+}
+
+static int64_t
+day_of(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+/* prefix, then (when t is not NULL) the time, then DB and name. */
+static size_t
+exp_key(unsigned char *buf, const char *prefix, const int64_t *t,
+    enum store_db db, const char *name)
+{
+	size_t n = strlen(prefix), len = strlen(name);
+
+	memcpy(buf, prefix, n);
+	if (t != NULL) {
+		put_time(buf + n, *t);
+		n += 8;
+	}
+	buf[n++] = (unsigned char)db;
+	memcpy(buf + n, name, len);
+	return n + len;
+}
+
+static int
+meta_del_raw(struct store_txn *t, const void *key, size_t len)
+{
+	MDB_val k = { len, (void *)key };
+	int rc = mdb_del(t->txn, t->st->meta, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+meta_put_raw(struct store_txn *t, const void *key, size_t len,
+    const void *val, size_t vlen)
+{
+	MDB_val k = { len, (void *)key }, v = { vlen, (void *)val };
+
+	return mdb_put(t->txn, t->st->meta, &k, &v, 0);
+}
+
+/* Adds d to the u64 counter under key (removed at zero). */
+static int
+meta_count_add(struct store_txn *t, const void *key, size_t len, int64_t d)
+{
+	MDB_val k = { len, (void *)key }, v;
+	unsigned char b[8];
+	uint64_t n = 0;
+	int rc;
+
+	rc = mdb_get(t->txn, t->st->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		n = get64(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (d < 0 && n < (uint64_t)-d)
+		n = 0;
+	else
+		n += (uint64_t)d;
+	if (n == 0)
+		return meta_del_raw(t, key, len);
+	put64(b, n);
+	return meta_put_raw(t, key, len, b, 8);
+}
+
+static int
+ent_decode(const MDB_val *v, struct store_info *out)
+{
+	const unsigned char *p = v->mv_data;
+	size_t i, n;
+
+	if (v->mv_size < ENT_HDR || p[0] != 1)
+		return -EIO;
+	n = p[1];
+	if (n == 0 || n > STORE_INFO_CERTS || v->mv_size != ENT_HDR + n * 16)
+		return -EIO;
+	memset(out, 0, sizeof(*out));
+	out->text_base = get32(p + 2);
+	out->ncerts = n;
+	for (i = 0; i < n; i++) {
+		out->not_before[i] = get_time(p + ENT_HDR + i * 16);
+		out->not_after[i] = get_time(p + ENT_HDR + i * 16 + 8);
+		if (i == 0 || out->not_after[i] < out->min_not_after)
+			out->min_not_after = out->not_after[i];
+		if (i == 0 || out->not_before[i] > out->max_not_before)
+			out->max_not_before = out->not_before[i];
+	}
+	return 0;
+}
+
+int
+store_info_get(struct store_txn *t, enum store_db db, const char *name,
+    struct store_info *out)
+{
+	unsigned char kb[16 + STORE_NAME_MAX];
+	MDB_val k, v;
+	int rc;
+
+	if ((unsigned)db >= STORE_NDBS || strlen(name) > STORE_NAME_MAX)
+		return -EINVAL;
+	k.mv_size = exp_key(kb, ENT_PREFIX, NULL, db, name);
+	k.mv_data = kb;
+	rc = mdb_get(t->txn, t->st->meta, &k, &v);
+	if (rc != 0)
+		return map_err(t, rc, "reading the expiry index");
+	return ent_decode(&v, out) == 0 ? 0 : -ENOENT;
+}
+
+static size_t
+expd_key(unsigned char *kb, int64_t day, enum store_db db)
+{
+	uint32_t d = (uint32_t)((uint64_t)day ^ 0x80000000u);
+
+	memcpy(kb, EXPD_PREFIX, 5);
+	kb[5] = (unsigned char)(d >> 24);
+	kb[6] = (unsigned char)(d >> 16);
+	kb[7] = (unsigned char)(d >> 8);
+	kb[8] = (unsigned char)d;
+	kb[9] = (unsigned char)db;
+	return 10;
+}
+
+/* Removes what is filed for an entry; info gets it (ncerts 0: none). */
+static int
+expiry_drop(struct store_txn *t, enum store_db db, const char *name,
+    struct store_info *info)
+{
+	unsigned char kb[16 + STORE_NAME_MAX];
+	MDB_val k, v;
+	size_t n;
+	int64_t day;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	k.mv_size = exp_key(kb, ENT_PREFIX, NULL, db, name);
+	k.mv_data = kb;
+	rc = mdb_get(t->txn, t->st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		n = exp_key(kb, UNK_PREFIX, NULL, db, name);
+		k.mv_size = n;
+		rc = mdb_get(t->txn, t->st->meta, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc == 0)
+			rc = meta_del_raw(t, kb, n);
+		if (rc == 0)
+			rc = meta_count_add(t, EXP_UNKNOWN_KEY,
+			    strlen(EXP_UNKNOWN_KEY), -1);
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	if (ent_decode(&v, info) != 0)
+		memset(info, 0, sizeof(*info));
+	rc = meta_del_raw(t, kb, k.mv_size);
+	if (rc != 0 || info->ncerts == 0)
+		return rc;
+	n = exp_key(kb, EXP_PREFIX, &info->min_not_after, db, name);
+	rc = meta_del_raw(t, kb, n);
+	if (rc == 0) {
+		n = exp_key(kb, NVB_PREFIX, &info->max_not_before, db, name);
+		rc = meta_del_raw(t, kb, n);
+	}
+	if (rc == 0) {
+		day = day_of(info->min_not_after);
+		n = expd_key(kb, day, db);
+		rc = meta_count_add(t, kb, n, -1);
+	}
+	return rc;
+}
+
+/* Files info for an entry that has nothing filed. */
+static int
+expiry_file(struct store_txn *t, enum store_db db, const char *name,
+    const struct store_info *info)
+{
+	unsigned char kb[16 + STORE_NAME_MAX];
+	unsigned char vb[ENT_HDR + STORE_INFO_CERTS * 16];
+	size_t n, i;
+	int rc;
+
+	vb[0] = 1;
+	vb[1] = (unsigned char)info->ncerts;
+	put32(vb + 2, info->text_base);
+	for (i = 0; i < info->ncerts; i++) {
+		put_time(vb + ENT_HDR + i * 16, info->not_before[i]);
+		put_time(vb + ENT_HDR + i * 16 + 8, info->not_after[i]);
+	}
+	n = exp_key(kb, ENT_PREFIX, NULL, db, name);
+	rc = meta_put_raw(t, kb, n, vb, ENT_HDR + info->ncerts * 16);
+	if (rc == 0) {
+		n = exp_key(kb, EXP_PREFIX, &info->min_not_after, db, name);
+		rc = meta_put_raw(t, kb, n, "", 0);
+	}
+	if (rc == 0 && info->max_not_before > (int64_t)time(NULL) -
+	    NVB_SLACK) {
+		n = exp_key(kb, NVB_PREFIX, &info->max_not_before, db, name);
+		rc = meta_put_raw(t, kb, n, "", 0);
+	}
+	if (rc == 0) {
+		n = expd_key(kb, day_of(info->min_not_after), db);
+		rc = meta_count_add(t, kb, n, 1);
+	}
+	return rc;
+}
+
+static int
+info_from(const struct store_validity *val, size_t nkeys,
+    uint32_t text_base, struct store_info *info)
+{
+	size_t i;
+
+	memset(info, 0, sizeof(*info));
+	if (val == NULL || nkeys == 0 || nkeys > STORE_INFO_CERTS)
+		return -EINVAL;
+	for (i = 0; i < nkeys; i++) {
+		if (val[i].not_after == 0)
+			return -EINVAL;
+		info->not_before[i] = val[i].not_before;
+		info->not_after[i] = val[i].not_after;
+		if (i == 0 || val[i].not_after < info->min_not_after)
+			info->min_not_after = val[i].not_after;
+		if (i == 0 || val[i].not_before > info->max_not_before)
+			info->max_not_before = val[i].not_before;
+	}
+	info->ncerts = nkeys;
+	info->text_base = text_base;
+	return 0;
+}
+
+int
+store_expiry_set(struct store_txn *t, enum store_db db, const char *name,
+    const struct store_validity *val, size_t n, uint32_t text_base)
+{
+	struct store_info old, info;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if ((unsigned)db >= STORE_NDBS || strlen(name) > STORE_NAME_MAX ||
+	    info_from(val, n, text_base, &info) != 0)
+		return -EINVAL;
+	rc = expiry_drop(t, db, name, &old);
+	if (rc == 0)
+		rc = expiry_file(t, db, name, &info);
+	return map_err(t, rc, "writing the expiry index");
+}
+
+/* The SHA-256 of each certificate of the stored record v (raw). */
+static size_t
+raw_shas(const MDB_val *v, unsigned char sha[][32])
+{
+	const unsigned char *p = v->mv_data;
+	size_t nkeys, i;
+
+	if (v->mv_size < REC_HDR || p[0] != REC_VERSION)
+		return 0;
+	nkeys = get32(p + 84);
+	if (nkeys > STORE_INFO_CERTS || REC_HDR + nkeys * KEY_SIZE >
+	    v->mv_size)
+		return 0;
+	for (i = 0; i < nkeys; i++)
+		memcpy(sha[i], p + REC_HDR + i * KEY_SIZE, 32);
+	return nkeys;
+}
+
+static int
+stash_matches(const struct exp_stash *s, const struct store_rec *rec)
+{
+	size_t i;
+
+	if (s == NULL || !s->valid || s->nkeys != rec->nkeys ||
+	    s->info.ncerts != rec->nkeys)
+		return 0;
+	for (i = 0; i < rec->nkeys; i++)
+		if (memcmp(s->sha[i], rec->keys[i].sha256, 32) != 0)
+			return 0;
+	return 1;
+}
+
+int
+store_expiry_note(struct store_txn *t, enum store_db db, const char *name,
+    const struct store_rec *rec)
+{
+	unsigned char kb[16 + STORE_NAME_MAX];
+	struct exp_stash *s = t->exp;
+	struct store_info old, info;
+	MDB_val k = { strlen(name), (void *)name }, v;
+	size_t n;
+	int rc, known;
+
+	if (!t->write || (unsigned)db >= STORE_NDBS)
+		return 0;
+	if (s == NULL && (s = t->exp = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	/* What the entry had, for a put of the same certificates. */
+	rc = mdb_get(t->txn, t->st->dbs[db], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_err(t, rc, "reading");
+	rc = expiry_drop(t, db, name, &old);
+	if (rc != 0)
+		return map_err(t, rc, "updating the expiry index");
+	if (old.ncerts > 0) {
+		s->nkeys = raw_shas(&v, s->sha);
+		s->info = old;
+		s->valid = s->nkeys > 0;
+	}
+	if (db == STORE_ROOTS || db == STORE_DISTRUSTED) {
+		rc = meta_count_add(t, ROOTS_GEN_KEY, strlen(ROOTS_GEN_KEY), 1);
+		if (rc != 0)
+			return map_err(t, rc, "updating the expiry index");
+	}
+	if (rec == NULL || rec->nkeys == 0)
+		return 0;
+	known = info_from(rec->validity, rec->nkeys, rec->text_base,
+	    &info) == 0;
+	if (!known && stash_matches(s, rec)) {
+		info = s->info;
+		if (rec->text_base != 0)
+			info.text_base = rec->text_base;
+		known = 1;
+	}
+	if (known)
+		rc = expiry_file(t, db, name, &info);
+	else {
+		n = exp_key(kb, UNK_PREFIX, NULL, db, name);
+		rc = meta_put_raw(t, kb, n, "", 0);
+		if (rc == 0)
+			rc = meta_count_add(t, EXP_UNKNOWN_KEY,
+			    strlen(EXP_UNKNOWN_KEY), 1);
+	}
+	return map_err(t, rc, "updating the expiry index");
+}
+
+/* Walks the keys under prefix from start (a key with the prefix), fn
+ * getting each whole key; a non-zero return stops, returned. */
+static int
+meta_range(struct store_txn *t, const char *prefix, const void *start,
+    size_t startlen, int (*fn)(const MDB_val *k, const MDB_val *v,
+    void *arg), void *arg)
+{
+	size_t plen = strlen(prefix);
+	MDB_cursor *c;
+	MDB_val k = { startlen, (void *)start }, v;
+	int rc, ret = 0;
+
+	rc = mdb_cursor_open(t->txn, t->st->meta, &c);
+	if (rc != 0)
+		return map_err(t, rc, "reading the expiry index");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix,
+	    plen) == 0) {
+		ret = fn(&k, &v, arg);
+		if (ret != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (ret != 0)
+		return ret;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(t, rc,
+	    "reading the expiry index");
+}
+
+struct when_walk {
+	size_t plen;
+	int timed;
+	int has_to;
+	int ended;		/* stopped at `to' */
+	int64_t to;
+	store_when_fn fn;
+	store_ref_fn ref;
+	void *arg;
+};
+
+static int
+when_cb(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct when_walk *w = arg;
+	const unsigned char *p = k->mv_data;
+	char name[STORE_NAME_MAX + 1];
+	size_t off = w->plen + (w->timed ? 8 : 0), n;
+	int64_t when = 0;
+
+	(void)v;
+	if (k->mv_size < off + 2 || k->mv_size - off - 1 > STORE_NAME_MAX)
+		return 0;	/* not one of ours */
+	if (w->timed) {
+		when = get_time(p + w->plen);
+		if (w->has_to && when >= w->to) {
+			w->ended = 1;
+			return 1;
+		}
+	}
+	if (p[off] >= STORE_NDBS)
+		return 0;
+	n = k->mv_size - off - 1;
+	memcpy(name, p + off + 1, n);
+	name[n] = '\0';
+	if (w->ref != NULL)
+		return w->ref((enum store_db)p[off], name, w->arg);
+	return w->fn((enum store_db)p[off], name, when, w->arg);
+}
+
+static int
+when_range(struct store_txn *t, struct when_walk *w, const char *prefix,
+    int64_t from)
+{
+	unsigned char kb[16];
+	int rc;
+
+	w->plen = strlen(prefix);
+	w->timed = 1;
+	memcpy(kb, prefix, w->plen);
+	put_time(kb + w->plen, from);
+	rc = meta_range(t, prefix, kb, w->plen + 8, when_cb, w);
+	return w->ended ? 0 : rc;
+}
+
+int
+store_expiry_range(struct store_txn *t, int64_t from, int64_t to,
+    store_when_fn fn, void *arg)
+{
+	struct when_walk w = { .has_to = 1, .to = to, .fn = fn, .arg = arg };
+
+	if (from >= to)
+		return 0;
+	return when_range(t, &w, EXP_PREFIX, from);
+}
+
+int
+store_notyet(struct store_txn *t, int64_t after, store_when_fn fn,
+    void *arg)
+{
+	struct when_walk w = { .fn = fn, .arg = arg };
+
+	return when_range(t, &w, NVB_PREFIX, after + 1);
+}
+
+int
+store_expiry_unknown(struct store_txn *t, store_ref_fn fn, void *arg)
+{
+	struct when_walk w = { .plen = strlen(UNK_PREFIX), .ref = fn,
+	    .arg = arg };
+
+	return meta_range(t, UNK_PREFIX, UNK_PREFIX, w.plen, when_cb, &w);
+}
+
+struct day_walk {
+	store_day_fn fn;
+	void *arg;
+};
+
+static int
+day_cb(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct day_walk *w = arg;
+	const unsigned char *p = k->mv_data;
+	uint32_t d;
+
+	if (k->mv_size != 10 || v->mv_size != 8 || p[9] >= STORE_NDBS)
+		return 0;
+	d = (uint32_t)p[5] << 24 | (uint32_t)p[6] << 16 |
+	    (uint32_t)p[7] << 8 | p[8];
+	return w->fn((int64_t)(int32_t)(d ^ 0x80000000u),
+	    (enum store_db)p[9], get64(v->mv_data), w->arg);
+}
+
+int
+store_expiry_days(struct store_txn *t, store_day_fn fn, void *arg)
+{
+	struct day_walk w = { fn, arg };
+
+	return meta_range(t, EXPD_PREFIX, EXPD_PREFIX, strlen(EXPD_PREFIX),
+	    day_cb, &w);
+}
+
+static uint64_t
+meta_u64(struct store_txn *t, const char *key, int *found)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc = mdb_get(t->txn, t->st->meta, &k, &v);
+
+	if (found != NULL)
+		*found = rc == 0;
+	return rc == 0 && v.mv_size == 8 ? get64(v.mv_data) : 0;
+}
+
+int
+store_expiry_state(struct store_txn *t, int *ready, uint64_t *unknown)
+{
+	meta_u64(t, EXP_READY_KEY, ready);
+	*unknown = meta_u64(t, EXP_UNKNOWN_KEY, NULL);
+	return 0;
+}
+
+int
+store_expiry_set_ready(struct store_txn *t)
+{
+	if (!t->write)
+		return -EROFS;
+	return map_err(t, meta_put_raw(t, EXP_READY_KEY,
+	    strlen(EXP_READY_KEY), "1", 1), "writing the expiry index");
+}
+
+uint64_t
+store_roots_gen(struct store_txn *t)
+{
+	return meta_u64(t, ROOTS_GEN_KEY, NULL);
+}
+
+/* A store created now is ready: nothing to index (open_dbs, creating). */
+static int
+expiry_ready_new(struct store *st, MDB_txn *txn)
+{
+	MDB_val k = { strlen(EXP_READY_KEY), (void *)EXP_READY_KEY };
+	MDB_val v = { 1, (void *)"1" };
+	MDB_stat ms;
+	int i;
+
+	for (i = 0; i < STORE_NDBS; i++)
+		if (mdb_stat(txn, st->dbs[i], &ms) != 0 || ms.ms_entries > 0)
+			return 0;
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
 /* Meta records of entries (issue 12) */
 /* Keys are DIR/NAME with a prefix, so they may pass STORE_NAME_MAX; they
  * stay the node's own (no outbox): what added an entry here is local. */
@@ -1847,4 +2447,25 @@ store_meta_xforeach(struct store_txn *t, const char *prefix,
 		return ret;
 	return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(t, rc,
 	    "listing meta");
+}
+
+/* The node a transaction's changes came from, for their audit lines
+ * (audit.c reads meta cluster:origin); NULL when they are done.  Set and
+ * cleared inside one transaction, so it is never committed. */
+int
+store_cluster_origin(struct store_txn *t, const char *node)
+{
+	MDB_val k = { 14, (void *)"cluster:origin" }, v;
+	int rc;
+
+	if (!t->write)
+		return -EROFS;
+	if (node != NULL) {
+		v.mv_size = strlen(node);
+		v.mv_data = (void *)node;
+		return map_err(t, mdb_put(t->txn, t->st->meta, &k, &v, 0),
+		    "writing the origin");
+	}
+	rc = mdb_del(t->txn, t->st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "writing the origin");
 }

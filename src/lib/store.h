@@ -47,6 +47,11 @@ struct store_key {
 	uint32_t subject_hash;		/* X509_NAME_hash_ex() of its subject */
 };
 
+/* A certificate's validity, for the expiry index (issue 9). */
+struct store_validity {
+	int64_t not_before, not_after;
+};
+
 struct store_rec {
 	uint64_t ctime;		/* seconds since the epoch: entry created */
 	uint64_t mtime;		/* certificate last changed */
@@ -60,6 +65,11 @@ struct store_rec {
 	size_t nkeys;
 	const unsigned char *der;	/* DER certificates back to back */
 	size_t der_len;
+	/* Issue 9, filled by the caller for the expiry index; store_get
+	 * leaves them NULL and 0 ("not given"). */
+	const struct store_validity *validity;	/* one per key, or NULL */
+	uint32_t text_base;	/* inspect text size without the time- and
+				 * record-dependent parts (textsize.c) */
 };
 /*
  * Lifetime: a record filled in by store_get()/store_foreach() points into the
@@ -212,6 +222,68 @@ int store_cluster_rev_get(struct store_txn *txn, const char *key,
     uint64_t *rev);
 int store_cluster_rev_put(struct store_txn *txn, const char *key,
     uint64_t rev);
+/* The node the transaction's changes came from, for audit.log (origin=);
+ * NULL: none.  Set and cleared within one transaction. */
+int store_cluster_origin(struct store_txn *txn, const char *node);
+
+
+/* Expiry index and entry sizes (issue 9) */
+/*
+ * status, metrics and `ls -l' at a million entries read what store_put
+ * keeps up to date in the change's own transaction, instead of parsing
+ * every certificate: each entry's validity and inspect-text base size
+ * (from the store_key and store_rec fields its caller filled in), the
+ * entries in order of their earliest notAfter, those not yet valid, and
+ * per UTC day and directory how many expire.  A record stored without a
+ * validity (not_after 0) is listed by store_expiry_unknown instead: its
+ * reader parses it (it is one of a few: renames keep the validity they
+ * had, pins' sighting updates too).  A store written before this index
+ * is not "ready" until every record went through store_expiry_set
+ * (expiry_rebuild in counts.c).  All of it lives in meta, so such a store
+ * opens unchanged, read-only too.
+ */
+#define STORE_INFO_CERTS 8
+struct store_info {
+	uint32_t text_base;	/* 0: unknown */
+	size_t ncerts;		/* validity of each certificate, in order */
+	int64_t not_before[STORE_INFO_CERTS], not_after[STORE_INFO_CERTS];
+	int64_t min_not_after;	/* a chain expires with its first link */
+	int64_t max_not_before;
+};
+/* 0, -ENOENT (not in the index: unknown), or a store error. */
+int store_info_get(struct store_txn *txn, enum store_db db, const char *name,
+    struct store_info *out);
+/* Files an existing entry under its validity and text size (replacing
+ * what was filed): one validity per certificate.  -EINVAL if n is 0 or
+ * more than STORE_INFO_CERTS, or a not_after is 0. */
+int store_expiry_set(struct store_txn *txn, enum store_db db,
+    const char *name, const struct store_validity *validity, size_t n,
+    uint32_t text_base);
+/* Entries whose earliest notAfter is in [from, to), in that order; those
+ * with a latest notBefore after `after' (store_notyet).  A non-zero
+ * return from fn stops the walk and is returned. */
+typedef int (*store_when_fn)(enum store_db db, const char *name,
+    int64_t when, void *arg);
+int store_expiry_range(struct store_txn *txn, int64_t from, int64_t to,
+    store_when_fn fn, void *arg);
+int store_notyet(struct store_txn *txn, int64_t after, store_when_fn fn,
+    void *arg);
+/* Per UTC day (notAfter / 86400, floored) and directory: how many
+ * entries expire then.  In day order. */
+typedef int (*store_day_fn)(int64_t day, enum store_db db, uint64_t n,
+    void *arg);
+int store_expiry_days(struct store_txn *txn, store_day_fn fn, void *arg);
+/* ready: every record is indexed or listed as unknown; unknown: how many
+ * are listed (store_expiry_unknown walks them, fn as for store_find_*). */
+int store_expiry_state(struct store_txn *txn, int *ready, uint64_t *unknown);
+int store_expiry_unknown(struct store_txn *txn, store_ref_fn fn, void *arg);
+int store_expiry_set_ready(struct store_txn *txn);
+/* Changes with every change to roots/ or distrusted/ (not with a pin's
+ * sightings): what the strict rules on roots/ depend on. */
+uint64_t store_roots_gen(struct store_txn *txn);
+/* Hooks of store_put and store_del (rec NULL: a delete). */
+int store_expiry_note(struct store_txn *txn, enum store_db db,
+    const char *name, const struct store_rec *rec);
 
 /* Meta records of entries (issue 12) */
 /*
