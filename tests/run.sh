@@ -21,6 +21,7 @@ run() { # run NAME CMAKE_ARGS...
 
 run check -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+LSAN_OPTIONS=suppressions=$top/tests/lsan.supp \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run sanitize -DCMAKE_BUILD_TYPE=Debug -DTRUSTFS_SANITIZE=ON
 # A short fuzz run of every harness (tests/fuzz/run.sh says how to run

@@ -7,6 +7,8 @@ set -u
 : "${MKCERT_BIN:?set by ctest: the certificate generator}"
 SRC_DIR=${SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TESTDATA=$SRC_DIR/tests/data
+# A sanitizer build's daemon: leaks inside libfuse are not ours (the file says why).
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$SRC_DIR/tests/lsan.supp
 
 T=$(mktemp -d /tmp/trustfs-test.XXXXXX)
 STORE=$T/store
@@ -104,6 +106,11 @@ mkcerts() {
 
 finish() {
 	echo "$PASS passed, $FAIL failed"
+	# A failure shows what the daemon said (a sanitizer's report, say).
+	if [ "$FAIL" -ne 0 ] && [ -s "$LOG" ]; then
+		echo "# the last lines of the daemon's log:"
+		tail -n 60 "$LOG" | sed 's/^/#   /'
+	fi
 	[ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
 	exit $?
 }
