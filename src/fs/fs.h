@@ -137,6 +137,7 @@ struct fs {
 	struct buf strict_lines;
 	int strict_n;		/* -1: none yet */
 	uint64_t strict_gen;
+	struct p12_view *p12;	/* truststore.p12 (p12.c); ref under lock */
 };
 
 /* Which part of the mount a path names. */
@@ -367,5 +368,24 @@ int sources_unlink(const char *path);
 int sources_rename(const char *from, const char *to, unsigned int flags);
 /* status (metrics == 0) or metrics lines for the sources (report.c). */
 int sources_report(struct fs *fs, int metrics, struct buf *out);
+
+/* p12.c: truststore.p12, roots/ as a Java PKCS#12 trust store. */
+int p12_path(const char *path);		/* 1 for /truststore.p12 */
+int p12_getattr(struct stat *st);
+int p12_open(const char *path, struct fuse_file_info *fi);
+void p12_top_readdir(void *buf, fuse_fill_dir_t filler);
+void p12_stop(struct fs *fs);		/* at a stop: frees the view */
+
+/* p11kit.c: p11-kit/ (anchors -> ../roots, blocklist -> ../distrusted),
+ * the layout p11-kit's trust module loads. */
+int p11kit_path(const char *path);	/* 1 for /p11-kit and inside it */
+int p11kit_getattr(const char *path, struct stat *st);
+int p11kit_readdir(const char *path, void *buf, fuse_fill_dir_t filler);
+int p11kit_readlink(const char *path, char *buf, size_t size);
+int p11kit_open(const char *path, struct fuse_file_info *fi);
+void p11kit_top_readdir(void *buf, fuse_fill_dir_t filler);
+/* A change to truststore.p12 or p11-kit/: -EROFS after the rights checks,
+ * audited (-ENOENT when must_exist and there is nothing). */
+int rov_refuse(const char *action, const char *path, int must_exist);
 
 #endif
