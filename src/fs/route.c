@@ -150,6 +150,13 @@ last_change(struct fs *fs)
 	return t;
 }
 
+/* The read-only views p11-kit/ (p11kit.c) and truststore.p12 (p12.c). */
+static int
+rov_path(const char *path)
+{
+	return p11kit_path(path) || p12_path(path);
+}
+
 static int
 fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
@@ -162,6 +169,10 @@ fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 		return crls_getattr(path, st);
 	if (sources_path(path))
 		return sources_getattr(st);
+	if (p11kit_path(path))
+		return p11kit_getattr(path, st);
+	if (p12_path(path))
+		return p12_getattr(st);
 	rc = fs_route(path, &n);
 	if (rc != 0)
 		return rc;
@@ -195,6 +206,8 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 
 	if (crls_path(path))
 		return crls_readdir(path, buf, filler);
+	if (p11kit_path(path))
+		return p11kit_readdir(path, buf, filler);
 	rc = fs_route(path, &n);
 	if (rc != 0)
 		return rc;
@@ -207,6 +220,8 @@ fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		filler(buf, "certs", NULL, 0, 0);
 		filler(buf, "crls", NULL, 0, 0);
 		filler(buf, "sources", NULL, 0, 0);
+		p11kit_top_readdir(buf, filler);
+		p12_top_readdir(buf, filler);
 		for (i = 0; i < SPECIAL_NFILES; i++)
 			filler(buf, special_name((enum special_file)i), NULL,
 			    0, 0);
@@ -239,6 +254,11 @@ fs_access(const char *path, int mask)
 	}
 	if (sources_path(path))
 		return 0;
+	if (rov_path(path)) {
+		struct stat st;
+
+		return fs_getattr(path, &st, NULL);
+	}
 	return fs_route(path, &n);
 }
 
@@ -252,6 +272,10 @@ route_open(const char *path, struct fuse_file_info *fi)
 {
 	if (sources_path(path))
 		return sources_open(path, fi);
+	if (p12_path(path))
+		return p12_open(path, fi);
+	if (p11kit_path(path))
+		return p11kit_open(path, fi);
 	return crls_path(path) ? crls_open(path, fi) : fs_open(path, fi);
 }
 
@@ -260,6 +284,8 @@ route_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	if (sources_path(path))
 		return sources_open(path, fi);	/* it always exists */
+	if (rov_path(path))
+		return rov_refuse("create", path, 0);
 	return crls_path(path) ? crls_create(path, mode, fi) :
 	    fs_create(path, mode, fi);
 }
@@ -279,6 +305,8 @@ route_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		return crls_truncate(path, size, fi);
 	if ((fi != NULL && sources_handle(fi)) || sources_path(path))
 		return sources_truncate(path, size, fi);
+	if (rov_path(path))
+		return rov_refuse("truncate", path, 1);
 	return fs_truncate(path, size, fi);
 }
 
@@ -287,6 +315,8 @@ route_unlink(const char *path)
 {
 	if (sources_path(path))
 		return sources_unlink(path);
+	if (rov_path(path))
+		return rov_refuse("remove", path, 1);
 	return crls_path(path) ? crls_unlink(path) : fs_unlink(path);
 }
 
@@ -297,6 +327,9 @@ route_rename(const char *from, const char *to, unsigned int flags)
 		return crls_rename(from, to, flags);
 	if (sources_path(from) || sources_path(to))
 		return sources_rename(from, to, flags);
+	if (rov_path(from) || rov_path(to))
+		return rov_refuse("rename", rov_path(from) ? from : to,
+		    rov_path(from));
 	return fs_rename(from, to, flags);
 }
 
@@ -309,6 +342,10 @@ route_getxattr(const char *path, const char *attr, char *value,
 
 	if (sources_path(path))
 		return -ENODATA;
+	if (rov_path(path)) {
+		rc = fs_getattr(path, &st, NULL);
+		return rc != 0 ? rc : -ENODATA;
+	}
 	if (!crls_path(path))
 		return fs_getxattr(path, attr, value, size);
 	rc = crls_getattr(path, &st);
@@ -322,6 +359,8 @@ route_listxattr(const char *path, char *list, size_t size)
 
 	if (sources_path(path))
 		return 0;
+	if (rov_path(path))
+		return fs_getattr(path, &st, NULL);
 	if (!crls_path(path))
 		return fs_listxattr(path, list, size);
 	return crls_getattr(path, &st);
@@ -343,6 +382,7 @@ route_utimens(const char *path, const struct timespec tv[2],
 
 const struct fuse_operations fs_ops = {
 	.getattr = fs_getattr,
+	.readlink = p11kit_readlink,
 	.access = fs_access,
 	.readdir = fs_readdir,
 	.open = route_open,
