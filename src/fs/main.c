@@ -163,6 +163,7 @@ fs_destroy(void *data)
 	if (fs->views != NULL)
 		views_put(fs, fs->views);
 	fs->views = NULL;
+	p12_stop(fs);
 	buf_free(&fs->strict_lines);
 	store_close(fs->st);
 	fs->st = NULL;
