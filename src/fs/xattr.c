@@ -18,6 +18,7 @@
 #include "cert.h"
 #include "fs.h"
 #include "names.h"
+#include "origin.h"
 
 static const char *const xattr_names[] = {
 	"user.trustfs.subject", "user.trustfs.issuer", "user.trustfs.serial",
@@ -132,6 +133,35 @@ entry_xattr(struct fs *fs, enum store_db db, const char *name, size_t which,
 	return rc;
 }
 
+/* user.trustfs.source: what added the entry (origin.h); none when it was
+ * added by hand, as the inspect text shows no Source: then. */
+static int
+source_xattr(struct fs *fs, const struct node *n, char *value, size_t size)
+{
+	struct tf_error err = { 0 };
+	struct store_txn *txn = NULL;
+	char name[256], src[ORIGIN_MAX + 1];
+	size_t len;
+	int rc;
+
+	if (entry_name(n->db, n->name, name, sizeof(name), &err) != 0)
+		return -ENODATA;
+	rc = store_txn_begin(fs->st, 0, &txn, &err);
+	if (rc == 0)
+		rc = origin_get(txn, n->db, name, src, sizeof(src));
+	store_txn_abort(txn);
+	if (rc == -ENOENT)
+		return -ENODATA;
+	if (rc != 0)
+		return fs_errno(rc);
+	len = strlen(src);
+	if (size > 0 && size < len)
+		return -ERANGE;
+	if (size > 0)
+		memcpy(value, src, len);
+	return (int)len;
+}
+
 int
 fs_getxattr(const char *path, const char *attr, char *value, size_t size)
 {
@@ -148,6 +178,8 @@ fs_getxattr(const char *path, const char *attr, char *value, size_t size)
 		return rc;
 	if (n.type != NODE_ENTRY)
 		return -ENODATA;
+	if (strcmp(attr, "user.trustfs.source") == 0)
+		return source_xattr(fs, &n, value, size);
 	for (i = 0; i < NXATTR; i++)
 		if (strcmp(attr, xattr_names[i]) == 0)
 			break;

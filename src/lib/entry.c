@@ -14,6 +14,7 @@
 #include "cert.h"
 #include "entry.h"
 #include "names.h"
+#include "origin.h"
 
 static const char *const db_dirs[STORE_NDBS] = {
 	[STORE_PINNED] = "pinned",
@@ -583,6 +584,8 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			goto out;
 	}
 	rc = store_put(txn, db, res->name, &rb.rec);
+	if (rc == 0)
+		rc = origin_forget(txn, db, res->name);
 	if (rc != 0)
 		goto out;
 	if (db == STORE_DISTRUSTED) {
@@ -626,6 +629,8 @@ entry_remove(struct store_txn *txn, enum store_db db, const char *name,
 		have_sha = 1;
 	}
 	rc = store_del(txn, db, name);
+	if (rc == 0)
+		rc = origin_forget(txn, db, name);
 	if (rc == 0 && db == STORE_PINNED)
 		rc = entry_clear_rejected(txn, name, NULL, cleared,
 		    sizeof(cleared));
@@ -723,6 +728,10 @@ entry_rename(struct store_txn *txn, enum store_db from_db, const char *from,
 			goto out;
 	}
 	rc = store_del(txn, from_db, fname);
+	if (rc == 0)
+		rc = origin_forget(txn, from_db, fname);
+	if (rc == 0)
+		rc = origin_forget(txn, to_db, tname);
 	if (rc == 0)
 		rc = store_put(txn, to_db, tname, &rb.rec);
 	/* The host a pin leaves has no pin now; the host it lands on has

@@ -17,6 +17,7 @@
 #include "cert.h"
 #include "entry.h"
 #include "names.h"
+#include "origin.h"
 
 /* Appends the name printed with flags; nothing on failure. */
 static int
@@ -272,6 +273,7 @@ entry_render(struct store_txn *txn, enum store_db db, const char *name,
 	struct cert_field f[8];
 	char host[256], hostport[300], first[64], last[64], count[32];
 	char other[100], pos[64], anchor[300], chain[400];
+	char src[ORIGIN_MAX + 1];
 	unsigned port;
 	size_t nf;
 	int i, n, rc;
@@ -333,6 +335,10 @@ entry_render(struct store_txn *txn, enum store_db db, const char *name,
 				    "Anchored In roots/", chain };
 			}
 		}
+		/* DESIGN section 8: what added the entry (none: by hand). */
+		if (i == 0 && txn != NULL && origin_get(txn, db, name, src,
+		    sizeof(src)) == 0)
+			f[nf++] = (struct cert_field){ "Source", src };
 		rc = cert_render(out, sk_X509_value(sk, i), now, f, nf);
 	}
 	sk_X509_pop_free(sk, X509_free);
