@@ -447,6 +447,23 @@ verify_option(struct trustfs_verify_opts *o, int c, const char *arg,
 	case 'c':
 		rc = trustfs_verify_opts_add_crl_file(o, arg);
 		break;
+	case 'r':
+		if (strcmp(arg, "off") == 0)
+			rc = trustfs_verify_opts_set_revocation(o,
+			    TRUSTFS_REVOCATION_OFF);
+		else if (strcmp(arg, "prefer") == 0)
+			rc = trustfs_verify_opts_set_revocation(o,
+			    TRUSTFS_REVOCATION_PREFER);
+		else if (strcmp(arg, "require") == 0)
+			rc = trustfs_verify_opts_set_revocation(o,
+			    TRUSTFS_REVOCATION_REQUIRE);
+		else
+			return tf_error_setx(e, -EINVAL, "--revocation '%s': "
+			    "off, prefer or require", arg);
+		break;
+	case 'N':
+		trustfs_verify_opts_set_insecure_nonstrict(o);
+		break;
 	}
 	if (rc != 0)
 		return tf_error_setx(e, -EINVAL, "%s",
@@ -465,6 +482,8 @@ cmd_verify(const char *store, int argc, char **argv)
 		{ "depth", required_argument, NULL, 'd' },
 		{ "ip", required_argument, NULL, 'i' },
 		{ "crl", required_argument, NULL, 'c' },
+		{ "revocation", required_argument, NULL, 'r' },
+		{ "no-strict", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -501,6 +520,8 @@ cmd_verify(const char *store, int argc, char **argv)
 		case 'p':
 		case 'd':
 		case 'c':
+		case 'r':
+		case 'N':
 			if (verify_option(vo, c, optarg, &e) != 0)
 				goto out;
 			break;

@@ -36,8 +36,8 @@ static const struct {
 	{ "verify",
 	    "usage: trustctl [--store DIR] verify [--at TIME] [--purpose "
 	    "PURPOSE]\n"
-	    "       [--depth N] [--ip ADDR] [--crl FILE]... [--host NAME] "
-	    "[--json] FILE\n\n"
+	    "       [--depth N] [--ip ADDR] [--crl FILE]... [--revocation M]\n"
+	    "       [--no-strict] [--host NAME] [--json] FILE\n\n"
 	    "Checks a PEM or DER chain (leaf first; - reads standard input) "
 	    "offline\nagainst roots/, chains/, distrusted/ and crls/, as the "
 	    "chain mode does.\nWrites nothing.\n\n"
@@ -51,6 +51,10 @@ static const struct {
 	    "  --crl FILE      check revocation against the CRLs of FILE too "
 	    "(PEM or DER;\n"
 	    "                  repeatable); they add to those of crls/\n"
+	    "  --revocation M  off, prefer (default) or require, as the "
+	    "policy option\n"
+	    "  --no-strict     OpenSSL's default rules only, as strict=no "
+	    "(legacy peers)\n"
 	    "  --json          the verdict as one JSON object (see connect)\n\n"
 	    "Exit status: 0 trusted, 1 not trusted, 2 usage or I/O error.\n" },
 	{ "list",

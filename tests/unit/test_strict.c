@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -682,6 +683,96 @@ save_policy(struct trustfs *t, const char *text)
 	ck_assert_int_eq(store_txn_commit(txn), 0);
 }
 
+/*
+ * trustctl verify on the same set must say what the library said: the
+ * exit status (0 trusted, 1 not) and the reason line.  Runs when ctest
+ * gives TRUSTCTL_BIN (tests/CMakeLists.txt); trustctl reads the same
+ * store, the chain and CRLs from files, the policy's options from flags.
+ */
+static void
+write_pem(const char *path, X509 *a, X509 *b, X509_CRL *crl)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	if (a != NULL)
+		ck_assert_int_eq(PEM_write_X509(f, a), 1);
+	if (b != NULL)
+		ck_assert_int_eq(PEM_write_X509(f, b), 1);
+	if (crl != NULL)
+		ck_assert_int_eq(PEM_write_X509_CRL(f, crl), 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+ctl_agrees(const char *rule, const char *dir, const char *host,
+    const struct world *w, int strict, int ncrl,
+    const struct trustfs_verdict *v)
+{
+	const char *bin = getenv("TRUSTCTL_BIN");
+	char chain[600], crlf[2][600], out[8192], want[200];
+	const char *argv[24];
+	int argc = 0, fds[2], status, i;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (bin == NULL)
+		return;
+	snprintf(chain, sizeof(chain), "%s/chain.pem", dir);
+	argv[argc++] = bin;
+	argv[argc++] = "--store";
+	argv[argc++] = dir;
+	argv[argc++] = "verify";
+	argv[argc++] = "--host";
+	argv[argc++] = host;
+	argv[argc++] = "--purpose";
+	argv[argc++] = w->purpose == TRUSTFS_PURPOSE_SSL_CLIENT ? "sslclient" :
+	    w->purpose == TRUSTFS_PURPOSE_ANY ? "any" : "sslserver";
+	for (i = 0; i < ncrl; i++) {
+		snprintf(crlf[i], sizeof(crlf[i]), "%s/crl%d.pem", dir, i);
+		argv[argc++] = "--crl";
+		argv[argc++] = crlf[i];
+	}
+	if (strstr(w->policy, "require") != NULL) {
+		argv[argc++] = "--revocation";
+		argv[argc++] = "require";
+	} else if (strstr(w->policy, "off") != NULL) {
+		argv[argc++] = "--revocation";
+		argv[argc++] = "off";
+	}
+	if (!strict)
+		argv[argc++] = "--no-strict";
+	argv[argc++] = chain;
+	argv[argc] = NULL;
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) ==
+	    (v->trusted ? 0 : 1), "%s (%s): trustctl verify exit %d, the "
+	    "library says %s", rule, strict ? "strict" : "strict=no",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+	    v->trusted ? "trusted" : "not trusted");
+	snprintf(want, sizeof(want), "reason: %s\n",
+	    trustfs_reason_name(v->reason));
+	ck_assert_msg(strstr(out, want) != NULL, "%s (%s): trustctl verify "
+	    "says\n%s\nthe library says %s", rule, strict ? "strict" :
+	    "strict=no", out, want);
+}
+
 /* One set, one configuration: the verdict through the policy (the
  * daemon's and trustctl's path), checked against the options path. */
 static void
@@ -693,8 +784,9 @@ run_case(const struct scase *c, int strict, struct trustfs_verdict *v)
 	X509 *x[3];
 	X509_CRL *crl;
 	STACK_OF(X509) *peer;
-	char *dir = tu_mkdtemp(), policy[200];
+	char *dir = tu_mkdtemp(), policy[200], path[600];
 	struct trustfs *t = trustfs_open(dir);
+	int ncrl = 0;
 
 	ck_assert_ptr_null(trustfs_error(t));
 	c->mk(&w);
@@ -709,13 +801,19 @@ run_case(const struct scase *c, int strict, struct trustfs_verdict *v)
 		    pos_key[INTER], w.crls & CRL_REVOKE_LEAF ? x[LEAF] : NULL,
 		    !(w.crls & CRL_NO_NUMBER), w.crls & CRL_CRIT_EXT);
 		ck_assert_int_eq(trustfs_verify_opts_add_crl(o, crl), 0);
+		snprintf(path, sizeof(path), "%s/crl%d.pem", dir, ncrl++);
+		write_pem(path, NULL, NULL, crl);
 		X509_CRL_free(crl);
 	}
 	if (w.crls & CRL_FOR_INTER) {
 		crl = make_crl(x[ROOT], pos_key[ROOT], NULL, 1, 0);
 		ck_assert_int_eq(trustfs_verify_opts_add_crl(o, crl), 0);
+		snprintf(path, sizeof(path), "%s/crl%d.pem", dir, ncrl++);
+		write_pem(path, NULL, NULL, crl);
 		X509_CRL_free(crl);
 	}
+	snprintf(path, sizeof(path), "%s/chain.pem", dir);
+	write_pem(path, x[LEAF], x[INTER], NULL);
 	ck_assert_int_eq(trustfs_verify_opts_set_purpose(o, w.purpose), 0);
 	snprintf(policy, sizeof(policy), "* chain %s %s\n", strict ? "" :
 	    "strict=no", w.policy);
@@ -723,6 +821,7 @@ run_case(const struct scase *c, int strict, struct trustfs_verdict *v)
 	peer = tu_stack(x[LEAF], x[INTER], NULL);
 	ck_assert_msg(trustfs_check_opts(t, c->host, 443, peer, o, v) == 0,
 	    "%s: %s", c->rule, trustfs_error(t));
+	ctl_agrees(c->rule, dir, c->host, &w, strict, ncrl, v);
 	/* The options path agrees: strict=no there is the insecure setter,
 	 * revocation=require its setter. */
 	if (!strict)
