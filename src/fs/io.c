@@ -35,6 +35,12 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 		    entry_read(fs, n->db, name, &init, NULL);
 		if (rc != 0)
 			goto out;
+		/* O_APPEND to a pin (cat rejected/H >> pinned/H): the file
+		 * starts as what is pinned, and what the close stores, those
+		 * certificates and the appended ones, replaces the pin
+		 * (issue 14). */
+		replace = n->type == NODE_ENTRY && n->db == STORE_PINNED &&
+		    (fi->flags & O_APPEND) != 0;
 	} else if (s == NULL && must_exist && !temp && n->type == NODE_ENTRY) {
 		rc = entry_read(fs, n->db, name, &init, NULL);
 		if (rc != 0)
@@ -292,6 +298,18 @@ fs_write(const char *path, const char *buf, size_t size, off_t off,
 		/* Told and audited at the write that was refused. */
 		rc = s->refused;
 		goto out;
+	}
+	/* O_APPEND writes at the end of what this file holds, whatever
+	 * size the kernel last saw (a pin's text changes with each
+	 * handshake that is counted). */
+	if ((fi->flags & O_APPEND) && s->db == STORE_PINNED) {
+		off = (off_t)s->data.len;
+		end = s->data.len + size;
+		if (end > fs_input_limit(s->db)) {
+			s->too_big = 1;
+			rc = -EFBIG;
+			goto out;
+		}
 	}
 	/* Anywhere but at the end: only the close can judge the result. */
 	if ((size_t)off != s->data.len)

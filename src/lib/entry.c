@@ -15,6 +15,7 @@
 #include "entry.h"
 #include "names.h"
 #include "origin.h"
+#include "pins.h"
 
 static const char *const db_dirs[STORE_NDBS] = {
 	[STORE_PINNED] = "pinned",
@@ -454,13 +455,15 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 		tf_error_setx(e, -EINVAL, "no certificate");
 		return -EINVAL;
 	}
-	if (db != STORE_CHAINS && n > 1) {
+	if (db != STORE_CHAINS && db != STORE_PINNED && n > 1) {
 		tf_error_setx(e, -EINVAL, "%s/ holds one certificate per file; this "
 		    "input has %d (write bundles to import)", db_dirs[db], n);
 		return -EINVAL;
 	}
 	if (db == STORE_CHAINS)
 		rc = chain_order(certs, &sk);
+	else if (db == STORE_PINNED)
+		rc = pin_set(certs, &sk, e);	/* several: issue 14 */
 	else {
 		sk = sk_X509_dup(certs);
 		rc = sk == NULL ? -ENOMEM : 0;
@@ -574,6 +577,8 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			goto out;
 		}
 		rb.rec.ctime = old.ctime;
+		if (db == STORE_PINNED)
+			pin_keep_history(&old, &rb.rec);
 	} else
 		rb.rec.ctime = (uint64_t)now;
 	rb.rec.mtime = (uint64_t)now;
@@ -594,8 +599,9 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			goto out;
 	}
 	if (db == STORE_PINNED) {
-		rc = entry_clear_rejected(txn, res->name, have_old ? NULL :
-		    res->sha256, cleared, sizeof(cleared));
+		rc = have_old ? entry_clear_rejected(txn, res->name, NULL,
+		    cleared, sizeof(cleared)) : pin_clear_rejected(txn,
+		    res->name, &rb.rec, cleared, sizeof(cleared));
 		if (rc != 0)
 			goto out;
 	}

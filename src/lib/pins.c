@@ -14,7 +14,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "buf.h"
 #include "cert.h"
+#include "names.h"
 #include "pins.h"
 
 int
@@ -351,5 +353,130 @@ pin_drop_cert(struct store_txn *txn, const char *hp,
 out:
 	pinbuf_free(&b);
 	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+/* 1 if a's key signed b and a's subject is b's issuer. */
+static int
+signed_by(X509 *a, X509 *b)
+{
+	EVP_PKEY *k = X509_get0_pubkey(a);
+	int ok;
+
+	if (k == NULL || X509_NAME_cmp(X509_get_subject_name(a),
+	    X509_get_issuer_name(b)) != 0)
+		return 0;
+	ok = X509_verify(b, k) == 1;
+	ERR_clear_error();
+	return ok;
+}
+
+int
+pin_set(STACK_OF(X509) *in, STACK_OF(X509) **out, struct tf_error *e)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	unsigned char sha[32], other[32];
+	char *s1 = NULL, *s2 = NULL;
+	int i, j, n = sk_X509_num(in), dup, rc = 0;
+
+	*out = NULL;
+	if (sk == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n && rc == 0; i++) {
+		X509 *x = sk_X509_value(in, i);
+
+		cert_sha256(x, sha);
+		for (j = 0, dup = 0; j < sk_X509_num(sk) && !dup; j++) {
+			cert_sha256(sk_X509_value(sk, j), other);
+			dup = memcmp(sha, other, 32) == 0;
+		}
+		if (dup)
+			continue;
+		if (!sk_X509_push(sk, x))
+			rc = -ENOMEM;
+		else
+			X509_up_ref(x);
+	}
+	for (i = 0; i < sk_X509_num(sk) && rc == 0; i++) {
+		X509 *b = sk_X509_value(sk, i);
+
+		if (signed_by(b, b))
+			continue;
+		for (j = 0; j < sk_X509_num(sk) && rc == 0; j++) {
+			X509 *a = sk_X509_value(sk, j);
+
+			if (i == j || !signed_by(a, b))
+				continue;
+			s1 = cert_name_str(X509_get_subject_name(a));
+			s2 = cert_name_str(X509_get_subject_name(b));
+			rc = tf_error_setx(e, -EINVAL, "pinned/ holds a host's "
+			    "own certificates, any of which matches; this "
+			    "input is a chain (%s issued %s): write bundles to "
+			    "import, chains to chains/", s1 ? s1 : "?",
+			    s2 ? s2 : "?");
+		}
+	}
+	free(s1);
+	free(s2);
+	if (rc != 0)
+		sk_X509_pop_free(sk, X509_free);
+	else
+		*out = sk;
+	return rc;
+}
+
+void
+pin_keep_history(const struct store_rec *old, struct store_rec *nrec)
+{
+	size_t i, j;
+
+	for (i = 0; i < old->nkeys; i++)
+		for (j = 0; j < nrec->nkeys; j++)
+			if (memcmp(old->keys[i].sha256, nrec->keys[j].sha256,
+			    32) == 0) {
+				nrec->first_seen = old->first_seen;
+				nrec->last_seen = old->last_seen;
+				nrec->seen_count = old->seen_count;
+				return;
+			}
+}
+
+int
+pin_clear_rejected(struct store_txn *txn, const char *hp,
+    const struct store_rec *rec, char *cleared, size_t clearedlen)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < rec->nkeys && rc == 0; i++)
+		rc = entry_clear_rejected(txn, hp, rec->keys[i].sha256, cleared,
+		    clearedlen);
+	return rc;
+}
+
+int
+pin_render_key_only(const char *hp, const struct store_rec *rec,
+    struct buf *out)
+{
+	char host[256], key[100], exp[64];
+	unsigned port;
+	int rc;
+
+	cert_hex(rec->other_sha256, 32, ':', key);
+	if (rec->slot != 0)
+		cert_time_str((time_t)rec->slot, exp, sizeof(exp));
+	else
+		snprintf(exp, sizeof(exp), "never");
+	if (name_host_port_split(hp, host, sizeof(host), &port) == 0)
+		rc = buf_printf(out, strchr(host, ':') ? "Host: [%s]:%u\n" :
+		    "Host: %s:%u\n", host, port);
+	else
+		rc = buf_printf(out, "Host: %s\n", hp);
+	if (rc == 0)
+		rc = buf_printf(out, "Pinned Key SHA256: %s\n"
+		    "Certificate: none yet (a key pin: the first handshake "
+		    "that presents this key stores its certificate here)\n"
+		    "Pin Expires: %s\nFirst Seen: never\nLast Seen: never\n"
+		    "Seen Count: 0\n", key, exp);
 	return rc;
 }

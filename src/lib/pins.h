@@ -106,4 +106,29 @@ int pin_drop_cert(struct store_txn *txn, const char *hp,
     const unsigned char sha[32], const struct entry_actor *who,
     struct tf_error *e);
 
+/* The inspect text of a key-only pin (it has no certificate to show):
+ * Host, Pinned Key SHA256, Pin Expires and the sighting lines. */
+struct buf;
+int pin_render_key_only(const char *hp, const struct store_rec *rec,
+    struct buf *out);
+
+/* --- pinned/ written by hand (entry.c) ---------------------------- */
+
+/*
+ * The certificates of a pin as entry_add stores them: in input order,
+ * each once.  They are alternatives for one host (an HA pair, a planned
+ * rollover), so a chain is refused (-EINVAL, e says which certificate
+ * issued which: "write bundles to import"); self-signed ones never count
+ * as issuers (a renewal keeps its key).  *out holds new references.
+ */
+int pin_set(STACK_OF(X509) *in, STACK_OF(X509) **out, struct tf_error *e);
+
+/* A pin replaced by a set that keeps one of its certificates keeps its
+ * sightings (an appended certificate is no new pin). */
+void pin_keep_history(const struct store_rec *old, struct store_rec *nrec);
+
+/* entry_clear_rejected for each certificate of a new pin. */
+int pin_clear_rejected(struct store_txn *txn, const char *hp,
+    const struct store_rec *rec, char *cleared, size_t clearedlen);
+
 #endif
