@@ -18,6 +18,7 @@
 #include "entry.h"
 #include "names.h"
 #include "origin.h"
+#include "pins.h"
 
 /* Appends the name printed with flags; nothing on failure. */
 static int
@@ -274,6 +275,8 @@ entry_render(struct store_txn *txn, enum store_db db, const char *name,
 	char host[256], hostport[300], first[64], last[64], count[32];
 	char other[100], pos[64], anchor[300], chain[400];
 	char src[ORIGIN_MAX + 1];
+	char keyhex[100], pexp[64];
+	unsigned char keymd[32];
 	unsigned port;
 	size_t nf;
 	int i, n, rc;
@@ -282,6 +285,9 @@ entry_render(struct store_txn *txn, enum store_db db, const char *name,
 	if (rc != 0)
 		return rc;
 	n = sk_X509_num(sk);
+	/* A key pin with no certificate yet (issue 14, pins.c). */
+	if (n == 0 && db == STORE_PINNED && pin_is_key_only(rec))
+		rc = pin_render_key_only(name, rec, out);
 	for (i = 0; i < n && rc == 0; i++) {
 		nf = 0;
 		if (db == STORE_PINNED || db == STORE_REJECTED) {
@@ -301,6 +307,19 @@ entry_render(struct store_txn *txn, enum store_db db, const char *name,
 				f[nf++] = (struct cert_field){ "First Seen", first };
 				f[nf++] = (struct cert_field){ "Last Seen", last };
 				f[nf++] = (struct cert_field){ "Seen Count", count };
+				/* Issue 14: what pin=key matches on. */
+				if (pin_key_sha256(sk_X509_value(sk, i),
+				    keymd) == 0) {
+					cert_hex(keymd, 32, ':', keyhex);
+					f[nf++] = (struct cert_field){
+					    "Pinned Key SHA256", keyhex };
+				}
+				if (rec->slot != 0) {
+					cert_time_str((time_t)rec->slot, pexp,
+					    sizeof(pexp));
+					f[nf++] = (struct cert_field){
+					    "Pin Expires", pexp };
+				}
 			} else {
 				static const unsigned char none[32];
 
