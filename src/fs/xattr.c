@@ -19,6 +19,7 @@
 #include "fs.h"
 #include "names.h"
 #include "origin.h"
+#include "pins.h"
 
 static const char *const xattr_names[] = {
 	"user.trustfs.subject", "user.trustfs.issuer", "user.trustfs.serial",
@@ -28,6 +29,7 @@ static const char *const xattr_names[] = {
 	/* pinned/ only, from here */
 	"user.trustfs.host", "user.trustfs.first_seen",
 	"user.trustfs.last_seen", "user.trustfs.seen_count",
+	"user.trustfs.key_sha256",	/* issue 14: the pinned key */
 };
 #define NXATTR (sizeof(xattr_names) / sizeof(xattr_names[0]))
 #define NXATTR_ALL 9	/* the ones every entry has */
@@ -35,6 +37,8 @@ static const char *const xattr_names[] = {
 /* What a pin's record says, copied out of the transaction. */
 struct pin_seen {
 	uint64_t first, last, count;
+	int key_only;			/* a key pin with no certificate */
+	unsigned char key[32];		/* then: its key's SHA-256 */
 };
 
 /* A time as the inspect text shows it: "never" for none. */
@@ -98,6 +102,13 @@ xattr_value(X509 *x, const char *entry, size_t which,
 		return seen_time(seen->last, out);
 	case 12:
 		return buf_printf(out, "%llu", (unsigned long long)seen->count);
+	case 13:
+		if (seen->key_only)
+			memcpy(md, seen->key, 32);
+		else if (pin_key_sha256(x, md) != 0)
+			return -ENODATA;
+		cert_hex(md, 32, ':', s);
+		return buf_puts(out, s);
 	}
 	return -ENODATA;
 }
@@ -119,14 +130,21 @@ entry_xattr(struct fs *fs, enum store_db db, const char *name, size_t which,
 		rc = store_get(txn, db, name, &rec);
 	if (rc == 0) {
 		seen = (struct pin_seen){ rec.first_seen, rec.last_seen,
-		    rec.seen_count };
+		    rec.seen_count, 0, { 0 } };
+		if (db == STORE_PINNED && pin_is_key_only(&rec)) {
+			seen.key_only = 1;
+			memcpy(seen.key, rec.other_sha256, 32);
+		}
 		rc = entry_certs(&rec, &sk);
 	}
 	store_txn_abort(txn);
-	if (rc == 0 && sk_X509_num(sk) < 1)
+	/* A key-only pin has the pin's own attributes and no others. */
+	if (rc == 0 && sk_X509_num(sk) < 1 && !(seen.key_only &&
+	    which >= NXATTR_ALL))
 		rc = -ENODATA;
 	if (rc == 0)
-		rc = xattr_value(sk_X509_value(sk, 0), name, which, &seen, out);
+		rc = xattr_value(sk_X509_num(sk) > 0 ? sk_X509_value(sk, 0) :
+		    NULL, name, which, &seen, out);
 	sk_X509_pop_free(sk, X509_free);
 	if (rc != 0 && rc != -ENOENT && err.msg[0])
 		fs_log(LOG_ERR, "%s/%s: %s", entry_db_dir(db), name, err.msg);
