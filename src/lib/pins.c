@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -16,8 +17,11 @@
 
 #include "buf.h"
 #include "cert.h"
+#include "handle.h"
 #include "names.h"
 #include "pins.h"
+
+extern char *program_invocation_short_name;
 
 int
 pin_key_sha256(X509 *x, unsigned char out[32])
@@ -479,4 +483,68 @@ pin_render_key_only(const char *hp, const struct store_rec *rec,
 		    "Pin Expires: %s\nFirst Seen: never\nLast Seen: never\n"
 		    "Seen Count: 0\n", key, exp);
 	return rc;
+}
+
+/* --- the public entry point ---------------------------------------- */
+
+struct key_args {
+	const char *hp;
+	unsigned char key[32];
+	time_t expires;
+	enum pin_key_outcome outcome;
+};
+
+static int
+key_write(struct store_txn *txn, void *arg)
+{
+	struct key_args *a = arg;
+	struct entry_actor who = { getuid(), getpid(),
+	    program_invocation_short_name };
+
+	/* Run again when the map grows: the outcome is the last run's. */
+	return pin_key_add(txn, a->hp, a->key, a->expires, &who, &a->outcome);
+}
+
+int
+trustfs_pin_key(struct trustfs *t, const char *host, unsigned int port,
+    const unsigned char *spki, size_t spki_len, time_t expires,
+    enum trustfs_pin_result *result)
+{
+	struct key_args a = { .expires = expires };
+	struct tf_error e = { 0 };
+	char hp[300];
+	int rc;
+
+	if (t == NULL || result == NULL)
+		return -1;
+	*result = TRUSTFS_PIN_REFUSED;
+	if (t->st == NULL) {
+		if (!t->err.msg[0])
+			trustfs_set_errorx(t, "the store is not open");
+		return -1;
+	}
+	tf_error_clear(&t->err);
+	if (host == NULL || name_host_port_make(host, port, hp, sizeof(hp))) {
+		trustfs_set_errorx(t, "'%.64s' port %u is not a valid host and "
+		    "port", host ? host : "(null)", port);
+		return -1;
+	}
+	if (spki == NULL || expires < 0 ||
+	    pin_spki_sha256(spki, spki_len, a.key, &e) != 0) {
+		trustfs_set_errorx(t, "the key for %s: %s", hp, e.msg[0] ?
+		    e.msg : "none, or a negative expiry");
+		return -1;
+	}
+	a.hp = hp;
+	rc = store_write(t->st, key_write, &a, &e);
+	if (rc != 0) {
+		trustfs_set_errorx(t, "writing pinned/%s: %s", hp, e.msg[0] ?
+		    e.msg : strerror(-rc));
+		return -1;
+	}
+	*result = a.outcome == PIN_KEY_ADDED ? TRUSTFS_PIN_ADDED :
+	    a.outcome == PIN_KEY_SAME ? TRUSTFS_PIN_UNCHANGED :
+	    a.outcome == PIN_KEY_EXPIRED ? TRUSTFS_PIN_EXPIRED :
+	    TRUSTFS_PIN_REFUSED;
+	return 0;
 }
