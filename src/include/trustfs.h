@@ -275,6 +275,35 @@ TRUSTFS_API int trustfs_ssl_check(struct trustfs *t, SSL *ssl,
 TRUSTFS_API const char *trustfs_reason_name(enum trustfs_reason r);
 TRUSTFS_API const char *trustfs_mode_name(enum trustfs_mode m);
 
+/* --- key pins (issue 14) -------------------------------------------- */
+
+/* What trustfs_pin_key did. */
+enum trustfs_pin_result {
+	TRUSTFS_PIN_ADDED = 0,		/* a new key pin for the host */
+	TRUSTFS_PIN_UNCHANGED,		/* the host is pinned to this key
+					 * already (a key pin, or a certificate
+					 * with this key) */
+	TRUSTFS_PIN_REFUSED,		/* the host is pinned to something
+					 * else: left as it is */
+	TRUSTFS_PIN_EXPIRED		/* `expires' has passed: nothing
+					 * written */
+};
+
+/*
+ * Pre-pins host:port to a public key, as GnuTLS's known_hosts does: spki
+ * is a DER SubjectPublicKeyInfo.  The pin holds the key and no
+ * certificate (`cat' shows "Pinned Key SHA256:"); it matches any
+ * certificate with that key, whatever the policy's pin= says, and the
+ * first handshake that presents one stores that certificate in it.  From
+ * `expires' on (0: never) the pin counts as none.  A host that has a pin
+ * that has not expired is never changed.  Returns 0 with *result, or -1
+ * (a bad host, port or key; the store could not be written) with the
+ * error in trustfs_error(t) and nothing written.
+ */
+TRUSTFS_API int trustfs_pin_key(struct trustfs *t, const char *host,
+    unsigned int port, const unsigned char *spki, size_t spki_len,
+    time_t expires, enum trustfs_pin_result *result);
+
 #ifdef __cplusplus
 }
 #endif
