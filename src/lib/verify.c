@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "aia.h"
 #include "cert.h"
 #include "chain.h"
 #include "crl.h"
@@ -432,7 +433,7 @@ check_mode(struct trustfs *t, const struct policy_line *pl,
     struct trustfs_verdict *v)
 {
 	char hp[300], name[256], cause[300] = "", msg[sizeof(v->message)];
-	char ocsp[200] = "";
+	char ocsp[200] = "", aia[400] = "";
 	enum crl_ocsp_status ost = CRL_OCSP_NONE;
 	enum trustfs_mode mode = pl->mode;
 	struct chain_params cp;
@@ -469,8 +470,13 @@ check_mode(struct trustfs *t, const struct policy_line *pl,
 		}
 		cp.leaf_ocsp_good = ost == CRL_OCSP_GOOD;
 	}
+	/* aia=fetch: a missing issuer fetched into chains/ first (aia.c). */
+	if (aia_before(t, pl, host, chain, &cp, aia, sizeof(aia)) != 0)
+		return -1;
 	rc = check_mode_run(t, &cp, mode, pl->pin_key, hp, host, leaf, chain, cause,
 	    sizeof(cause), name, sizeof(name), msg, v);
+	if (rc == 0)
+		aia_after(v, aia);
 	if (rc == 0 && v->trusted && ost == CRL_OCSP_GOOD) {
 		snprintf(msg, sizeof(msg), "%s; %s", v->message, ocsp);
 		memcpy(v->message, msg, sizeof(v->message));
