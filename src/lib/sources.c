@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "cert.h"
+#include "origin.h"
 #include "sources.h"
 
 /* NAME URL and at most one of each option. */
@@ -458,6 +459,26 @@ source_due(const struct source *s, const struct source_state *st,
 
 /* --- status and metrics --------------------------------------------- */
 
+void
+source_origin(const struct source *s, char *out, size_t outlen)
+{
+	/* As the import and EST record it (origin.h). */
+	snprintf(out, outlen, "%s%s", s->type == SOURCE_EST ? "EST " : "",
+	    s->url);
+}
+
+size_t
+source_roots(struct store_txn *txn, const struct source *s)
+{
+	char src[ORIGIN_MAX];
+	size_t n = 0;
+
+	source_origin(s, src, sizeof(src));
+	if (origin_count(txn, STORE_ROOTS, src, &n) != 0)
+		n = 0;
+	return n;
+}
+
 static void
 when_str(time_t t, char *out, size_t outlen)
 {
@@ -489,7 +510,8 @@ sources_status(struct store_txn *txn, struct buf *out)
 		when_str(st.attempt, a, sizeof(a));
 		when_str(st.success, ok, sizeof(ok));
 		rc = buf_printf(out, "  %s: last attempt %s, last success %s, "
-		    "result: %s\n", s->v[i].name, a, ok, st.attempt == 0 ?
+		    "roots %zu, result: %s\n", s->v[i].name, a, ok,
+		    source_roots(txn, &s->v[i]), st.attempt == 0 ?
 		    "not fetched yet" : st.result);
 	}
 	sources_free(s);
@@ -538,7 +560,7 @@ sources_metrics(struct store_txn *txn, struct buf *out)
 			val = k == 0 ? (long long)st[i].success :
 			    k == 1 ? (long long)st[i].attempt :
 			    k == 2 ? (long long)(st[i].attempt && st[i].ok) :
-			    (long long)st[i].roots;
+			    (long long)source_roots(txn, &s->v[i]);
 			rc = buf_printf(out, "%s{source=\"%s\"} %lld\n",
 			    help[k][0], s->v[i].name, val);
 		}

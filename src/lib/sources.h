@@ -90,8 +90,8 @@ struct source_state {
 	time_t attempt;		/* last fetch tried; 0: never */
 	time_t success;		/* last one imported; 0: never */
 	int ok;			/* the last attempt succeeded */
-	size_t roots;		/* roots/ entries the source holds, as
-				 * counted at its last success */
+	size_t roots;		/* roots/ entries the source held at its
+				 * last success (metrics count them now) */
 	char result[512];	/* "ok: 3 added, 120 unchanged" or why not */
 };
 
@@ -106,9 +106,14 @@ int source_state_put(struct store_txn *txn, const char *name,
 int source_due(const struct source *s, const struct source_state *st,
     time_t now);
 
+/* The Source an entry from s records (origin.h): its URL, "EST URL". */
+void source_origin(const struct source *s, char *out, size_t outlen);
+/* The roots/ entries that record s as their Source now (0 if unknown). */
+size_t source_roots(struct store_txn *txn, const struct source *s);
+
 /*
  * For MOUNT/status: a "Sources:" section, one line per source:
- *   "  NAME: last attempt TIME, last success TIME, result: RESULT"
+ *   "  NAME: last attempt TIME, last success TIME, roots N, result: R"
  * ("never" for no time).  Nothing when no source is configured.
  */
 int sources_status(struct store_txn *txn, struct buf *out);
