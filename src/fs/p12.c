@@ -113,16 +113,17 @@ static int
 alias_cmp(const void *a, const void *b)
 {
 	const struct p12_cert *const *x = a, *const *y = b;
+	int r = strcasecmp((*x)->alias, (*y)->alias);
 
-	return strcasecmp((*x)->alias, (*y)->alias);
+	/* Ties in store order: the first keeps its name. */
+	return r != 0 ? r : (*x > *y) - (*x < *y);
 }
 
 /*
  * Java keys entries by the lowercased alias: a second "ca" after "CA"
  * would replace the first root.  Labels that differ only in case get
- * _2, _3... in store order (labels are [A-Za-z0-9._-], so the suffix
- * cannot meet another label's case twin unless that is taken too: then
- * the count goes on).
+ * _2, _3... in store order (the first keeps its name; a suffix that
+ * is taken too moves on to the next number).
  */
 static int
 unique_aliases(struct p12_walk *w)
