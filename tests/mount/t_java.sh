@@ -17,12 +17,18 @@ check "keytool: 0 entries" grep -q 'contains 0 entries' "$T/out"
 
 check "add the test root" cp "$CERTS/root.pem" "$MNT/roots/TestRoot.pem"
 check "add the IdenTrust root" cp "$TESTDATA/identrust-commercial-root-ca-1.pem" "$MNT/roots/IdenTrust.pem"
+# Java keys entries by the lowercased alias: a label that differs only in
+# case must not replace the first root.
+check "add a root whose label differs only in case" cp "$CERTS/other.pem" "$MNT/roots/testroot.pem"
 check "keytool -list with changeit" KT -storepass changeit
-check "keytool: 2 entries" grep -q 'contains 2 entries' "$T/out"
-check_eq "each root is a trustedCertEntry" "$(grep -c 'trustedCertEntry' "$T/out")" "2"
+check "keytool: 3 entries" grep -q 'contains 3 entries' "$T/out"
+check_eq "each root is a trustedCertEntry" "$(grep -c 'trustedCertEntry' "$T/out")" "3"
 check "the alias is the label (Java lowercases it)" grep -q '^testroot, .*trustedCertEntry' "$T/out"
+check "its case twin is testroot_2" grep -q '^testroot_2, .*trustedCertEntry' "$T/out"
+check "the case twin's SHA-256" grep -q "$(fp "$CERTS/other.pem")" "$T/out"
 check "the test root's SHA-256" grep -q "$(fp "$CERTS/root.pem")" "$T/out"
 check "IdenTrust's SHA-256" grep -q "$(fp "$TESTDATA/identrust-commercial-root-ca-1.pem")" "$T/out"
+check "rm the case twin" rm "$MNT/roots/testroot.pem"
 check_fails "the MAC is under changeit" "Integrity check failed" KT -storepass wrongpass
 
 # One version, one set of bytes: a MAC's salt is random, so the view is
@@ -48,10 +54,12 @@ openssl s_server -accept "127.0.0.1:$PORT" -cert "$CERTS/leaf.pem" -key "$CERTS/
 	-cert_chain "$CERTS/int.pem" -www -quiet -naccept 100 </dev/null >>"$T/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; cleanup' EXIT
-for i in $(seq 50); do
+for _ in $(seq 50); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
 	sleep 0.1
 done
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null ||
+	die "openssl s_server did not start: $(tail -3 "$T/server.log")"
 mkdir -p "$T/java"
 check "javac TlsClient.java" javac -d "$T/java" "$SRC_DIR/tests/tools/TlsClient.java"
 JAVA() {
