@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "cert.h"
 #include "entry.h"
+#include "expiry.h"
 #include "names.h"
 #include "origin.h"
 #include "pins.h"
@@ -81,6 +82,8 @@ entry_name(enum store_db db, const char *in, char *out, size_t outlen,
 int
 entry_certs(const struct store_rec *rec, STACK_OF(X509) **out)
 {
+	if (expiry_hinted(rec->der, rec->der_len, out))	/* issue 9 */
+		return 0;
 	return cert_decode_der(rec->der, rec->der_len, out);
 }
 
@@ -443,6 +446,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 	STACK_OF(X509) *sk = NULL;
 	struct recbuf rb = { 0 };
 	struct store_rec old;
+	struct store_validity val[STORE_INFO_CERTS];
 	char path[300], dname[256], base[256], cleared[300] = "";
 	unsigned char old_sha[32];
 	X509 *leaf, *bad = NULL;
@@ -588,6 +592,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 		if (rc != 0)
 			goto out;
 	}
+	expiry_fill_rec(txn, db, res->name, &rb.rec, sk, val);	/* issue 9 */
 	rc = store_put(txn, db, res->name, &rb.rec);
 	if (rc == 0)
 		rc = origin_forget(txn, db, res->name);
