@@ -304,6 +304,37 @@ TRUSTFS_API int trustfs_pin_key(struct trustfs *t, const char *host,
     unsigned int port, const unsigned char *spki, size_t spki_len,
     time_t expires, enum trustfs_pin_result *result);
 
+/* --- many pins at once (issue 9) ------------------------------------- */
+
+/* One pin of trustfs_pin_bulk: in, host, port and cert; out, the rest. */
+struct trustfs_pin_item {
+	const char *host;	/* a DNS name or an IP address */
+	unsigned int port;	/* 1..65535 */
+	X509 *cert;		/* the certificate to pin; the caller keeps it */
+	int done;		/* out: 1 once what it did is committed */
+	int error;		/* out: 0, or EINVAL for a host, port or
+				 * certificate that cannot be pinned (then
+				 * nothing was written for it) */
+	enum trustfs_pin_result result;	/* out, when done and error 0:
+				 * TRUSTFS_PIN_ADDED, _UNCHANGED (pinned to
+				 * this certificate already) or _REFUSED
+				 * (pinned to something else: left as it
+				 * is) */
+};
+
+/*
+ * Pins each item's host:port to its certificate, as a first use would,
+ * under the rules of a pin written to MOUNT/pinned/ (one audit line per
+ * pin; a host pinned to something else is never changed), thousands of
+ * pins per write transaction: 1,000,000 pins in well under a minute.
+ * flags must be 0.  Returns 0 when every item is done (each with its
+ * result or its error), or -1 when the store could not be written
+ * (trustfs_error() says why): the items done were committed, the others
+ * were not written.
+ */
+TRUSTFS_API int trustfs_pin_bulk(struct trustfs *t,
+    struct trustfs_pin_item *items, size_t n, unsigned int flags);
+
 #ifdef __cplusplus
 }
 #endif
