@@ -25,6 +25,7 @@
 #include "cert.h"
 #include "ctl.h"
 #include "json.h"
+#include "pin.h"
 #include "store.h"
 #include "trustfs.h"
 
@@ -324,6 +325,87 @@ out:
 	SSL_CTX_free(ctx);
 	trustfs_free(t);
 	return c;
+}
+
+/* trustctl pin (pin.c, issue 14): connect's handshake, no verdict. */
+int
+ctl_peer_chain(const char *hostport, const char *servername,
+    STACK_OF(X509) **chain, char *name, size_t namelen, unsigned *port,
+    struct tf_error *e)
+{
+	char host[256] = "", portstr[16] = "", *end;
+	STACK_OF(X509) *peer;
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	unsigned long p;
+	int fd = -1, rc = -1, i;
+
+	*chain = NULL;
+	if (split_hostport(hostport, host, sizeof(host), portstr,
+	    sizeof(portstr)) != 0) {
+		tf_error_setx(e, -EINVAL, "'%s' is not HOST:PORT ([IPv6]:PORT)",
+		    hostport);
+		return -1;
+	}
+	p = strtoul(portstr, &end, 10);
+	if (*end || p == 0 || p > 65535) {
+		tf_error_setx(e, -EINVAL, "bad port '%s'", portstr);
+		return -1;
+	}
+	if (servername != NULL && servername[0] == '\0') {
+		tf_error_setx(e, -EINVAL, "--servername is empty: give the "
+		    "name to send, or leave --servername out");
+		return -1;
+	}
+	if (servername == NULL && !is_ip_literal(host))
+		servername = host;
+	snprintf(name, namelen, "%s", servername ? servername : host);
+	*port = (unsigned)p;
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL ||
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		tls_failed(e, host, portstr);
+		goto out;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	fd = tcp_connect(host, portstr, e);
+	if (fd < 0)
+		goto out;
+	ssl = SSL_new(ctx);
+	if (ssl == NULL || !SSL_set_fd(ssl, fd) ||
+	    (servername && !SSL_set_tlsext_host_name(ssl, servername)) ||
+	    SSL_connect(ssl) != 1) {
+		tls_failed(e, host, portstr);
+		goto out;
+	}
+	peer = SSL_get_peer_cert_chain(ssl);
+	if (peer == NULL || sk_X509_num(peer) < 1) {
+		tf_error_setx(e, -EPROTO, "%s:%s presented no certificate",
+		    host, portstr);
+		goto out;
+	}
+	*chain = sk_X509_new_null();
+	for (i = 0; *chain != NULL && i < sk_X509_num(peer); i++) {
+		if (!sk_X509_push(*chain, sk_X509_value(peer, i)))
+			break;
+		X509_up_ref(sk_X509_value(peer, i));
+	}
+	if (*chain == NULL || i < sk_X509_num(peer)) {
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+		tf_error_setx(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (ssl != NULL) {
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+	}
+	if (fd >= 0)
+		close(fd);
+	SSL_CTX_free(ctx);
+	return rc;
 }
 
 static int
@@ -639,6 +721,12 @@ main(int argc, char *argv[])
 		rc = admin_backup(store, argc, argv);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = admin_restore(store, argc, argv);
+	else if (strcmp(cmd, "pin") == 0)
+		rc = ctl_pin(store, argc, argv);
+	else if (strcmp(cmd, "unpin") == 0)
+		rc = ctl_unpin(store, argc, argv);
+	else if (strcmp(cmd, "import-known-hosts") == 0)
+		rc = ctl_import_known_hosts(store, argc, argv);
 	else if (strcmp(cmd, "help") == 0) {
 		ctl_usage(stdout, argc > 1 ? argv[1] : NULL);
 		rc = EXIT_TRUSTED;

@@ -120,6 +120,41 @@ static const struct {
 	    "  --force  replace a store that holds entries\n\n"
 	    "Exit status: 0 restored, 2 refused, usage or I/O error (the "
 	    "store is\nunchanged).\n" },
+	{ "pin",
+	    "usage: trustctl [--store DIR] pin [--servername NAME] [--yes] "
+	    "[--replace]\n"
+	    "                HOST:PORT\n\n"
+	    "Pre-pins a host without trusting it first: a TLS handshake with "
+	    "HOST:PORT,\nthen its certificate's subject, issuer, SHA-256 and "
+	    "key SHA-256, and, on\n--yes or a y on the terminal, the "
+	    "certificate is written to\npinned/NAME_PORT (NAME: --servername, "
+	    "else HOST).  Nothing is judged or\ntrusted by the handshake "
+	    "itself.\n\n"
+	    "  --servername NAME  the name sent (SNI) and pinned; default "
+	    "HOST\n"
+	    "  --yes              pin without asking\n"
+	    "  --replace          replace a different pin the host has "
+	    "(refused without)\n\n"
+	    "Exit status: 0 pinned (or pinned already), 1 refused or not "
+	    "confirmed,\n2 usage or I/O error.\n" },
+	{ "unpin",
+	    "usage: trustctl [--store DIR] unpin HOST_PORT SHA256\n\n"
+	    "Rewrites pinned/HOST_PORT without the certificate with that "
+	    "SHA-256 (as\n`cat' shows it; colons optional); the last one "
+	    "removes the pin, as rm does.\n\n"
+	    "Exit status: 0 done, 1 no such pin or certificate, 2 usage or "
+	    "I/O error.\n" },
+	{ "import-known-hosts",
+	    "usage: trustctl [--store DIR] import-known-hosts FILE\n\n"
+	    "Reads a GnuTLS known_hosts file (~/.gnutls/known_hosts, as "
+	    "gnutls-cli --tofu\nwrites it; - reads standard input) into key "
+	    "pins: each |g0|HOST|PORT|\nEXPIRATION|BASE64-KEY line pins "
+	    "pinned/HOST_PORT to its key until its\nexpiration (0: none).  "
+	    "A host pinned already is left as it is.  Reports\nwhat was "
+	    "added, skipped (pinned to the same key), refused (pinned\n"
+	    "differently) and expired.  A bad line imports nothing.\n\n"
+	    "Exit status: 0 imported, 1 some refused, 2 a bad file, usage or "
+	    "I/O error.\n" },
 };
 
 void
@@ -151,7 +186,13 @@ ctl_usage(FILE *f, const char *cmd)
 	    "  backup FILE\n"
 	    "        a consistent, compacted copy of the store, while in use\n"
 	    "  restore [--force] FILE\n"
-	    "        put a backup in place (the store must not be in use)\n\n"
+	    "        put a backup in place (the store must not be in use)\n"
+	    "  pin [--servername NAME] [--yes] [--replace] HOST:PORT\n"
+	    "        pre-pin a host's certificate without trusting it first\n"
+	    "  unpin HOST_PORT SHA256\n"
+	    "        take one certificate out of a pin\n"
+	    "  import-known-hosts FILE\n"
+	    "        GnuTLS known_hosts lines into key pins\n\n"
 	    "  --store DIR   the store (default $TRUSTFS_STORE, else\n"
 	    "                /var/lib/trustfs for root, else\n"
 	    "                ${XDG_DATA_HOME:-~/.local/share}/trustfs)\n\n"

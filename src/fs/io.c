@@ -15,6 +15,28 @@
 #include "fs.h"
 #include "import.h"
 
+/*
+ * An append to a pin: what the file starts with is the pin as stored, so
+ * only what is appended needs judging, and it is judged as it arrives
+ * (early.c), so that `printf ... >> pinned/H' hears of bad data at its
+ * write (bash ignores the close of its redirections).
+ */
+static void
+append_from_end(struct fs *fs, struct staged *s)
+{
+	size_t i, lines = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	if (s != NULL && s->defer && !s->written && s->checked == 0) {
+		for (i = 0; i < s->data.len; i++)
+			lines += s->data.data[i] == '\n';
+		s->checked = s->data.len;
+		s->checked_lines = lines;
+		s->defer = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
 /* Opens a writer on a staged file, creating it from `init' if needed. */
 static int
 open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
@@ -52,6 +74,8 @@ open_writer(struct fs *fs, const struct node *n, const char *name, int temp,
 	}
 	rc = staged_open(fs, db, name, temp, trunc, must_exist, replace,
 	    &init, fi);
+	if (rc == 0 && replace && !trunc)
+		append_from_end(fs, handle_of(fi)->stg);
 out:
 	buf_free(&init);
 	return rc;
