@@ -162,6 +162,10 @@ check_eq "the intermediate itself" \
 	"$(openssl x509 -in "$MNT/chains/AIA_Test_Intermediate.pem" -noout -fingerprint -sha256)" \
 	"$(openssl x509 -in "$C/int.pem" -noout -fingerprint -sha256)"
 check "the store change is audited" grep -q "path=chains/AIA_Test_Intermediate.pem" "$MNT/audit.log"
+check "cat shows its Source: the AIA URL" grep -q "^Source: AIA http://127.0.0.1:$HPORT/int.der" \
+	"$MNT/chains/AIA_Test_Intermediate.pem"
+check "so does the xattr" bash -c "getfattr --only-values -n user.trustfs.source \
+	'$MNT/chains/AIA_Test_Intermediate.pem' | grep -qx 'AIA http://127.0.0.1:$HPORT/int.der'"
 check_eq "fetched once" "$(requests)" $((n0 + 1))
 check "the next connection is trusted too" TC connect "127.0.0.1:$PORT"
 check_eq "without a fetch" "$(requests)" $((n0 + 1))
