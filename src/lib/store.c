@@ -2469,3 +2469,10 @@ store_cluster_origin(struct store_txn *t, const char *node)
 	rc = mdb_del(t->txn, t->st->meta, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "writing the origin");
 }
+
+/* The views' generation (issue 9) */
+uint64_t
+store_txn_generation(struct store_txn *t)
+{
+	return (uint64_t)mdb_txn_id(t->txn);
+}

@@ -87,6 +87,10 @@ void store_close(struct store *st);	/* NULL-safe */
 const char *store_path(const struct store *st);
 /* Changes whenever anybody (any process) commits: cheap cache validator. */
 uint64_t store_generation(struct store *st);
+/* The generation a transaction reads (a read transaction: its snapshot).
+ * store_generation() may already name a commit that a read transaction
+ * begun at that moment does not see yet. */
+uint64_t store_txn_generation(struct store_txn *txn);
 
 int store_txn_begin(struct store *st, int write, struct store_txn **out,
     struct tf_error *e);
