@@ -11,60 +11,10 @@
 
 #include "cert.h"
 #include "crl.h"
+#include "expiries.h"
 #include "fs.h"
 #include "policy.h"
 #include "strict.h"
-
-/* Each entry's earliest notAfter (a chain expires with its first link). */
-struct expiry {
-	char path[300];
-	time_t not_after;
-	time_t not_before;
-};
-
-struct walk {
-	enum store_db db;
-	struct expiry *e;
-	size_t n, cap;
-	int rc;
-};
-
-static int
-walk_cb(const char *name, const struct store_rec *rec, void *arg)
-{
-	struct walk *w = arg;
-	STACK_OF(X509) *sk = NULL;
-	struct expiry *e;
-	int i;
-
-	if (w->n == w->cap) {
-		w->cap = w->cap ? 2 * w->cap : 256;
-		e = realloc(w->e, w->cap * sizeof(*e));
-		if (e == NULL) {
-			w->rc = -ENOMEM;
-			return 1;
-		}
-		w->e = e;
-	}
-	e = &w->e[w->n];
-	snprintf(e->path, sizeof(e->path), "%s/%s", entry_db_dir(w->db), name);
-	e->not_after = 0;
-	e->not_before = 0;
-	if (entry_certs(rec, &sk) != 0)
-		return 0;	/* unreadable: not counted as expiring */
-	for (i = 0; i < sk_X509_num(sk); i++) {
-		time_t na = cert_not_after(sk_X509_value(sk, i));
-		time_t nb = cert_not_before(sk_X509_value(sk, i));
-
-		if (i == 0 || na < e->not_after)
-			e->not_after = na;
-		if (i == 0 || nb > e->not_before)
-			e->not_before = nb;
-	}
-	sk_X509_pop_free(sk, X509_free);
-	w->n++;
-	return 0;
-}
 
 /*
  * The strict rules run on every root, so status keeps their result for
@@ -88,28 +38,20 @@ struct status_extra {
 	size_t policy_len;
 };
 
-/* Walks every certificate directory: counts[] and the expiry list, and
- * x (may be NULL) in the same transaction. */
+/* counts[] (the store's own, issue 9: no walk), and x (may be NULL) in
+ * the same transaction. */
 static int
-walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
-    time_t *changed, struct status_extra *x)
+walk_all(struct fs *fs, size_t counts[STORE_NDBS], time_t *changed,
+    struct status_extra *x)
 {
 	struct store_txn *txn = NULL;
 	int rc, db;
 
-	memset(w, 0, sizeof(*w));
 	if (x != NULL)
 		strict_cached(fs, x);
 	rc = store_txn_begin(fs->st, 0, &txn, NULL);
-	for (db = 0; rc == 0 && db < STORE_NDBS; db++) {
-		size_t before = w->n;
-
-		w->db = (enum store_db)db;
-		rc = store_foreach(txn, w->db, walk_cb, w);
-		if (rc > 0)
-			rc = w->rc;
-		counts[db] = w->n - before;
-	}
+	for (db = 0; rc == 0 && db < STORE_NDBS; db++)
+		rc = store_count(txn, (enum store_db)db, &counts[db]);
 	if (rc == 0 && changed != NULL)
 		*changed = entry_last_change(txn);
 	if (rc == 0 && x != NULL) {
@@ -120,17 +62,27 @@ walk_all(struct fs *fs, size_t counts[STORE_NDBS], struct walk *w,
 			x->policy = NULL;
 	}
 	store_txn_abort(txn);
-	if (rc != 0) {
-		free(w->e);
-		w->e = NULL;
-	}
 	return rc;
+}
+
+/* The strict rules read roots/ (and distrusted/) only: their result is
+ * kept across other changes, a pin's sightings among them (issue 9). */
+static uint64_t
+roots_gen(struct fs *fs)
+{
+	struct store_txn *txn = NULL;
+	uint64_t gen = 0;
+
+	if (store_txn_begin(fs->st, 0, &txn, NULL) == 0)
+		gen = store_roots_gen(txn) + 1;	/* 0 is "none yet" */
+	store_txn_abort(txn);
+	return gen;
 }
 
 static void
 strict_cached(struct fs *fs, struct status_extra *x)
 {
-	x->gen = store_generation(fs->st);
+	x->gen = roots_gen(fs);
 	pthread_mutex_lock(&fs->lock);
 	if (fs->strict_n >= 0 && fs->strict_gen == x->gen &&
 	    (fs->strict_lines.len == 0 || buf_append(&x->strict,
@@ -220,14 +172,13 @@ report_status(struct fs *fs, struct buf *out)
 {
 	struct buf crl_lines = { 0 };
 	size_t ncrls = 0;
-	size_t counts[STORE_NDBS], i;
+	size_t counts[STORE_NDBS];
 	struct status_extra x = { 0 };
-	struct walk w;
 	time_t now = time(NULL), changed = 0;
 	char t[64];
-	int rc, db, any;
+	int rc, db;
 
-	rc = walk_all(fs, counts, &w, &changed, &x);
+	rc = walk_all(fs, counts, &changed, &x);
 	if (rc != 0) {
 		status_extra_free(&x);
 		return fs_errno(rc);
@@ -244,38 +195,9 @@ report_status(struct fs *fs, struct buf *out)
 		rc = crls_status(fs, now, &ncrls, &crl_lines);
 	if (rc == 0)
 		rc = buf_printf(out, "crls: %zu\n", ncrls);
-	/* Expired and not-yet-valid entries stay where they are (an admin
-	 * decides), but they are listed here until somebody does. */
-	for (any = 0, i = 0; rc == 0 && i < w.n; i++)
-		if (w.e[i].not_after < now) {
-			if (!any++)
-				rc = buf_puts(out, "\nExpired:\n");
-			cert_time_str(w.e[i].not_after, t, sizeof(t));
-			rc = rc ? rc : buf_printf(out, "%s expired %s\n",
-			    w.e[i].path, t);
-		}
-	for (any = 0, i = 0; rc == 0 && i < w.n; i++) {
-		long days = (long)((w.e[i].not_after - now) / 86400);
-
-		if (w.e[i].not_after >= now &&
-		    days < CERT_EXPIRING_DAYS) {
-			if (!any++)
-				rc = buf_printf(out, "\nExpiring within %d "
-				    "days:\n", CERT_EXPIRING_DAYS);
-			cert_time_str(w.e[i].not_after, t, sizeof(t));
-			rc = rc ? rc : buf_printf(out, "%s expires in %ld "
-			    "day%s (%s)\n", w.e[i].path, days,
-			    days == 1 ? "" : "s", t);
-		}
-	}
-	for (any = 0, i = 0; rc == 0 && i < w.n; i++)
-		if (w.e[i].not_before > now) {
-			if (!any++)
-				rc = buf_puts(out, "\nNot yet valid:\n");
-			cert_time_str(w.e[i].not_before, t, sizeof(t));
-			rc = rc ? rc : buf_printf(out, "%s valid from %s\n",
-			    w.e[i].path, t);
-		}
+	/* The expired, expiring and not yet valid entries (expiries.c). */
+	if (rc == 0)
+		rc = expiries_status(fs, now, out);
 	/* CRLs are not replaced by anybody but the admin (or update):
 	 * one past its next update is stale revocation data. */
 	if (rc == 0 && crl_lines.len > 0)
@@ -288,24 +210,6 @@ report_status(struct fs *fs, struct buf *out)
 		rc = status_extra_show(&x, out);
 	buf_free(&crl_lines);
 	status_extra_free(&x);
-	free(w.e);
-	return rc;
-}
-
-/* Prometheus label values escape \, " and newline. */
-static int
-label(struct buf *b, const char *s)
-{
-	int rc = 0;
-
-	for (; *s && rc == 0; s++) {
-		if (*s == '\\' || *s == '"')
-			rc = buf_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			rc = buf_puts(b, "\\n");
-		else
-			rc = buf_append(b, s, 1);
-	}
 	return rc;
 }
 
@@ -337,39 +241,21 @@ report_mounted(struct fs *fs)
 int
 report_metrics(struct fs *fs, struct buf *out)
 {
-	size_t counts[STORE_NDBS], i;
 	struct store_txn *txn = NULL;
 	unsigned long long first = 0, mism = 0;
-	struct walk w;
 	time_t now = time(NULL), changed = 0;
-	int rc, db;
+	int rc;
 
-	rc = walk_all(fs, counts, &w, &changed, NULL);
-	if (rc != 0)
-		return fs_errno(rc);
 	if (store_txn_begin(fs->st, 0, &txn, NULL) == 0) {
 		first = counter(txn, "tofu_first_use");
 		mism = counter(txn, "tofu_mismatch");
+		changed = entry_last_change(txn);
 		store_txn_abort(txn);
 	}
-	rc = buf_puts(out, "# HELP trustfs_entries Entries per directory of "
-	    "the mount.\n# TYPE trustfs_entries gauge\n");
-	for (db = 0; rc == 0 && db < STORE_NDBS; db++)
-		rc = buf_printf(out, "trustfs_entries{dir=\"%s\"} %zu\n",
-		    entry_db_dir((enum store_db)db), counts[db]);
-	if (rc == 0)
-		rc = buf_puts(out, "# HELP trustfs_expiry_seconds Seconds until "
-		    "the certificate expires; negative once expired.\n"
-		    "# TYPE trustfs_expiry_seconds gauge\n");
-	for (i = 0; rc == 0 && i < w.n; i++) {
-		if (strncmp(w.e[i].path, "roots/", 6) != 0 &&
-		    strncmp(w.e[i].path, "pinned/", 7) != 0)
-			continue;
-		rc = buf_puts(out, "trustfs_expiry_seconds{path=\"");
-		rc = rc ? rc : label(out, w.e[i].path);
-		rc = rc ? rc : buf_printf(out, "\"} %lld\n",
-		    (long long)(w.e[i].not_after - now));
-	}
+	/* Entries, expiry series and buckets (expiries.c, issue 9). */
+	rc = expiries_metrics(fs, now, out);
+	if (rc != 0)
+		return fs_errno(rc);
 	if (rc == 0)
 		rc = buf_printf(out, "# HELP trustfs_tofu_first_use_total TOFU "
 		    "first-use pins since the mount.\n"
@@ -389,6 +275,5 @@ report_metrics(struct fs *fs, struct buf *out)
 		    fs->mismatch_at_mount : mism), (long long)changed);
 	if (rc == 0)
 		rc = sources_report(fs, 1, out);
-	free(w.e);
 	return rc;
 }
