@@ -134,5 +134,136 @@ check_fails "unpin of a hostile name" "HOST_PORT" TC unpin "../../etc_1" "$(fp "
 check "unpin of the last one removes the pin" TC unpin "$H" "$(fp "$CERTS/ha2.pem")"
 check "gone" test ! -e "$MNT/pinned/$H"
 
+# 5. trustctl pin: pre-pin without trusting first (the ssh-keyscan of TLS).
+start_server "$CERTS/leaf.pem" "$CERTS/leaf.key"
+check_fails "no --yes and no terminal: not pinned" "standard input is not a terminal" \
+	TC pin "127.0.0.1:$PORT" </dev/null
+TC pin "127.0.0.1:$PORT" </dev/null >/dev/null 2>&1; check_eq "exit status 1" "$?" 1
+check "nothing was pinned" test ! -e "$MNT/pinned/$H"
+check "trustctl pin --yes" TC pin --yes "127.0.0.1:$PORT"
+check "it shows the subject" grep -qx 'subject: CN=server.test' "$T/out"
+check "the certificate's SHA-256" grep -qx "sha256: $(fp "$CERTS/leaf.pem")" "$T/out"
+check "and the key's" grep -qx "key sha256: $(keyfp "$CERTS/leaf.pem")" "$T/out"
+check "it says so" grep -qx "pinned: pinned/$H" "$T/out"
+check_eq "the pin is the server's certificate" "$(x sha256 "$MNT/pinned/$H")" "$(fp "$CERTS/leaf.pem")"
+check "audited with trustctl's name" grep -q "comm=trustctl action=add path=pinned/$H sha256=$(hex "$CERTS/leaf.pem")" "$MNT/audit.log"
+check "again: already pinned" TC pin --yes "127.0.0.1:$PORT"
+check "nothing written" grep -q '^already pinned' "$T/out"
+check "connect matches the pre-pin" TC connect "127.0.0.1:$PORT"
+check "as pin-match, not first use" grep -qx 'reason: pin-match' "$T/out"
+start_server "$CERTS/ha1.pem" "$CERTS/ha1.key"
+check_fails "another certificate: refused without --replace" "holds a different pin" \
+	TC pin --yes "127.0.0.1:$PORT"
+TC pin --yes "127.0.0.1:$PORT" >/dev/null 2>&1; check_eq "exit status 1" "$?" 1
+check_eq "the pin is unchanged" "$(x sha256 "$MNT/pinned/$H")" "$(fp "$CERTS/leaf.pem")"
+check "--replace replaces it" TC pin --yes --replace "127.0.0.1:$PORT"
+check "it says so" grep -qx "replaced: pinned/$H" "$T/out"
+check_eq "the pin is the new certificate" "$(x sha256 "$MNT/pinned/$H")" "$(fp "$CERTS/ha1.pem")"
+check "--servername names the pin" TC pin --yes --servername Server.Test "127.0.0.1:$PORT"
+check "pinned under the name" test -f "$MNT/pinned/server.test_$PORT"
+check_fails "a bad port" "bad port" TC pin --yes "127.0.0.1:99999"
+check_fails "no HOST:PORT" "usage" TC pin --yes
+check_fails "a hostile --servername" "not a valid host" TC pin --yes --servername '../../etc' "127.0.0.1:$PORT"
+check_fails "an empty --servername" "servername is empty" TC pin --yes --servername '' "127.0.0.1:$PORT"
+CLOSED=$(free_port)
+check_fails "nobody listening" "connect to 127.0.0.1 port $CLOSED" TC pin --yes "127.0.0.1:$CLOSED"
+check "pin --help" TC pin --help
+check "describes --replace" grep -q -- '--replace' "$T/out"
+rm -f "$MNT/pinned/$H" "$MNT/pinned/server.test_$PORT"
+
+# 6. GnuTLS known_hosts, as gnutls-cli --tofu writes it, into key pins.
+spki() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | base64 -w0; }
+"$MKCERT_BIN" --cn kh.test --key-out "$CERTS/kh.key" --out "$CERTS/kh.pem" || die "mkcert failed"
+start_server "$CERTS/kh.pem" "$CERTS/kh.key"
+mkdir -p "$T/home"
+printf 'y\n' | HOME=$T/home timeout 20 gnutls-cli --tofu -p "$PORT" 127.0.0.1 >"$T/gnutls.log" 2>&1
+KH=$T/home/.gnutls/known_hosts
+check "gnutls-cli --tofu wrote known_hosts" grep -q "^|g0|127.0.0.1|$PORT|0|" "$KH"
+check_eq "its key is the server's" "$(grep "^|g0|127.0.0.1|$PORT|" "$KH" | cut -d'|' -f6)" "$(spki "$CERTS/kh.pem")"
+check "import-known-hosts" TC import-known-hosts "$KH"
+check "added" grep -q "^added  *pinned/$H (line 1: a key pin)" "$T/out"
+check "the summary" grep -qx '1 added, 0 skipped (same), 0 refused (different), 0 expired, 0 ignored' "$T/out"
+check "ls shows the key pin" test -f "$MNT/pinned/$H"
+check "cat shows the key" grep -qx "Pinned Key SHA256: $(keyfp "$CERTS/kh.pem")" "$MNT/pinned/$H"
+check "and no certificate yet" grep -q '^Certificate: none yet' "$MNT/pinned/$H"
+check "no expiry" grep -qx 'Pin Expires: never' "$MNT/pinned/$H"
+check_eq "user.trustfs.key_sha256 of a key pin" "$(x key_sha256 "$MNT/pinned/$H")" "$(keyfp "$CERTS/kh.pem")"
+check "audited as pin-key" grep -q "action=pin-key path=pinned/$H" "$MNT/audit.log"
+check "again: skipped (same)" TC import-known-hosts "$KH"
+check "the summary says so" grep -qx '0 added, 1 skipped (same), 0 refused (different), 0 expired, 0 ignored' "$T/out"
+check "connect: the key pin is honoured" TC connect "127.0.0.1:$PORT"
+check "as the pin" grep -qx 'reason: pin-match' "$T/out"
+check "its certificate is stored" grep -q '^message: matches the key pin .*certificate is now stored' "$T/out"
+check_eq "the pin holds the certificate now" "$(x sha256 "$MNT/pinned/$H")" "$(fp "$CERTS/kh.pem")"
+check "audited as fill" grep -q "action=fill path=pinned/$H sha256=$(hex "$CERTS/kh.pem")" "$MNT/audit.log"
+check "gnutls-cli agrees: it trusts the same key" sh -c "printf '' | HOME='$T/home' timeout 20 gnutls-cli --tofu -p '$PORT' 127.0.0.1 >'$T/gnutls2.log' 2>&1"
+start_server "$CERTS/ha2.pem" "$CERTS/ha2.key"
+check_fails "another key is refused" "different from what was used earlier" TC connect "127.0.0.1:$PORT"
+printf '|g0|127.0.0.1|%s|0|%s\n' "$PORT" "$(spki "$CERTS/ha2.pem")" >"$T/other.kh"
+check_fails "a line for the host with another key is refused" "refused *pinned/$H" \
+	TC import-known-hosts "$T/other.kh"
+TC import-known-hosts "$T/other.kh" >/dev/null 2>&1; check_eq "exit status 1" "$?" 1
+check "the summary counts it" grep -qx '0 added, 0 skipped (same), 1 refused (different), 0 expired, 0 ignored' "$T/out"
+check_eq "the pin is unchanged" "$(x sha256 "$MNT/pinned/$H")" "$(fp "$CERTS/kh.pem")"
+NOW=$(date +%s)
+{
+	printf '# a comment\n\n'
+	printf '|g0|expired.test|443|1000|%s\n' "$(spki "$CERTS/ha1.pem")"
+	printf '|g0|future.test|443|%s|%s\n' $((NOW + 86400)) "$(spki "$CERTS/ha1.pem")"
+	printf '|g0|IPv6.Test|8443|0|%s\n' "$(spki "$CERTS/ha1.pem")"
+	printf '|g0|2001:DB8:0::1|443|0|%s\n' "$(spki "$CERTS/ha1.pem")"
+	printf '|c0|h.test|443|0|2|AAAA\n'
+	printf '|g0|*|*|0|%s\n' "$(spki "$CERTS/ha1.pem")"
+} >"$T/mixed.kh"
+check "a file of every kind of line" TC import-known-hosts "$T/mixed.kh"
+check "the summary" grep -qx '3 added, 0 skipped (same), 0 refused (different), 1 expired, 2 ignored' "$T/out"
+check "an expired line is reported" grep -q '^expired  *pinned/expired.test_443' "$T/out"
+check "a commitment is ignored, and says why" grep -q 'ignored.*line 7: a commitment' "$T/out"
+check "a wildcard is ignored, and says why" grep -q 'ignored.*line 8: a wildcard' "$T/out"
+check "an expired line is not imported" test ! -e "$MNT/pinned/expired.test_443"
+check "an expiration is kept" grep -qx "Pin Expires: $(date -u -d @$((NOW + 86400)) '+%Y-%m-%d %H:%M:%S UTC')" "$MNT/pinned/future.test_443"
+check "names are normalized" test -f "$MNT/pinned/ipv6.test_8443"
+check "IPv6 compressed" test -f "$MNT/pinned/2001:db8::1_443"
+
+# 7. Bad known_hosts input: a clear error, nothing imported, nothing lost.
+BEFORE=$(ls "$MNT/pinned" | sort | tr '\n' ' ')
+bad_kh() { # bad_kh DESCRIPTION WANT LINE...
+	local d=$1 want=$2; shift 2
+	printf '|g0|good.test|443|0|%s\n' "$(spki "$CERTS/ha1.pem")" >"$T/bad.kh"
+	printf '%s\n' "$@" >>"$T/bad.kh"
+	check_fails "$d" "$want" TC import-known-hosts "$T/bad.kh"
+	TC import-known-hosts "$T/bad.kh" >/dev/null 2>&1
+	check_eq "$d: exit status 2" "$?" 2
+}
+K=$(spki "$CERTS/ha1.pem")
+bad_kh "a host name with a slash" "bad.kh:2: bad host name '../../etc'" "|g0|../../etc|443|0|$K"
+bad_kh "a host name with a space" "bad host name" "|g0|a b|443|0|$K"
+bad_kh "a control character" "bad host name" "|g0|$(printf 'a\033b')|443|0|$K"
+bad_kh "an empty host" "bad host name" "|g0||443|0|$K"
+bad_kh "a 300-byte host" "bad host name" "|g0|$(head -c 300 /dev/zero | tr '\0' a)|443|0|$K"
+bad_kh "port 0" "bad port '0'" "|g0|h.test|0|0|$K"
+bad_kh "a named port" "bad port 'https'" "|g0|h.test|https|0|$K"
+bad_kh "a negative expiration" "bad expiration '-5'" "|g0|h.test|443|-5|$K"
+bad_kh "not base64" "not base64" "|g0|h.test|443|0|!!!!"
+bad_kh "not a key" "not a DER SubjectPublicKeyInfo" "|g0|h.test|443|0|AAAA"
+bad_kh "a certificate, not a key" "bytes after\|not a DER" "|g0|h.test|443|0|$(openssl x509 -in "$CERTS/ha1.pem" -outform DER | base64 -w0)"
+bad_kh "too many fields" "not a known_hosts line" "|g0|h.test|443|0|$K|extra"
+bad_kh "too few fields" "not a known_hosts line" "|g0|h.test|443|$K"
+bad_kh "an ssh known_hosts line" "not a known_hosts line" "host.test ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA"
+bad_kh "a very long line" "line too long" "$(head -c 70000 /dev/zero | tr '\0' A)"
+head -c 4096 /dev/urandom >"$T/garbage.kh"
+check_fails "garbage" "nothing imported" TC import-known-hosts "$T/garbage.kh"
+check_fails "a missing file" "No such file" TC import-known-hosts "$T/nonexistent"
+check_fails "no file given" "usage" TC import-known-hosts
+check_eq "nothing was imported by any of them" "$(ls "$MNT/pinned" | sort | tr '\n' ' ')" "$BEFORE"
+check "an empty file imports nothing, fine" TC import-known-hosts /dev/null
+check "says so" grep -qx '0 added, 0 skipped (same), 0 refused (different), 0 expired, 0 ignored' "$T/out"
+check "standard input" sh -c "printf '|g0|stdin.test|443|0|$K\n' | '$TRUSTCTL_BIN' --store '$STORE' import-known-hosts -"
+check "pinned" test -f "$MNT/pinned/stdin.test_443"
+check "import-known-hosts --help" TC import-known-hosts --help
+check "unpin --help" TC unpin --help
+check "a key pin can be unpinned by its key" TC unpin stdin.test_443 "$(keyfp "$CERTS/ha1.pem")"
+check "gone" test ! -e "$MNT/pinned/stdin.test_443"
+
 umount_fs
 finish
