@@ -13,6 +13,16 @@
  * is no anchor) is reported with its reason and the import goes on.
  * An input that does not parse changes nothing at all, not even the
  * report: the person running trustctl reads the reason on standard error.
+ *
+ * SOURCE may be a URL (issue 12): http://, https:// (the server verified
+ * against roots/ by OpenSSL, nothing of distrusted/ in its chain) or
+ * file://, fetched by src/net within the import's 64 MiB and a time
+ * limit, and checked against its Content-Type.  --signer takes only a
+ * CMS/PKCS#7 SignedData that verifies to the signer; --expect-sha256
+ * wants a certificate in the bundle; --dry-run reports and changes
+ * nothing; --replace removes what an earlier import from the same source
+ * added and this bundle lost.  Each root added records its source
+ * (origin.h): the URL, or file://PATH for a file.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,13 +33,18 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "cert.h"
+#include "cms.h"
 #include "ctl.h"
 #include "entry.h"
+#include "netcmd.h"
 #include "import.h"
 #include "json.h"
+#include "nettrust.h"
 #include "progress.h"
 #include "store.h"
+#include "trustfs.h"
 
 #define IMPORT_READ_CHUNK 65536
 
@@ -121,9 +136,15 @@ print_json(const struct import_result *a, const char *file)
 	rc = rc ? rc : ctl_json_int(o, "certificates", (int64_t)a->total);
 	if (rc == 0 && a->crl_total > 0)
 		rc = ctl_json_int(o, "crls", (int64_t)a->crl_total);
+	if (rc == 0 && a->dry_run)
+		rc = ctl_json_int(o, "dry_run", 1);
+	/* replaced and removed only with --replace: the object of a plain
+	 * import stays as it was. */
 	for (i = 0; rc == 0 && i < IMPORT_NKINDS; i++)
-		rc = ctl_json_int(o, import_kind_word((enum import_kind)i),
-		    (int64_t)a->count[i]);
+		if (a->replace || (i != IMPORT_REPLACED &&
+		    i != IMPORT_REMOVED))
+			rc = ctl_json_int(o, import_kind_word(
+			    (enum import_kind)i), (int64_t)a->count[i]);
 	if (rc == 0 && ((arr = json_object_new_array()) == NULL ||
 	    json_object_object_add(o, "results", arr) != 0)) {
 		json_object_put(arr);
@@ -142,32 +163,310 @@ print_json(const struct import_result *a, const char *file)
 	return rc;
 }
 
+/* What the command was asked, and what it holds on the way. */
+struct imp {
+	const char *arg;		/* SOURCE as given */
+	const char *signer_file;
+	unsigned char expect[32];
+	int have_expect;
+	long timeout;			/* 0: NET_TIMEOUT */
+	struct import_opts o;
+	char *source;			/* recorded Source; NULL for stdin */
+	struct progress prog;
+};
+
+static int
+fetch_progress(size_t got, size_t total, void *arg)
+{
+	progress_show(arg, "import", got, total, "bytes fetched");
+	return 0;
+}
+
+/* The bundle at a URL, with the store's trust for https. */
+static int
+fetch_input(struct imp *im, const char *store_dir, struct buf *b,
+    struct tf_error *e)
+{
+	struct net_opts no = { 0 };
+	struct trustfs *t = NULL;
+	char ctype[128];
+	int rc;
+
+	if (strncasecmp(im->arg, "https://", 8) == 0) {
+		t = trustfs_open(store_dir);
+		if (t == NULL || trustfs_error(t) != NULL) {
+			rc = tf_error_setx(e, -EIO, "%s", t ? trustfs_error(t)
+			    : "out of memory");
+			goto out;
+		}
+		if ((rc = nettrust_init(t, &no, e)) != 0)
+			goto out;
+	}
+	no.max_bytes = CERT_INPUT_MAX_BUNDLE;
+	no.timeout = im->timeout;
+	no.ctypes = net_bundle_types;
+	no.progress = fetch_progress;
+	no.progress_arg = &im->prog;
+	rc = net_fetch(im->arg, &no, b, ctype, sizeof(ctype), e);
+	if (rc == 0 && (rc = net_bundle_ctype_check(ctype, b->data, b->len,
+	    e)) != 0) {
+		char why[sizeof(e->msg)];
+
+		snprintf(why, sizeof(why), "%s", e->msg);
+		tf_error_setx(e, -EPROTO, "%s: %s", im->arg, why);
+		rc = -EPROTO;
+	}
+out:
+	nettrust_done(&no);
+	trustfs_free(t);
+	return rc;
+}
+
+/* file://ABSOLUTE for a file, the URL itself for a URL, NULL for -. */
+static int
+source_name(struct imp *im, struct tf_error *e)
+{
+	char *abs;
+
+	if (strcmp(im->arg, "-") == 0)
+		return 0;
+	if (net_is_url(im->arg)) {
+		im->source = strdup(im->arg);
+		return im->source ? 0 : tf_error_setx(e, -ENOMEM, "out of "
+		    "memory");
+	}
+	if ((abs = realpath(im->arg, NULL)) == NULL)
+		return tf_error_set(e, -errno, "%s", im->arg);
+	if (asprintf(&im->source, "file://%s", abs) < 0)
+		im->source = NULL;
+	free(abs);
+	return im->source ? 0 : tf_error_setx(e, -ENOMEM, "out of memory");
+}
+
+static int
+read_signer(const char *file, X509 **out, struct tf_error *e)
+{
+	STACK_OF(X509) *sk = NULL;
+	struct progress none = { 0 };
+	struct buf b = { 0 };
+	struct tf_error pe = { 0 };
+	int rc;
+
+	*out = NULL;
+	rc = read_input(file, &none, &b, e);
+	if (rc == 0 && (rc = cert_parse(b.data, b.len, CERT_INPUT_MAX_ONE, &sk,
+	    &pe)) != 0)
+		tf_error_setx(e, rc, "--signer %s: %s", file, pe.msg);
+	else if (rc == 0 && sk_X509_num(sk) != 1)
+		rc = tf_error_setx(e, -EINVAL, "--signer %s: one certificate "
+		    "wanted, it holds %d", file, sk_X509_num(sk));
+	if (rc == 0) {
+		*out = sk_X509_value(sk, 0);
+		X509_up_ref(*out);
+	}
+	sk_X509_pop_free(sk, X509_free);
+	buf_free(&b);
+	return rc;
+}
+
+static int
+has_sha(STACK_OF(X509) *sk, const unsigned char *want)
+{
+	unsigned char d[32];
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		cert_sha256(sk_X509_value(sk, i), d);
+		if (memcmp(d, want, 32) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* --expect-sha256: the certificate must be among those to import. */
+static int
+expect_check(struct imp *im, const struct buf *in, STACK_OF(X509) *certs,
+    struct tf_error *e)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(X509) *sk = NULL;
+	char hex[100];
+	int rc = 0, found;
+
+	if (!im->have_expect)
+		return 0;
+	if (certs == NULL && (rc = import_split(in->data, in->len, &sk, &crls,
+	    e)) != 0)
+		return rc;
+	found = has_sha(certs != NULL ? certs : sk, im->expect);
+	sk_X509_pop_free(sk, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	if (!found) {
+		cert_hex(im->expect, 32, ':', hex);
+		rc = tf_error_setx(e, -EACCES, "%s: no certificate with SHA-256 "
+		    "%s in the bundle; nothing was imported", im->arg, hex);
+	}
+	return rc;
+}
+
+int
+ctl_parse_sha256(const char *s, unsigned char out[32])
+{
+	size_t n = 0;
+	int hi = -1, v;
+
+	for (; *s; s++) {
+		if (*s == ':' || *s == ' ')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			v = (*s | 0x20) - 'a' + 10;
+		else
+			return -1;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == 32)
+			return -1;
+		out[n++] = (unsigned char)(hi << 4 | v);
+		hi = -1;
+	}
+	return n == 32 && hi < 0 ? 0 : -1;
+}
+
+/* 1 (not trusted / refused) or 2 (usage, I/O) for a failure. */
+static int
+exit_for(int rc)
+{
+	return rc == -EACCES || rc == -EPROTO ? EXIT_REFUSED : EXIT_ERROR;
+}
+
+/* Fetch or read, check the signature and the expected certificate, then
+ * import.  0, or a negative errno with e saying why. */
+static int
+run(struct imp *im, const char *store_dir, struct store *st,
+    struct import_result *a, struct tf_error *e)
+{
+	struct entry_actor who = { getuid(), getpid(), "trustctl" };
+	STACK_OF(X509) *certs = NULL;
+	struct buf in = { 0 }, content = { 0 }, *use = &in;
+	struct tf_error ie = { 0 };
+	X509 *signer = NULL;
+	const char *what;
+	int rc;
+
+	if (im->signer_file != NULL &&
+	    (rc = read_signer(im->signer_file, &signer, e)) != 0)
+		goto out;
+	if ((rc = source_name(im, e)) != 0)
+		goto out;
+	im->o.source = im->source;
+	if (net_is_url(im->arg))
+		rc = fetch_input(im, store_dir, &in, e);
+	else
+		rc = read_input(im->arg, &im->prog, &in, e);
+	if (rc != 0)
+		goto out;
+	what = strcmp(im->arg, "-") == 0 ? "standard input" : im->arg;
+	if (signer != NULL) {
+		rc = net_cms_verify(in.data, in.len, signer, &certs, &content,
+		    &ie);
+		if (rc != 0) {
+			/* --signer: anything but a good signature is a
+			 * refusal. */
+			rc = rc == -ENOMEM ? rc : -EACCES;
+			tf_error_setx(e, rc, "%s: %s; nothing was imported",
+			    what, ie.msg);
+			goto out;
+		}
+		/* A bundle signed as a file carries it as its content; a
+		 * signed certs-only one, in its certificates. */
+		if (content.len > 0) {
+			use = &content;
+			sk_X509_pop_free(certs, X509_free);
+			certs = NULL;
+		}
+	}
+	if ((rc = expect_check(im, use, certs, e)) != 0)
+		goto out;
+	progress_show(&im->prog, "import", use->len, 0, "bytes: parsing");
+	if (certs != NULL)
+		rc = entry_import_certs(st, certs, &im->o, &who,
+		    import_progress, &im->prog, a, &ie);
+	else
+		rc = entry_import_opts(st, use->data, use->len, &im->o, &who,
+		    import_progress, &im->prog, a, &ie);
+	if (rc == -EINVAL || rc == -EFBIG)
+		/* The input itself: the parser's message; name the file. */
+		tf_error_setx(e, rc, "%s: %s", what, ie.msg);
+	else if (rc != 0)
+		tf_error_setx(e, rc, "import into %s: %s; nothing was changed",
+		    store_dir, ie.msg[0] ? ie.msg : strerror(-rc));
+out:
+	X509_free(signer);
+	sk_X509_pop_free(certs, X509_free);
+	buf_free(&content);
+	buf_free(&in);
+	return rc;
+}
+
 int
 ctl_import(const char *store_dir, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "signer", required_argument, NULL, 'S' },
+		{ "expect-sha256", required_argument, NULL, 'E' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "replace", no_argument, NULL, 'R' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct import_result a = { 0 };
-	struct progress prog;
-	struct entry_actor who = { getuid(), getpid(), "trustctl" };
-	struct buf in = { 0 };
+	struct imp im = { 0 };
 	struct store *st = NULL;
-	struct tf_error e = { 0 }, ie = { 0 };
-	const char *file;
+	struct tf_error e = { 0 };
 	int c, json = 0, quiet = 0, rc = EXIT_ERROR;
+	char *end;
 
 	optind = 0;	/* GNU getopt: start afresh, permuting */
-	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jqnh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'S':
+			im.signer_file = optarg;
+			break;
+		case 'E':
+			if (ctl_parse_sha256(optarg, im.expect) != 0) {
+				fprintf(stderr, "trustctl: --expect-sha256 "
+				    "wants 64 hex digits (colons allowed), "
+				    "not '%s'\n", optarg);
+				return EXIT_ERROR;
+			}
+			im.have_expect = 1;
+			break;
+		case 'n':
+			im.o.dry_run = 1;
+			break;
+		case 'R':
+			im.o.replace = 1;
+			break;
+		case 't':
+			im.timeout = strtol(optarg, &end, 10);
+			if (*end || im.timeout < 1 || im.timeout > 3600) {
+				fprintf(stderr, "trustctl: --timeout wants "
+				    "seconds from 1 to 3600\n");
+				return EXIT_ERROR;
+			}
 			break;
 		case 'h':
 			ctl_usage(stdout, "import");
@@ -178,53 +477,52 @@ ctl_import(const char *store_dir, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "trustctl: import takes one FILE (- reads "
-		    "standard input)\n");
+		fprintf(stderr, "trustctl: import takes one SOURCE (a file, - "
+		    "for standard input, or an http://, https:// or file:// "
+		    "URL)\n");
 		ctl_usage(stderr, "import");
 		return EXIT_ERROR;
 	}
-	file = argv[optind];
-	progress_init(&prog, quiet);
+	im.arg = argv[optind];
+	if (im.o.replace && strcmp(im.arg, "-") == 0) {
+		fprintf(stderr, "trustctl: --replace needs a SOURCE that names "
+		    "where the bundle comes from, not standard input\n");
+		return EXIT_ERROR;
+	}
+	progress_init(&im.prog, quiet);
 	/* The store first: a mistyped --store fails before a long read. */
-	if (store_open(store_dir, STORE_NOCREATE, &st, &e) != 0)
-		goto out;
-	if (read_input(file, &prog, &in, &e) != 0)
-		goto out;
-	progress_show(&prog, "import", in.len, 0, "bytes: parsing");
-	c = entry_import_input(st, in.data, in.len, &who, import_progress,
-	    &prog, &a, &ie);
-	if (c == -EINVAL || c == -EFBIG) {
-		/* The input itself: the parser's message; name the file. */
-		tf_error_setx(&e, c, "%s: %s", strcmp(file, "-") == 0 ?
-		    "standard input" : file, ie.msg);
+	if ((c = store_open(store_dir, STORE_NOCREATE, &st, &e)) != 0) {
+		rc = EXIT_ERROR;
 		goto out;
 	}
-	if (c != 0) {
-		tf_error_setx(&e, c, "import into %s: %s; nothing was changed",
-		    store_dir, ie.msg[0] ? ie.msg : strerror(-c));
+	if ((c = run(&im, store_dir, st, &a, &e)) != 0) {
+		rc = exit_for(c);
 		goto out;
 	}
-	progress_show(&prog, "import", a.total, a.total, "committed");
-	progress_end(&prog);
+	progress_show(&im.prog, "import", a.total, a.total, im.o.dry_run ?
+	    "dry run" : "committed");
+	progress_end(&im.prog);
 	if (json)
-		c = print_json(&a, file);
+		c = print_json(&a, im.arg);
 	else
 		c = fwrite(a.report.data, 1, a.report.len, stdout) ==
 		    a.report.len ? 0 : -EIO;
 	/* The import is committed whatever happens to standard output; a
 	 * script that cannot read the report must still learn of it. */
 	if (c != 0 || fflush(stdout) != 0) {
-		tf_error_setx(&e, -EIO, "the import is committed, but writing "
-		    "its report failed: %s", strerror(c ? -c : errno));
+		tf_error_setx(&e, -EIO, "the import is %s, but writing its "
+		    "report failed: %s", im.o.dry_run ? "checked" :
+		    "committed", strerror(c ? -c : errno));
+		rc = EXIT_ERROR;
 		goto out;
 	}
 	rc = EXIT_TRUSTED;
 out:
-	progress_end(&prog);
+	progress_end(&im.prog);
 	if (rc != EXIT_TRUSTED)
 		fprintf(stderr, "trustctl: %s\n", tf_error_msg(&e));
 	import_result_free(&a);
-	buf_free(&in);
+	free(im.source);
 	store_close(st);
 	return rc;
 }

@@ -25,6 +25,7 @@
 #include "cert.h"
 #include "ctl.h"
 #include "json.h"
+#include "netcmd.h"
 #include "pin.h"
 #include "store.h"
 #include "trustfs.h"
@@ -211,6 +212,7 @@ cmd_connect(const char *store, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "servername", required_argument, NULL, 'n' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "save-chain", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -219,7 +221,8 @@ cmd_connect(const char *store, int argc, char **argv)
 	struct trustfs *t = NULL;
 	struct json_object *extra = NULL;
 	struct tf_error e = { 0 };
-	const char *servername = NULL, *proto = NULL;
+	const char *servername = NULL, *proto = NULL, *save_chain = NULL;
+	struct buf saved = { 0 };
 	char host[256] = "", port[16] = "", what[300] = "";
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
@@ -232,6 +235,9 @@ cmd_connect(const char *store, int argc, char **argv)
 		switch (c) {
 		case 'n':
 			servername = optarg;
+			break;
+		case 'C':
+			save_chain = optarg;
 			break;
 		case 'm':
 			if (parse_mode(optarg, &mode) != 0)
@@ -305,6 +311,13 @@ cmd_connect(const char *store, int argc, char **argv)
 		tf_error_setx(&e, -EIO, "%s", trustfs_error(t));
 	else
 		vp = &v;
+	/* Issue 12: the intermediates the peer presented, into chains/. */
+	if (vp != NULL && save_chain != NULL && ctl_save_chain(store,
+	    save_chain, what, SSL_get_peer_cert_chain(ssl), &saved, &e) != 0)
+		vp = NULL;
+	if (saved.len > 0)
+		fwrite(saved.data, 1, saved.len, json ? stderr : stdout);
+	buf_free(&saved);
 out:
 	if (json && (extra = json_object_new_object()) != NULL &&
 	    (ctl_json_str(extra, "host", host[0] ? host : NULL) != 0 ||
@@ -715,6 +728,8 @@ main(int argc, char *argv[])
 		rc = ctl_list(store, argc, argv);
 	else if (strcmp(cmd, "import") == 0)
 		rc = ctl_import(store, argc, argv);
+	else if (strcmp(cmd, "est") == 0)
+		rc = ctl_est(store, argc, argv);
 	else if (strcmp(cmd, "export") == 0)
 		rc = admin_export(store, argc, argv);
 	else if (strcmp(cmd, "backup") == 0)

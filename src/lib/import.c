@@ -15,13 +15,19 @@
 #include "cert.h"
 #include "crl.h"
 #include "import.h"
+#include "origin.h"
 
 static const char *const kind_words[IMPORT_NKINDS] = {
 	[IMPORT_ADDED] = "added",
 	[IMPORT_DUPLICATE] = "duplicate",
 	[IMPORT_DISTRUSTED] = "distrusted",
 	[IMPORT_REFUSED] = "refused",
+	[IMPORT_REPLACED] = "replaced",
+	[IMPORT_REMOVED] = "removed",
 };
+
+/* store_write's fn returns it to have a dry run's transaction aborted. */
+#define IMPORT_DRY_RUN_DONE 1
 
 const char *
 import_kind_word(enum import_kind k)
@@ -37,6 +43,7 @@ struct import_args {
 	void *arg;
 	struct import_result *res;
 	struct tf_error *e;
+	const struct import_opts *o;
 };
 
 static void
@@ -60,9 +67,17 @@ item_add2(struct import_result *r, X509 *x, X509_CRL *c,
     enum import_kind kind, const char *dir, const char *name,
     const char *reason)
 {
-	struct import_item *it = &r->items[r->n];
+	struct import_item *it;
 	unsigned char sha[32];
 
+	if (r->n == r->cap) {
+		it = reallocarray(r->items, r->cap + 16, sizeof(*it));
+		if (it == NULL)
+			return -ENOMEM;
+		r->items = it;
+		r->cap += 16;
+	}
+	it = &r->items[r->n];
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
 	it->crl = c != NULL;
@@ -131,6 +146,9 @@ import_one(struct store_txn *txn, struct import_args *a, X509 *x)
 	case ENTRY_ADDED:
 	case ENTRY_REPLACED:
 		rc = item_add(a->res, x, IMPORT_ADDED, "roots", er.name, NULL);
+		if (rc == 0 && a->o != NULL && a->o->source != NULL)
+			rc = origin_set(txn, STORE_ROOTS, er.name,
+			    a->o->source);
 		break;
 	case ENTRY_UNCHANGED:
 		rc = item_add(a->res, x, IMPORT_DUPLICATE, "roots", er.name,
@@ -158,11 +176,16 @@ report_build(struct import_result *r)
 	buf_reset(&r->report);
 	r->when = time(NULL);
 	cert_time_str(r->when, tbuf, sizeof(tbuf));
-	rc = buf_printf(&r->report, "Import: %s\nCertificates: %zu\n"
+	rc = r->dry_run ? buf_puts(&r->report, "Dry run: nothing was "
+	    "changed.\n") : 0;
+	rc = rc ? rc : buf_printf(&r->report, "Import: %s\nCertificates: %zu\n"
 	    "Added: %zu\nSkipped (duplicate): %zu\nSkipped (distrusted): %zu\n"
 	    "Refused: %zu\n", tbuf, r->total, r->count[IMPORT_ADDED],
 	    r->count[IMPORT_DUPLICATE], r->count[IMPORT_DISTRUSTED],
 	    r->count[IMPORT_REFUSED]);
+	if (rc == 0 && r->replace)
+		rc = buf_printf(&r->report, "Replaced: %zu\nRemoved: %zu\n",
+		    r->count[IMPORT_REPLACED], r->count[IMPORT_REMOVED]);
 	/* Only when there are CRLs: a certificate bundle's report stays
 	 * as it was. */
 	if (rc == 0 && r->crl_total > 0)
@@ -483,6 +506,116 @@ out:
 	return rc;
 }
 
+/* --replace: the roots the source added earlier, by name. */
+struct stale {
+	STACK_OF(X509) *sk;		/* the bundle */
+	struct store_txn *txn;
+	char (*names)[STORE_NAME_MAX + 1];
+	size_t n, cap;
+	int rc;
+};
+
+static int
+in_bundle(STACK_OF(X509) *sk, const unsigned char *sha)
+{
+	unsigned char d[32];
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		cert_sha256(sk_X509_value(sk, i), d);
+		if (memcmp(d, sha, 32) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+stale_cb(enum store_db db, const char *name, const char *src, void *arg)
+{
+	struct stale *s = arg;
+	struct store_rec rec;
+	void *p;
+	int rc;
+
+	rc = store_get(s->txn, STORE_ROOTS, name, &rec);
+	if (rc == -ENOENT)
+		return 0;	/* a record left behind: not a root */
+	if (rc != 0)
+		return s->rc = rc;
+	if (rec.nkeys > 0 && in_bundle(s->sk, rec.keys[0].sha256))
+		return 0;
+	if (s->n == s->cap) {
+		p = reallocarray(s->names, s->cap + 16, sizeof(*s->names));
+		if (p == NULL)
+			return s->rc = -ENOMEM;
+		s->names = p;
+		s->cap += 16;
+	}
+	snprintf(s->names[s->n++], sizeof(*s->names), "%s", name);
+	return 0;
+}
+
+/* Removes the source's roots that the bundle lost, before the bundle is
+ * added (their names are then free for its renewed roots). */
+static int
+replace_remove(struct store_txn *txn, struct import_args *a)
+{
+	struct stale s = { a->sk, txn, NULL, 0, 0, 0 };
+	STACK_OF(X509) *one = NULL;
+	struct store_rec rec;
+	size_t i;
+	int rc;
+
+	rc = origin_foreach(txn, STORE_ROOTS, a->o->source, stale_cb, &s);
+	if (rc == 0)
+		rc = s.rc;
+	for (i = 0; i < s.n && rc == 0; i++) {
+		rc = store_get(txn, STORE_ROOTS, s.names[i], &rec);
+		if (rc == 0)
+			rc = entry_certs(&rec, &one);
+		if (rc == 0 && sk_X509_num(one) > 0)
+			rc = item_add(a->res, sk_X509_value(one, 0),
+			    IMPORT_REMOVED, "roots", s.names[i], NULL);
+		sk_X509_pop_free(one, X509_free);
+		one = NULL;
+		if (rc == 0)
+			rc = entry_remove(txn, STORE_ROOTS, s.names[i], a->who);
+	}
+	if (rc != 0 && a->e != NULL && a->e->code == 0)
+		tf_error_set(a->e, rc, "removing the roots the source lost");
+	free(s.names);
+	return rc;
+}
+
+/* A root added under the name a removed one had is its replacement: one
+ * "replaced" item instead of "removed" and "added". */
+static void
+replace_pair(struct import_result *r)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < r->n; i++) {
+		if (r->items[i].kind != IMPORT_REMOVED)
+			continue;
+		for (j = 0; j < r->n; j++)
+			if (r->items[j].kind == IMPORT_ADDED &&
+			    strcmp(r->items[j].entry, r->items[i].entry) == 0)
+				break;
+		if (j == r->n)
+			continue;
+		r->items[j].kind = IMPORT_REPLACED;
+		r->count[IMPORT_ADDED]--;
+		r->count[IMPORT_REPLACED]++;
+		r->count[IMPORT_REMOVED]--;
+		free(r->items[i].subject);
+		free(r->items[i].reason);
+		for (k = i; k + 1 < r->n; k++)
+			r->items[k] = r->items[k + 1];
+		r->n--;
+		i--;
+	}
+}
+
 /* store_write may run this again after growing the map: it starts from
  * nothing each time. */
 static int
@@ -494,6 +627,8 @@ import_txn(struct store_txn *txn, void *arg)
 	int rc = 0;
 
 	items_clear(r);
+	if (a->o != NULL && a->o->replace)
+		rc = replace_remove(txn, a);
 	for (i = 0; i < r->total && rc == 0; i++) {
 		rc = import_one(txn, a, sk_X509_value(a->sk, (int)i));
 		if (rc == 0 && a->fn != NULL)
@@ -502,8 +637,12 @@ import_txn(struct store_txn *txn, void *arg)
 	/* CRLs after the certificates: a CRL's issuer may be among them. */
 	for (i = 0; i < r->crl_total && rc == 0; i++)
 		rc = import_crl(txn, a, sk_X509_CRL_value(a->crls, (int)i));
+	if (rc == 0 && r->replace)
+		replace_pair(r);
 	if (rc == 0)
 		rc = report_build(r);
+	if (rc == 0 && r->dry_run)
+		return IMPORT_DRY_RUN_DONE;
 	if (rc == 0)
 		rc = store_meta_put(txn, "import_report", r->report.data,
 		    r->report.len);
@@ -514,21 +653,31 @@ import_txn(struct store_txn *txn, void *arg)
 
 static int
 import_run(struct store *st, STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls,
-    const struct entry_actor *who, import_progress_fn fn, void *arg,
-    struct import_result *res, struct tf_error *e)
+    const struct import_opts *o, const struct entry_actor *who,
+    import_progress_fn fn, void *arg, struct import_result *res,
+    struct tf_error *e)
 {
-	struct import_args a = { sk, crls, who, fn, arg, res, e };
+	struct import_args a = { sk, crls, who, fn, arg, res, e, o };
 	int rc;
+
+	res->dry_run = o != NULL && o->dry_run;
+	res->replace = o != NULL && o->replace;
+	if (res->replace && (o->source == NULL || o->source[0] == '\0'))
+		return tf_error_setx(e, -EINVAL, "replace needs the source "
+		    "the bundle comes from");
 
 	res->total = sk != NULL ? (size_t)sk_X509_num(sk) : 0;
 	res->crl_total = crls != NULL ? (size_t)sk_X509_CRL_num(crls) : 0;
 	if (res->total == 0 && res->crl_total == 0)
 		return tf_error_setx(e, -EINVAL, "no certificate found in the "
 		    "input");
-	res->items = calloc(res->total + res->crl_total, sizeof(*res->items));
+	res->cap = res->total + res->crl_total;
+	res->items = calloc(res->cap, sizeof(*res->items));
 	if (res->items == NULL)
 		return tf_error_set(e, -ENOMEM, "import");
 	rc = store_write(st, import_txn, &a, e);
+	if (rc == IMPORT_DRY_RUN_DONE && res->dry_run)
+		rc = 0;
 	if (rc != 0 && !tf_error_msg(e)[0])
 		tf_error_set(e, rc, "import");
 	return rc;
@@ -541,7 +690,7 @@ entry_import(struct store *st, STACK_OF(X509) *sk,
 {
 	memset(res, 0, sizeof(*res));
 	tf_error_clear(e);
-	return import_run(st, sk, NULL, who, fn, arg, res, e);
+	return import_run(st, sk, NULL, NULL, who, fn, arg, res, e);
 }
 
 int
@@ -557,10 +706,41 @@ entry_import_input(struct store *st, const void *buf, size_t len,
 	tf_error_clear(e);
 	rc = import_split(buf, len, &sk, &crls, e);
 	if (rc == 0)
-		rc = import_run(st, sk, crls, who, fn, arg, res, e);
+		rc = import_run(st, sk, crls, NULL, who, fn, arg, res, e);
 	sk_X509_pop_free(sk, X509_free);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	return rc;
+}
+
+int
+entry_import_opts(struct store *st, const void *buf, size_t len,
+    const struct import_opts *o, const struct entry_actor *who,
+    import_progress_fn fn, void *arg, struct import_result *res,
+    struct tf_error *e)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(X509) *sk = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	tf_error_clear(e);
+	rc = import_split(buf, len, &sk, &crls, e);
+	if (rc == 0)
+		rc = import_run(st, sk, crls, o, who, fn, arg, res, e);
+	sk_X509_pop_free(sk, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return rc;
+}
+
+int
+entry_import_certs(struct store *st, STACK_OF(X509) *sk,
+    const struct import_opts *o, const struct entry_actor *who,
+    import_progress_fn fn, void *arg, struct import_result *res,
+    struct tf_error *e)
+{
+	memset(res, 0, sizeof(*res));
+	tf_error_clear(e);
+	return import_run(st, sk, NULL, o, who, fn, arg, res, e);
 }
 
 void

@@ -23,6 +23,8 @@ enum import_kind {
 	IMPORT_DUPLICATE,
 	IMPORT_DISTRUSTED,
 	IMPORT_REFUSED,
+	IMPORT_REPLACED,	/* --replace: a removed root's name, new root */
+	IMPORT_REMOVED,		/* --replace: the source's root the bundle lost */
 	IMPORT_NKINDS
 };
 
@@ -42,6 +44,8 @@ struct import_item {
 struct import_result {
 	struct import_item *items;
 	size_t n, total;
+	size_t cap;				/* of items */
+	int dry_run, replace;			/* as the import_opts said */
 	size_t count[IMPORT_NKINDS];
 	size_t crl_total;			/* CRLs, after the certificates */
 	size_t crl_count[IMPORT_NKINDS];
@@ -94,6 +98,39 @@ int entry_import_input(struct store *st, const void *buf, size_t len,
     const struct entry_actor *who, import_progress_fn fn, void *arg,
     struct import_result *res, struct tf_error *e);
 void import_result_free(struct import_result *res);
+
+/*
+ * An import from a named source (issue 12: trustctl import URL, sources).
+ *   source   recorded as the Source of each root the import adds
+ *            (origin.h), e.g. the URL; NULL: none (by hand).
+ *   replace  (needs source) the roots/ entries recorded with this very
+ *            source whose certificate the bundle no longer holds are
+ *            removed in the same transaction, before the bundle is
+ *            added, so that a renewed root takes its predecessor's name:
+ *            such a pair is reported "replaced roots/X.pem", the others
+ *            "removed roots/X.pem".  Roots without that source (added by
+ *            hand, by another source) are never touched.
+ *   dry_run  everything is decided as for a real import, in a write
+ *            transaction that is then aborted: the report says what
+ *            would happen and starts with "Dry run: nothing was
+ *            changed."; nothing is stored, not even the report.
+ * The report adds "Replaced: N" and "Removed: N" after "Refused: N" when
+ * replace is set.
+ */
+struct import_opts {
+	const char *source;
+	int replace;
+	int dry_run;
+};
+int entry_import_opts(struct store *st, const void *buf, size_t len,
+    const struct import_opts *o, const struct entry_actor *who,
+    import_progress_fn fn, void *arg, struct import_result *res,
+    struct tf_error *e);
+/* The same for certificates already parsed (a signed bundle's). */
+int entry_import_certs(struct store *st, STACK_OF(X509) *sk,
+    const struct import_opts *o, const struct entry_actor *who,
+    import_progress_fn fn, void *arg, struct import_result *res,
+    struct tf_error *e);
 
 /*
  * The parse of entry_import_input(), nothing stored: each PEM "X509 CRL"

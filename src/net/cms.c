@@ -50,8 +50,9 @@ cms_read(const void *der, size_t len)
 
 	if (b == NULL)
 		return NULL;
-	if (len > 10 && memmem(der, len < 4096 ? len : 4096, "-----BEGIN",
-	    10) != NULL) {
+	/* DER starts with a SEQUENCE; a signed PEM bundle carries
+	 * "-----BEGIN" inside it, so only the first byte tells. */
+	if (len > 0 && *(const unsigned char *)der != 0x30) {
 		while (PEM_read_bio(b, &name, &hdr, &data, &dlen) == 1) {
 			if (strcmp(name, "PKCS7") == 0 ||
 			    strcmp(name, "CMS") == 0 ||

@@ -1,0 +1,59 @@
+/*
+ * A store's roots and distrust rule as the trust of an HTTPS fetch.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "chain.h"
+#include "nettrust.h"
+#include "trustfs.h"
+
+/* net_check_fn: nothing in the verified path may be in distrusted/
+ * (DESIGN section 5, chain mode). */
+static int
+distrust_check(STACK_OF(X509) *chain, const char *host, void *arg,
+    struct tf_error *e)
+{
+	struct trustfs *t = arg;
+	unsigned char sha[32];
+	char name[256], *subj;
+	int i, rc;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		cert_sha256(sk_X509_value(chain, i), sha);
+		rc = chain_is_distrusted_sha(t, sha, name, sizeof(name));
+		if (rc < 0)
+			return tf_error_setx(e, -EIO, "%s", trustfs_error(t));
+		if (rc == 1) {
+			subj = cert_name_str(X509_get_subject_name(
+			    sk_X509_value(chain, i)));
+			tf_error_setx(e, -EACCES, "certificate rejected: %s is "
+			    "distrusted (distrusted/%s)", subj ? subj : "?",
+			    name);
+			free(subj);
+			return -EACCES;
+		}
+	}
+	return 0;
+}
+
+int
+nettrust_init(struct trustfs *t, struct net_opts *o, struct tf_error *e)
+{
+	o->trust = trustfs_x509_store(t);
+	if (o->trust == NULL)
+		return tf_error_setx(e, -EIO, "the roots of the store: %s",
+		    trustfs_error(t) ? trustfs_error(t) : "out of memory");
+	o->check = distrust_check;
+	o->check_arg = t;
+	return 0;
+}
+
+void
+nettrust_done(struct net_opts *o)
+{
+	X509_STORE_free(o->trust);
+	o->trust = NULL;
+}
