@@ -37,9 +37,12 @@ struct p12_cert {
 /*
  * Appends a PKCS#12 trust store holding certs[0..n) in that order to out,
  * with its MAC under password (P12_PASSWORD for Java's default).  n may be
- * 0 (an empty store keytool lists as 0 entries).  Returns 0, -EINVAL when
- * an entry is not exactly one DER certificate or has no alias (e names
- * the alias), or -ENOMEM; on failure out is as it was.
+ * 0 (an empty store keytool lists as 0 entries).  The DER is put in the
+ * store as it is, checked for the outer shape of one certificate but not
+ * parsed (the store's roots were parsed when they were stored).  Returns
+ * 0, -EINVAL when an entry does not have the shape of one DER certificate
+ * or has no alias (e names the alias), or -ENOMEM; on failure out is as it
+ * was.
  */
 int p12_truststore(const struct p12_cert *certs, size_t n,
     const char *password, struct buf *out, struct tf_error *e);

@@ -211,6 +211,11 @@ END_TEST
 START_TEST(test_bad_input)
 {
 	static const unsigned char garbage[] = "not a certificate at all";
+	/* SEQUENCE { INTEGER 1 }: DER, but not shaped as a certificate. */
+	static const unsigned char notcert[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	/* SEQUENCE of indefinite length: BER, not DER. */
+	static const unsigned char indef[] = { 0x30, 0x80, 0x30, 0x00, 0x30,
+	    0x00, 0x03, 0x01, 0x00, 0x00, 0x00 };
 	unsigned char *trailing = malloc(len_a + 2);
 	struct {
 		const char *alias;
@@ -223,6 +228,8 @@ START_TEST(test_bad_input)
 		{ "trailing", trailing, len_a + 2, "trailing: not one DER" },
 		{ "empty", der_a, 0, "empty: not one DER" },
 		{ "null", NULL, 10, "null: not one DER" },
+		{ "seq", notcert, sizeof(notcert), "seq: not one DER" },
+		{ "indef", indef, sizeof(indef), "indef: not one DER" },
 		{ NULL, der_a, len_a, "needs an alias" },
 		{ "", der_a, len_a, "needs an alias" },
 	};
