@@ -1,0 +1,184 @@
+#!/bin/bash
+# Sources kept current (issue 12): the sources file is edited like policy
+# (accepted, refused whole with the line number and audited, sed -i, not
+# removable, bad input of every kind); trustctl update fetches bundles
+# from a local HTTPS server verified against roots/, records each
+# source's Source on its roots, shows last attempt, last success and
+# result in status and metrics, skips what is not due, removes with
+# `replace' a root the bundle lost (never one added by hand), keeps the
+# store unchanged and audits every failure (HTTP error, a page that is no
+# bundle, a wrong sha256=, an untrusted server name, an unknown NAME), and
+# stores a CRL from a crl source in crls/.
+. "$(dirname "$0")/lib.sh"
+: "${TRUSTCTL_BIN:?set by ctest}"
+TC() { "$TRUSTCTL_BIN" --store "$STORE" "$@"; }
+exit_of() { local rc=0; "$@" >"$T/out" 2>&1 || rc=$?; echo "$rc"; }
+HTTPSD=$SRC_DIR/tests/tools/httpsd.py
+WWW=$T/www
+mkdir -p "$WWW"
+HTTPD=
+cleanup_all() {
+	if [ -n "$HTTPD" ]; then kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null; fi
+	cleanup
+}
+trap cleanup_all EXIT
+sha_of() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
+metric() { grep "^$1{source=\"$2\"} " "$MNT/metrics" | awk '{print $2}'; }
+
+mkcerts
+for n in A B; do
+	"$MKCERT_BIN" --cn "Bundle Root $n" --ca --key-out "$CERTS/$n.key" \
+		--out "$CERTS/$n.pem" || die "could not make root $n"
+done
+cat "$CERTS/A.pem" "$CERTS/B.pem" >"$WWW/bundle.pem"
+cat "$CERTS/leaf.pem" "$CERTS/int.pem" >"$CERTS/server-chain.pem"
+echo '<html><body>Service unavailable</body></html>' >"$WWW/page.html"
+echo text/html >"$WWW/page.html.type"
+
+# A CRL of the test root, as openssl ca makes it (a number, a next update).
+CA=$T/ca
+mkdir -p "$CA"
+: >"$CA/index.txt"
+echo 01 >"$CA/crlnumber"
+cat >"$CA/ca.cnf" <<EOF
+[ ca ]
+default_ca = CA_default
+[ CA_default ]
+database = $CA/index.txt
+crlnumber = $CA/crlnumber
+default_md = sha256
+default_crl_days = 30
+crl_extensions = crl_ext
+[ crl_ext ]
+authorityKeyIdentifier = keyid:always
+EOF
+openssl ca -batch -config "$CA/ca.cnf" -cert "$CERTS/root.pem" -keyfile "$CERTS/root.key" \
+	-gencrl -out "$WWW/root.crl" 2>"$T/ca.log" || die "openssl ca -gencrl failed"
+
+python3 "$HTTPSD" --dir "$WWW" --port-file "$T/port" --cert "$CERTS/server-chain.pem" \
+	--key "$CERTS/leaf.key" 2>"$T/httpsd.log" &
+HTTPD=$!
+for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+PORT=$(cat "$T/port" 2>/dev/null) || die "httpsd did not start: $(cat "$T/httpsd.log")"
+URL=https://127.0.0.1:$PORT
+
+mount_fs
+
+# 1. The file: there, with a comment, and edited like policy.
+check "ls / lists sources" bash -c "ls '$MNT' | grep -qx sources"
+check "it starts as a comment" grep -q "^# trustfs sources" "$MNT/sources"
+cat >"$T/good" <<EOF
+# comment
+lab $URL/files/bundle.pem replace every=1h
+
+crl $URL/files/root.crl type=crl every=6h
+EOF
+check "a valid sources file is saved" cp "$T/good" "$MNT/sources"
+check "cat shows it" cmp "$T/good" "$MNT/sources"
+check "saving is audited" grep -q "action=sources path=sources sha256=-$" "$MNT/audit.log"
+bad() { # bad DESCRIPTION WANT TEXT: refused, the saved text unchanged
+	printf '%s' "$3" >"$T/bad"
+	check_fails "$1" "Invalid argument" cp "$T/bad" "$MNT/sources"
+	check "  the reason, audited: $2" grep -q "action=sources path=sources .*refused=.*$2" "$MNT/audit.log"
+	check "  the old text stays" cmp "$T/good" "$MNT/sources"
+}
+bad "an unknown option" "line%203:%20unknown%20option%20'evry=1d'" \
+	$'# c\nok https://x/a.pem\nb https://x/b.pem evry=1d\n'
+bad "a NAME twice" "line%202:%20source%20a%20is%20already%20named%20on%20line%201" \
+	$'a https://x/a.pem\na https://x/b.pem\n'
+bad "an ftp:// URL" "line%201:%20bad%20URL" $'a ftp://x/a.pem\n'
+bad "EST over http://" "line%201:%20bad%20URL.*EST%20needs%20an%20https" $'e http://x type=est\n'
+bad "a short sha256" "line%201:%20bad%20sha256" $'a https://x/a sha256=abcd\n'
+bad "every=0" "line%201:%20bad%20every" $'a https://x/a every=0\n'
+bad "every=5s (under a minute)" "line%201:%20bad%20every" $'a https://x/a every=5s\n'
+bad "a bad name" "line%201:%20bad%20name" $'-a https://x/a\n'
+bad "a NAME alone" "line%201:%20expected" $'lonely\n'
+bad "signer= with type=crl" "line%201:%20signer=%20does%20not%20go%20with%20type=crl" \
+	$'c https://x/c.crl type=crl signer=X\n'
+bad "a URL with a control character" "line%201:%20bad%20URL" $'a https://x/\x01a\n'
+printf 'a https://x/a\0b\n' >"$T/nul"
+check_fails "a NUL byte is refused" "Invalid argument" cp "$T/nul" "$MNT/sources"
+head -c 2000000 /dev/zero | tr '\0' '#' >"$T/huge"
+check_fails "over 1 MiB is refused" "File too large" cp "$T/huge" "$MNT/sources"
+check "the old text still stays" cmp "$T/good" "$MNT/sources"
+check "sed -i edits it" sed -i 's/every=6h/every=12h/' "$MNT/sources"
+check "  and it is saved" grep -q "type=crl every=12h" "$MNT/sources"
+check_fails "sed -i that breaks it is refused" "Invalid argument" \
+	sed -i 's/every=12h/every=forever/' "$MNT/sources"
+check "  the old text stays" grep -q "type=crl every=12h" "$MNT/sources"
+check_fails "rm sources is refused" "Permission denied" rm "$MNT/sources"
+check "status lists the sources, not fetched yet" \
+	grep -q "^  lab: last attempt never, last success never, roots 0, result: not fetched yet" "$MNT/status"
+
+# 2. trustctl update: both sources fetched over verified HTTPS.
+cp "$CERTS/root.pem" "$MNT/roots/Test_Root_CA.pem" || die "could not add the server's root"
+check "update --help" TC update --help
+check "  names --force" grep -q -- "--force" "$T/out"
+check_eq "update exits 0" "$(exit_of TC update)" 0
+check "  reports lab" grep -q "^lab: ok: 2 added" "$T/out"
+check "  reports the CRL" grep -q "^crl: ok: CRL stored" "$T/out"
+check "root A is in roots/" test -f "$MNT/roots/Bundle_Root_A.pem"
+check "root B is in roots/" test -f "$MNT/roots/Bundle_Root_B.pem"
+check "cat shows its Source" grep -q "^Source: $URL/files/bundle.pem" "$MNT/roots/Bundle_Root_A.pem"
+check "the CRL is in crls/" bash -c "ls '$MNT/crls' | grep -q '\.crl$'"
+check "status: lab's result" grep -q "^  lab: last attempt 20.*, last success 20.*, roots 2, result: ok: 2 added" "$MNT/status"
+check "status: crl's result" grep -q "^  crl: last attempt 20.*, result: ok: CRL stored" "$MNT/status"
+ts=$(metric trustfs_source_last_success_timestamp_seconds lab)
+check "metrics: lab's last success is now" test "${ts:-0}" -ge $(($(date +%s) - 120))
+check_eq "metrics: lab has 2 roots" "$(metric trustfs_source_roots lab)" 2
+check_eq "metrics: lab is up" "$(metric trustfs_source_up lab)" 1
+check "the update is audited" grep -q "action=update path=sources/lab sha256=-$" "$MNT/audit.log"
+
+# 3. Not due again within every=; a named source is fetched anyway.
+check_eq "a second update exits 0" "$(exit_of TC update)" 0
+check "  and fetches nothing" grep -q "^lab: not due" "$T/out"
+check "  crl is not due either" grep -q "^crl: not due" "$T/out"
+
+# 4. The bundle lost root B: replace removes it; a root added by hand stays.
+cat "$CERTS/A.pem" >"$WWW/bundle.pem"
+check_eq "update lab exits 0" "$(exit_of TC update lab)" 0
+check "root B is gone" test ! -e "$MNT/roots/Bundle_Root_B.pem"
+check "root A stays" test -f "$MNT/roots/Bundle_Root_A.pem"
+check "the root added by hand stays" test -f "$MNT/roots/Test_Root_CA.pem"
+check "the removal is audited" grep -q "path=roots/Bundle_Root_B.pem" "$MNT/audit.log"
+check_eq "metrics: lab has 1 root" "$(metric trustfs_source_roots lab)" 1
+
+# 5. Failures change nothing and are audited; the last success stays.
+before=$(state)
+ts=$(metric trustfs_source_last_success_timestamp_seconds lab)
+fail_case() { # fail_case DESCRIPTION WANT LINE
+	sed -i "/^lab /d" "$MNT/sources" && echo "$3" >>"$MNT/sources" ||
+		{ not_ok "$1: sources not saved"; return; }
+	check_eq "$1: update exits 1" "$(exit_of TC update lab)" 1
+	check "  says why: $2" grep -q "$2" "$T/out"
+	check_eq "  the store is unchanged" "$(state)" "$before"
+	check "  audited" grep -q "action=update path=sources/lab .*refused=" "$MNT/audit.log"
+	check "  status: failed" grep -q "^  lab: .*result: failed: .*$2" "$MNT/status"
+	check_eq "  metrics: down" "$(metric trustfs_source_up lab)" 0
+	check_eq "  metrics: last success kept" "$(metric trustfs_source_last_success_timestamp_seconds lab)" "$ts"
+}
+fail_case "HTTP 500" "HTTP 500" "lab $URL/status/500 replace"
+fail_case "a missing file" "404" "lab $URL/files/nothing.pem replace"
+fail_case "an HTML page" "text/html" "lab $URL/files/page.html replace"
+fail_case "a sha256= not in the bundle" "no certificate with SHA-256" \
+	"lab $URL/files/bundle.pem replace sha256=$(sha_of "$CERTS/B.pem")"
+fail_case "a server name that does not match" "hostname mismatch" \
+	"lab https://localhost:$PORT/files/bundle.pem replace"
+fail_case "a signer that signed nothing" "signer" \
+	"lab $URL/files/bundle.pem replace signer=Bundle_Root_A"
+check_eq "an unknown NAME exits 2" "$(exit_of TC update nosuch)" 2
+check "  and says so" grep -q "no source named 'nosuch'" "$T/out"
+check_eq "  the store is unchanged" "$(state)" "$before"
+# A failed source is due again at once.
+check_eq "update (all) retries the failed one" "$(exit_of TC update)" 1
+check "  lab was tried" grep -q "update lab: failed" "$T/out"
+check "  crl was not due" grep -q "^crl: not due" "$T/out"
+
+# 6. sha256= of a root in the bundle: accepted.
+sed -i "/^lab /d" "$MNT/sources"
+echo "lab $URL/files/bundle.pem replace sha256=$(sha_of "$CERTS/A.pem")" >>"$MNT/sources"
+check_eq "sha256= that is there: update exits 0" "$(exit_of TC update lab)" 0
+check_eq "  metrics: up again" "$(metric trustfs_source_up lab)" 1
+
+umount_fs
+finish
