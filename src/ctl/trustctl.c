@@ -29,6 +29,7 @@
 #include "pin.h"
 #include "store.h"
 #include "trustfs.h"
+#include "update.h"
 
 /* The verdict for people: one "key: value" line per field. */
 static void
@@ -730,6 +731,8 @@ main(int argc, char *argv[])
 		rc = ctl_import(store, argc, argv);
 	else if (strcmp(cmd, "est") == 0)
 		rc = ctl_est(store, argc, argv);
+	else if (strcmp(cmd, "update") == 0)
+		rc = ctl_update(store, argc, argv);
 	else if (strcmp(cmd, "export") == 0)
 		rc = admin_export(store, argc, argv);
 	else if (strcmp(cmd, "backup") == 0)
