@@ -140,6 +140,21 @@ static const struct {
 	    "Exit status: 0 stored, 1 refused (server not trusted, root not "
 	    "the\nexpected one, a name held by other certificates), 2 usage, "
 	    "I/O or\nnetwork error.  Nothing is changed unless it is 0.\n" },
+	{ "update",
+	    "usage: trustctl [--store DIR] update [--force] [NAME...]\n\n"
+	    "Fetches the sources of the mount's sources file that are due "
+	    "(every=, 1d\nby default; one whose last attempt failed is due "
+	    "at once), or the NAMEs\ngiven, and imports each as trustctl "
+	    "import URL does: bundles into roots/\n(signer=, sha256=, "
+	    "replace), EST /cacerts into roots/, CRLs into crls/.\nHTTPS "
+	    "servers are verified against roots/.  Each source's last "
+	    "attempt,\nlast success and result go to the store (status, "
+	    "metrics); a failure is\naudited and changes nothing.  "
+	    "trustfs-update.timer runs it hourly.\n\n"
+	    "  --force  fetch every source, due or not\n\n"
+	    "Exit status: 0 every source fetched was imported (or none was "
+	    "due), 1 a\nsource failed, 2 usage or I/O error (an unknown "
+	    "NAME, sources that do\nnot parse).\n" },
 	{ "export",
 	    "usage: trustctl [--store DIR] export [--format FORMAT] "
 	    "[-o FILE]\n\n"
@@ -231,6 +246,8 @@ ctl_usage(FILE *f, const char *cmd)
 	    "  est [--label NAME] [--expect-sha256 HEX] URL\n"
 	    "        the CA certificates of an EST server (RFC 7030 "
 	    "/cacerts)\n"
+	    "  update [--force] [NAME...]\n"
+	    "        fetch the sources that are due and import them\n"
 	    "  export [--format pem|openssl-trusted|pkcs7|pkcs12] [-o FILE]\n"
 	    "        the trust anchors of roots/ for another trust system\n"
 	    "  backup FILE\n"
