@@ -6,6 +6,7 @@
  *
  *   p11-kit/anchors   -> ../roots
  *   p11-kit/blocklist -> ../distrusted
+ *   p11-kit/blacklist -> ../distrusted   (its name before p11-kit 0.24)
  *
  * so that x-init-reserved: paths=/trust/p11-kit (contrib/p11-kit) makes
  * `trust list', GnuTLS and NSS (through the module) see roots/ and
@@ -28,6 +29,9 @@ static const struct {
 	const char *target;
 } links[] = {
 	{ "anchors", "../roots" },
+	/* p11-kit before 0.24 reads the blocklist from "blacklist"; 0.24
+	 * reads "blocklist" only, so neither loads it twice. */
+	{ "blacklist", "../distrusted" },
 	{ "blocklist", "../distrusted" },
 };
 

@@ -28,9 +28,11 @@ trust_of() { awk -v l="    label: $1" '$0 == l { getline; sub(/^ *trust: /, "");
 
 # The layout p11-kit's trust module loads: PATH/anchors and PATH/blocklist.
 check "p11-kit/ is listed at the top" sh -c "ls '$MNT' | grep -qx p11-kit"
-check_eq "p11-kit/ holds anchors and blocklist" "$(ls "$MNT/p11-kit" | tr '\n' ' ')" "anchors blocklist "
+check_eq "p11-kit/ holds anchors and blocklist (blacklist before p11-kit 0.24)" \
+	"$(ls "$MNT/p11-kit" | tr '\n' ' ')" "anchors blacklist blocklist "
 check_eq "anchors -> ../roots" "$(readlink "$MNT/p11-kit/anchors")" "../roots"
 check_eq "blocklist -> ../distrusted" "$(readlink "$MNT/p11-kit/blocklist")" "../distrusted"
+check_eq "blacklist -> ../distrusted" "$(readlink "$MNT/p11-kit/blacklist")" "../distrusted"
 
 check "add the test root" cp "$CERTS/root.pem" "$MNT/roots/TestRoot.pem"
 check "distrust the other root" cp "$CERTS/other.pem" "$MNT/distrusted/Other.pem"
@@ -42,6 +44,7 @@ check_eq "only the mount's roots (it takes the bundle's place)" "$(grep -c 'type
 check "the distrusted root is no anchor" sh -c "! grep -q 'label: Other Root' '$T/out'"
 check "trust list --filter=blocklist" TRUST --filter=blocklist
 check_eq "the distrusted root is blocklisted" "$(trust_of 'Other Root')" "distrusted"
+check_eq "once (p11-kit 0.24 reads blocklist/ only)" "$(grep -c 'type: certificate' "$T/out")" "1"
 
 # NSS: a database of its own that loads the trust module on the mount.
 DB=$(mktemp -d "$T/nssdb.XXXXXX")
@@ -77,7 +80,7 @@ check_fails "rm p11-kit/anchors" "Read-only file system" rm "$MNT/p11-kit/anchor
 check_fails "cp into p11-kit/" "Read-only file system" cp "$CERTS/root.pem" "$MNT/p11-kit/x.pem"
 check_fails "mv -T over p11-kit/blocklist" "Read-only file system" mv -T "$MNT/roots/Added.pem" "$MNT/p11-kit/blocklist"
 check_fails "ln -s in p11-kit/" "Operation not permitted" ln -s ../roots "$MNT/p11-kit/more"
-check_fails "a name that is not there" "No such file or directory" ls "$MNT/p11-kit/blacklist"
+check_fails "a name that is not there" "No such file or directory" ls "$MNT/p11-kit/denylist"
 check "refusals are audited" grep -q 'path=p11-kit/anchors .*refused=Read-only' "$MNT/audit.log"
 check "the roots are unchanged" test -f "$MNT/roots/Added.pem"
 
