@@ -88,6 +88,12 @@ split_words(char *line, char **w, int max)
 	return n;
 }
 
+int
+policy_words(char *line, char **w, int max)
+{
+	return split_words(line, w, max);
+}
+
 /*
  * One key=value option of a line into r (DESIGN section 8).  seen holds
  * the keys given so far on the line: each at most once.  0, or -EINVAL

@@ -63,6 +63,11 @@ enum trustfs_mode policy_mode(const struct policy *p, const char *host_port);
 struct buf;
 int policy_shadowed(const struct policy *p, struct buf *out);
 
+/* Splits one line in place into at most max whitespace-separated words
+ * (w[0..n)); returns n, or max + 1 when there are more.  The line
+ * format's tokenizer, shared with the sources file (sources.c). */
+int policy_words(char *line, char **w, int max);
+
 /* Mode names as the policy file spells them; -1 if unknown. */
 int policy_mode_from_name(const char *name);
 const char *policy_mode_name(enum trustfs_mode m);
