@@ -11,6 +11,7 @@
 
 #include "cert.h"
 #include "origin.h"
+#include "policy.h"
 #include "sources.h"
 
 /* NAME URL and at most one of each option. */
@@ -51,28 +52,6 @@ sources_find(const struct sources *s, const char *name)
 		if (strcmp(s->v[i].name, name) == 0)
 			return &s->v[i];
 	return NULL;
-}
-
-static int
-split_words(char *line, char **w, int max)
-{
-	int n = 0;
-	char *p = line;
-
-	while (*p) {
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		if (n == max)
-			return max + 1;
-		w[n++] = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		if (*p)
-			*p++ = '\0';
-	}
-	return n;
 }
 
 /* A name or label: [A-Za-z0-9._-], not starting with '.' or '-'. */
@@ -327,7 +306,7 @@ sources_parse(const char *text, size_t len, struct sources **out,
 		hash = strchr(line, '#');
 		if (hash != NULL)
 			*hash = '\0';
-		n = split_words(line, w, SOURCES_MAX_WORDS);
+		n = policy_words(line, w, SOURCES_MAX_WORDS);
 		if (n > 0)
 			rc = parse_line(w, n, lineno, s, e);
 	}
