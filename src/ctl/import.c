@@ -235,9 +235,10 @@ source_name(struct imp *im, struct tf_error *e)
 		return im->source ? 0 : tf_error_setx(e, -ENOMEM, "out of "
 		    "memory");
 	}
+	/* A pipe (<(cmd), /dev/fd/N) has no path of its own: its name. */
 	if ((abs = realpath(im->arg, NULL)) == NULL)
-		return tf_error_set(e, -errno, "%s", im->arg);
-	if (asprintf(&im->source, "file://%s", abs) < 0)
+		im->source = strdup(im->arg);
+	else if (asprintf(&im->source, "file://%s", abs) < 0)
 		im->source = NULL;
 	free(abs);
 	return im->source ? 0 : tf_error_setx(e, -ENOMEM, "out of memory");
@@ -360,15 +361,13 @@ run(struct imp *im, const char *store_dir, struct store *st,
 	if (im->signer_file != NULL &&
 	    (rc = read_signer(im->signer_file, &signer, e)) != 0)
 		goto out;
-	if ((rc = source_name(im, e)) != 0)
-		goto out;
-	im->o.source = im->source;
 	if (net_is_url(im->arg))
 		rc = fetch_input(im, store_dir, &in, e);
 	else
 		rc = read_input(im->arg, &im->prog, &in, e);
-	if (rc != 0)
+	if (rc != 0 || (rc = source_name(im, e)) != 0)
 		goto out;
+	im->o.source = im->source;
 	what = strcmp(im->arg, "-") == 0 ? "standard input" : im->arg;
 	if (signer != NULL) {
 		rc = net_cms_verify(in.data, in.len, signer, &certs, &content,
