@@ -195,8 +195,10 @@ pin_renew(struct store_txn *txn, const char *hp, const struct store_rec *rec,
 			goto out;
 		}
 		memcpy(old, rec->keys[idx].sha256, 32);
-		gone = sk_X509_set(sk, (int)idx, leaf);
+		/* sk_X509_set returns the new element: take the old first. */
+		gone = sk_X509_value(sk, (int)idx);
 		X509_up_ref(leaf);
+		(void)sk_X509_set(sk, (int)idx, leaf);
 		X509_free(gone);
 	} else if (!sk_X509_push(sk, leaf)) {
 		rc = -ENOMEM;
