@@ -236,54 +236,76 @@ out:
 	return 0;
 }
 
+/*
+ * One build at a time: readers that arrive together after a change wait
+ * for the first one's build and share it.  Lock order: p12_build, then
+ * the store's locks (view_build's read transaction), then fs->lock; it is
+ * never taken with fs->lock held or a transaction open.
+ */
+static pthread_mutex_t p12_build = PTHREAD_MUTEX_INITIALIZER;
+
+/* fs->p12, referenced, and the generation it is current at. */
+static struct p12_view *
+current(struct fs *fs, uint64_t *gen)
+{
+	struct p12_view *v;
+
+	pthread_mutex_lock(&fs->lock);
+	v = fs->p12;
+	if (v != NULL) {
+		v->refs++;
+		*gen = v->gen;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return v;
+}
+
 /* The current view, referenced (view_put drops it): 0 or -errno. */
 static int
 view_get(struct fs *fs, struct p12_view **out)
 {
-	uint64_t gen = store_generation(fs->st);
+	uint64_t gen = store_generation(fs->st), old_gen = 0;
 	struct p12_view *v, *old;
-	uint64_t old_gen = 0;
 	int rc;
 
 	*out = NULL;
-	pthread_mutex_lock(&fs->lock);
-	old = fs->p12;
-	if (old != NULL) {
-		old->refs++;
-		old_gen = old->gen;
+	old = current(fs, &old_gen);
+	if (old != NULL && old_gen >= gen) {
+		*out = old;
+		return 0;
 	}
-	pthread_mutex_unlock(&fs->lock);
-	if (old != NULL && old_gen == gen) {
+	view_put(fs, old);
+	pthread_mutex_lock(&p12_build);
+	/* Built meanwhile by the reader this one waited for? */
+	old = current(fs, &old_gen);
+	if (old != NULL && old_gen >= gen) {
+		pthread_mutex_unlock(&p12_build);
 		*out = old;
 		return 0;
 	}
 	rc = view_build(fs, gen, old, &v);
 	if (rc != 0) {
+		pthread_mutex_unlock(&p12_build);
 		view_put(fs, old);
 		return rc;
 	}
-	pthread_mutex_lock(&fs->lock);
 	if (v == NULL) {
-		/* Unchanged: old is current at gen. */
+		/* roots/ unchanged: old is current at gen. */
+		pthread_mutex_lock(&fs->lock);
 		if (old->gen < gen)
 			old->gen = gen;
 		pthread_mutex_unlock(&fs->lock);
+		pthread_mutex_unlock(&p12_build);
 		*out = old;
 		return 0;
 	}
-	if (fs->p12 != NULL && fs->p12 != old && fs->p12->gen >= gen) {
-		/* Another reader swapped in a newer one meanwhile. */
-		view_free(v);
-		v = fs->p12;
-		v->refs++;
-	} else {
-		if (fs->p12 != NULL && --fs->p12->refs == 0)
-			view_free(fs->p12);	/* nobody else holds it */
-		v->refs = 2;	/* fs->p12 and the caller */
-		fs->p12 = v;
-	}
+	v->refs = 2;	/* fs->p12 and the caller */
+	pthread_mutex_lock(&fs->lock);
+	fs->p12 = v;	/* old (if any) loses fs->p12's reference */
 	pthread_mutex_unlock(&fs->lock);
-	view_put(fs, old);
+	pthread_mutex_unlock(&p12_build);
+	view_put(fs, old);	/* fs->p12's */
+	view_put(fs, old);	/* this caller's */
 	*out = v;
 	return 0;
 }

@@ -36,6 +36,13 @@ check_fails "the MAC is under changeit" "Integrity check failed" KT -storepass w
 a=$(sha256sum <"$MNT/truststore.p12")
 b=$(sha256sum <"$MNT/truststore.p12")
 check_eq "two reads of one version are the same bytes" "$a" "$b"
+# Readers arriving together right after a change share one build.
+check "a change of roots/" cp "$CERTS/other.pem" "$MNT/roots/Other.pem"
+for n in 1 2 3 4 5 6 7 8; do sha256sum <"$MNT/truststore.p12" >"$T/sum.$n" & done
+wait
+check_eq "8 readers at once after a change read the same bytes" "$(sort -u "$T"/sum.* | wc -l)" "1"
+check "rm it again" rm "$MNT/roots/Other.pem"
+a=$(sha256sum <"$MNT/truststore.p12")
 check "a change elsewhere in the store (policy)" sh -c "printf '* tofu\n' > '$MNT/policy'"
 check_eq "leaves the bytes as they were" "$(sha256sum <"$MNT/truststore.p12")" "$a"
 check_eq "stat's size is the size read" "$(stat -c %s "$MNT/truststore.p12")" "$(wc -c <"$MNT/truststore.p12")"
