@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cert.h"
+#include "expiry.h"
 #include "fs.h"
 
 int
@@ -37,15 +38,65 @@ entry_read(struct fs *fs, enum store_db db, const char *name,
 	return rc;
 }
 
+/*
+ * An entry's size and mtime, as stat shows them.  The size is its inspect
+ * text's: from the expiry index without rendering (issue 9: ls -l of
+ * 100,000 entries), rendered only when the index cannot tell (chains/,
+ * whose text looks up roots/, and records stored without it).
+ */
+static int
+entry_size(struct store_txn *txn, enum store_db db, const char *name,
+    const struct store_rec *rec, time_t now, off_t *size)
+{
+	struct store_info info;
+	struct buf b = { 0 };
+	long n = -1;
+	int rc;
+
+	if (store_info_get(txn, db, name, &info) == 0)
+		n = expiry_text_size(txn, db, name, rec, &info, now);
+	if (n >= 0) {
+		*size = (off_t)n;
+		return 0;
+	}
+	rc = entry_render(txn, db, name, rec, now, &b);
+	if (rc == 0)
+		*size = (off_t)b.len;
+	buf_free(&b);
+	return rc;
+}
+
+static int
+entry_stat(struct fs *fs, enum store_db db, const char *name,
+    struct stat *st)
+{
+	struct tf_error err = { 0 };
+	struct store_txn *txn = NULL;
+	struct store_rec rec;
+	off_t size = 0;
+	int rc;
+
+	rc = store_txn_begin(fs->st, 0, &txn, &err);
+	if (rc == 0)
+		rc = store_get(txn, db, name, &rec);
+	if (rc == 0)
+		rc = entry_size(txn, db, name, &rec, time(NULL), &size);
+	if (rc == 0)
+		fs_file_stat(fs, st, size, (time_t)rec.mtime,
+		    db != STORE_REJECTED);
+	store_txn_abort(txn);
+	if (rc != 0 && rc != -ENOENT && err.msg[0])
+		fs_log(LOG_ERR, "%s/%s: %s", entry_db_dir(db), name, err.msg);
+	return rc;
+}
+
 int
 entry_getattr(struct fs *fs, const struct node *n, struct stat *st)
 {
 	struct tf_error err = { 0 };
-	struct buf b = { 0 };
 	struct staged *s;
 	char name[256];
-	time_t mtime = 0;
-	int rc, temp, found = 0;
+	int temp, found = 0;
 
 	if (fs_key_name(n, name, sizeof(name), &temp, &err) != 0)
 		return -ENOENT;
@@ -61,25 +112,40 @@ entry_getattr(struct fs *fs, const struct node *n, struct stat *st)
 		return 0;
 	if (temp)
 		return -ENOENT;
-	rc = entry_read(fs, n->db, name, &b, &mtime);
-	if (rc == 0)
-		fs_file_stat(fs, st, (off_t)b.len, mtime,
-		    n->db != STORE_REJECTED);
-	buf_free(&b);
-	return fs_errno(rc);
+	return fs_errno(entry_stat(fs, n->db, name, st));
 }
 
 struct readdir_ctx {
+	struct fs *fs;
+	struct store_txn *txn;
+	enum store_db db;
+	time_t now;
 	void *buf;
 	fuse_fill_dir_t filler;
 };
 
+/* Every name with its attributes when the index knows its size (what
+ * READDIRPLUS hands the kernel, so that ls -l needs no stat per file);
+ * the others are stat'ed when asked. */
 static int
 readdir_cb(const char *name, const struct store_rec *rec, void *arg)
 {
 	struct readdir_ctx *r = arg;
+	struct store_info info;
+	struct stat st;
+	long n = -1;
 
-	r->filler(r->buf, name, NULL, 0, 0);
+	if (store_info_get(r->txn, r->db, name, &info) == 0)
+		n = expiry_text_size(r->txn, r->db, name, rec, &info, r->now);
+	if (n < 0) {
+		r->filler(r->buf, name, NULL, 0, 0);
+		return 0;
+	}
+	memset(&st, 0, sizeof(st));
+	fs_file_stat(r->fs, &st, (off_t)n, (time_t)rec->mtime,
+	    r->db != STORE_REJECTED);
+	/* The flag is ignored by a plain READDIR (libfuse's fill_dir). */
+	r->filler(r->buf, name, &st, 0, FUSE_FILL_DIR_PLUS);
 	return 0;
 }
 
@@ -87,7 +153,8 @@ int
 entry_readdir(struct fs *fs, enum store_db db, void *buf,
     fuse_fill_dir_t filler)
 {
-	struct readdir_ctx r = { buf, filler };
+	struct readdir_ctx r = { .fs = fs, .db = db, .now = time(NULL),
+	    .buf = buf, .filler = filler };
 	struct tf_error err = { 0 };
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
@@ -100,6 +167,7 @@ entry_readdir(struct fs *fs, enum store_db db, void *buf,
 	rc = staged_names(fs, (int)db, &names, &n);
 	if (rc == 0)
 		rc = store_txn_begin(fs->st, 0, &txn, &err);
+	r.txn = txn;
 	if (rc == 0)
 		rc = store_foreach(txn, db, readdir_cb, &r);
 	/* Files being written or held under a temporary name, unless the
