@@ -53,39 +53,21 @@ authorityKeyIdentifier = keyid
 basicConstraints = critical, CA:FALSE
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-[leaf_good]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$HPORT/int.der
-[leaf_noca]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$HPORT/noca.der
-[leaf_dead]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$DEAD/int.der
-[leaf_big]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$HPORT/big.der
 EOF
+leaf_section() { # leaf_section NAME URL: a server leaf naming URL
+	printf '[%s]\n' "$1"
+	printf '%s\n' "basicConstraints = critical, CA:FALSE" \
+		"keyUsage = critical, digitalSignature, keyEncipherment" \
+		"extendedKeyUsage = serverAuth" "subjectAltName = IP:127.0.0.1" \
+		"subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid" \
+		"authorityInfoAccess = caIssuers;URI:$2"
+}
+{
+	leaf_section leaf_good "http://127.0.0.1:$HPORT/int.der"
+	leaf_section leaf_noca "http://127.0.0.1:$HPORT/noca.der"
+	leaf_section leaf_dead "http://127.0.0.1:$DEAD/int.der"
+	leaf_section leaf_big "http://127.0.0.1:$HPORT/big.der"
+} >>"$T/x509.cnf"
 C=$CERTS
 gen() { # gen NAME SUBJ ISSUER EXT [KEY]: a certificate signed by ISSUER
 	local key=${5:-$C/$1.key}
