@@ -1797,6 +1797,7 @@ store_cluster_set(struct store_txn *t, const char *node)
  * put that follows it under another name (entry_rename). */
 struct exp_stash {
 	int valid;
+	enum store_db db;
 	size_t nkeys;
 	unsigned char sha[STORE_INFO_CERTS][32];
 	struct store_info info;
@@ -2103,6 +2104,13 @@ stash_matches(const struct exp_stash *s, const struct store_rec *rec)
 	return 1;
 }
 
+static int
+text_kept(enum store_db from, enum store_db to)
+{
+	return (from == STORE_ROOTS || from == STORE_DISTRUSTED) &&
+	    (to == STORE_ROOTS || to == STORE_DISTRUSTED);
+}
+
 int
 store_expiry_note(struct store_txn *t, enum store_db db, const char *name,
     const struct store_rec *rec)
@@ -2128,6 +2136,7 @@ store_expiry_note(struct store_txn *t, enum store_db db, const char *name,
 	if (old.ncerts > 0) {
 		s->nkeys = raw_shas(&v, s->sha);
 		s->info = old;
+		s->db = db;
 		s->valid = s->nkeys > 0;
 	}
 	if (db == STORE_ROOTS || db == STORE_DISTRUSTED) {
@@ -2141,7 +2150,10 @@ store_expiry_note(struct store_txn *t, enum store_db db, const char *name,
 	    &info) == 0;
 	if (!known && stash_matches(s, rec)) {
 		info = s->info;
-		if (rec->text_base != 0)
+		/* The text of roots/ and distrusted/ is the certificate's
+		 * alone; elsewhere it shows the name and the record's
+		 * fields (a pin's sightings): rendered when asked. */
+		if (rec->text_base != 0 || !text_kept(s->db, db))
 			info.text_base = rec->text_base;
 		known = 1;
 	}
