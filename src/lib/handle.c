@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "expiry.h"
 #include "handle.h"
 
 /* The handle's two setters (libtls): the first appends strerror(errno). */
@@ -294,6 +295,7 @@ seen_write(struct store_txn *txn, void *arg)
 	struct seen_args *a = arg;
 	struct store_rec rec, nrec;
 	struct store_key *keys = NULL;
+	struct store_validity val[STORE_INFO_CERTS];
 	unsigned char *der = NULL;
 	int rc;
 
@@ -319,6 +321,9 @@ seen_write(struct store_txn *txn, void *arg)
 	if (nrec.first_seen == 0)
 		nrec.first_seen = nrec.last_seen;
 	nrec.seen_count += a->add;
+	/* The text shows the sightings: its size for stat (issue 9); a pin
+	 * that cannot be decoded is written as it was. */
+	(void)expiry_fill_stored(txn, STORE_PINNED, a->hp, &nrec, val);
 	rc = store_put(txn, STORE_PINNED, a->hp, &nrec);
 out:
 	free(keys);
