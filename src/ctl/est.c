@@ -179,7 +179,7 @@ ctl_save_chain(const char *store_dir, const char *name, const char *peer,
 {
 	struct est_job j = { 0 };
 	struct store *st = NULL;
-	char def[4096], *src = NULL;
+	char def[4096], given[STORE_NAME_MAX + 8], *src = NULL;
 	X509 *x;
 	int i, rc;
 
@@ -202,10 +202,10 @@ ctl_save_chain(const char *store_dir, const char *name, const char *peer,
 		    "intermediate; nothing was saved\n", peer);
 		goto out;
 	}
-	snprintf(j.name, sizeof(j.name), "%s", name);
+	snprintf(given, sizeof(given), "%s", name);
 	if (strlen(name) < 4 || strcmp(name + strlen(name) - 4, ".pem") != 0)
-		snprintf(j.name, sizeof(j.name), "%s.pem", name);
-	if ((rc = entry_name(STORE_CHAINS, j.name, j.name, sizeof(j.name),
+		snprintf(given, sizeof(given), "%s.pem", name);
+	if ((rc = entry_name(STORE_CHAINS, given, j.name, sizeof(j.name),
 	    e)) != 0)
 		goto out;
 	if (store_dir == NULL) {
@@ -254,7 +254,7 @@ ctl_est(const char *store_dir, int argc, char **argv)
 	struct tf_error e = { 0 };
 	unsigned char expect[32];
 	const char *label = NULL, *url;
-	char lbuf[220], *src = NULL, *end;
+	char lbuf[220], lbuf2[STORE_NAME_MAX + 8], *src = NULL, *end;
 	int c, have_expect = 0, boot = 0, rc = EXIT_ERROR;
 
 	optind = 0;	/* GNU getopt: start afresh, permuting */
@@ -325,8 +325,8 @@ ctl_est(const char *store_dir, int argc, char **argv)
 		cert_label(j.root, lbuf, sizeof(lbuf));
 		label = lbuf;
 	}
-	snprintf(j.name, sizeof(j.name), "%s.pem", label);
-	if (entry_name(STORE_ROOTS, j.name, j.name, sizeof(j.name), &e) != 0)
+	snprintf(lbuf2, sizeof(lbuf2), "%s.pem", label);
+	if (entry_name(STORE_ROOTS, lbuf2, j.name, sizeof(j.name), &e) != 0)
 		goto out;
 	if (asprintf(&src, "EST %s", url) < 0) {
 		src = NULL;
