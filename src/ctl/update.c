@@ -199,14 +199,16 @@ update_crl(struct trustfs *t, const struct source *s,
 }
 
 /*
- * EST /cacerts (type=est), as trustctl est stores it: the CA's root in
- * roots/NAME.pem (a root already there under another label stays as it
- * is), the intermediates in chains/NAME.pem, each with "EST URL" as its
- * Source, in one transaction.  sha256= is RFC 7030 4.1.1's manual
- * authorization of a first root.
+ * EST /cacerts (type=est), by trustctl est's rules: the CA's root in
+ * roots/NAME.pem (a root already in roots/ under any name stays as it
+ * is), the other CA certificates in chains/NAME.pem, each with "EST URL"
+ * as its Source, in one transaction; a NAME.pem that holds what another
+ * source or a person put there is never replaced.  sha256= is RFC 7030
+ * 4.1.1's manual authorization of a first root.
  */
 struct est_args {
 	const struct source *s;
+	const char *src;
 	STACK_OF(X509) *roots, *inter;
 	const struct entry_actor *who;
 	size_t added, unchanged;
@@ -215,20 +217,28 @@ struct est_args {
 
 static int
 est_add(struct store_txn *txn, struct est_args *a, enum store_db db,
-    STACK_OF(X509) *sk, const char *src)
+    STACK_OF(X509) *sk)
 {
+	char name[SOURCES_NAME_MAX + 8], have[ORIGIN_MAX + 1];
 	struct entry_result res;
-	char name[SOURCES_NAME_MAX + 8];
-	int rc;
+	struct store_rec rec;
+	int rc, exists;
 
 	snprintf(name, sizeof(name), "%s.pem", a->s->name);
-	rc = entry_add(txn, db, name, sk, ENTRY_REPLACE, a->who, &res, a->e);
-	/* The root is in roots/ under another name: one name per root. */
-	if (rc == -EEXIST && db == STORE_ROOTS) {
-		tf_error_clear(a->e);
-		rc = entry_add(txn, db, NULL, sk, ENTRY_AUTOLABEL, a->who, &res,
-		    a->e);
-	}
+	rc = store_get(txn, db, name, &rec);
+	exists = rc == 0;
+	if (rc == 0)
+		rc = origin_get(txn, db, name, have, sizeof(have));
+	if (rc == 0 && strcmp(have, a->src) != 0)
+		rc = -ENOENT;
+	if (exists && rc == -ENOENT)
+		return tf_error_setx(a->e, -EEXIST, "%s/%s holds certificates "
+		    "that are not from %s: rename the source or remove it",
+		    entry_db_dir(db), name, a->src);
+	if (rc != 0 && rc != -ENOENT)
+		return tf_error_set(a->e, rc, "%s/%s", entry_db_dir(db), name);
+	rc = entry_add(txn, db, name, sk, exists ? ENTRY_REPLACE : 0, a->who,
+	    &res, a->e);
 	if (rc != 0)
 		return rc;
 	if (res.outcome == ENTRY_UNCHANGED) {
@@ -236,30 +246,30 @@ est_add(struct store_txn *txn, struct est_args *a, enum store_db db,
 		return 0;
 	}
 	a->added += (size_t)sk_X509_num(sk);
-	return origin_set(txn, db, res.name, src);
+	return origin_set(txn, db, res.name, a->src);
 }
 
 static int
 est_txn(struct store_txn *txn, void *arg)
 {
 	struct est_args *a = arg;
-	char src[SOURCES_URL_MAX + 8];
-	STACK_OF(X509) *one;
-	int i, rc = 0;
+	char have[STORE_NAME_MAX + 1];
+	X509 *root;
+	int rc = 0;
 
 	a->added = a->unchanged = 0;
-	source_origin(a->s, src, sizeof(src));
-	for (i = 0; rc == 0 && i < sk_X509_num(a->roots); i++) {
-		one = sk_X509_new_null();
-		if (one == NULL || !sk_X509_push(one, sk_X509_value(a->roots,
-		    i)))
-			rc = tf_error_set(a->e, -ENOMEM, "EST");
-		else
-			rc = est_add(txn, a, STORE_ROOTS, one, src);
-		sk_X509_free(one);
+	/* One root: the first self-signed CA (the expected one, when
+	 * sha256= names it: net_est_cacerts made sure it is there). */
+	root = sk_X509_num(a->roots) > 0 ? sk_X509_value(a->roots, 0) : NULL;
+	if (root != NULL) {
+		rc = entry_anchor(txn, root, have, sizeof(have));
+		if (rc == 0)
+			a->unchanged++;
+		else if (rc == -ENOENT)
+			rc = est_add(txn, a, STORE_ROOTS, a->roots);
 	}
 	if (rc == 0 && sk_X509_num(a->inter) > 0)
-		rc = est_add(txn, a, STORE_CHAINS, a->inter, src);
+		rc = est_add(txn, a, STORE_CHAINS, a->inter);
 	return rc;
 }
 
@@ -269,10 +279,14 @@ update_est(struct trustfs *t, const struct source *s,
     struct outcome *out, struct tf_error *e)
 {
 	struct est_args a = { .s = s, .who = who, .e = e };
+	char src[SOURCES_URL_MAX + 8];
 	STACK_OF(X509) *sk = NULL;
+	unsigned char d[32];
 	X509 *x;
-	int i, rc, boot = 0;
+	int i, rc, ok, boot = 0;
 
+	source_origin(s, src, sizeof(src));
+	a.src = src;
 	rc = net_est_cacerts(s->url, base, s->have_sha256 ? s->sha256 : NULL,
 	    &sk, &boot, e);
 	if (rc != 0)
@@ -282,15 +296,24 @@ update_est(struct trustfs *t, const struct source *s,
 	for (i = 0; a.roots != NULL && a.inter != NULL && i < sk_X509_num(sk);
 	    i++) {
 		x = sk_X509_value(sk, i);
-		if (!sk_X509_push(cert_is_self_signed(x) ? a.roots : a.inter,
-		    x))
+		cert_sha256(x, d);
+		ok = 1;
+		if (!cert_is_ca(x))
+			continue;	/* an EST server's own leaf, say */
+		if (!cert_is_self_signed(x))
+			ok = sk_X509_push(a.inter, x);
+		else if (sk_X509_num(a.roots) == 0 && (!s->have_sha256 ||
+		    memcmp(d, s->sha256, 32) == 0))
+			ok = sk_X509_push(a.roots, x);
+		if (!ok)
 			break;
 	}
 	if (a.roots == NULL || a.inter == NULL || i < sk_X509_num(sk))
 		rc = tf_error_set(e, -ENOMEM, "EST");
-	else if (sk_X509_num(a.roots) == 0 && sk_X509_num(a.inter) == 0)
-		rc = tf_error_setx(e, -EINVAL, "EST: /cacerts held no "
-		    "certificate");
+	else if (sk_X509_num(a.roots) == 0)
+		rc = tf_error_setx(e, -EACCES, "EST: the /cacerts response "
+		    "holds no self-signed CA certificate%s", s->have_sha256 ?
+		    " with the sha256= given" : "");
 	else
 		rc = store_write(t->st, est_txn, &a, e);
 	if (rc == 0)

@@ -174,7 +174,27 @@ check_eq "update (all) retries the failed one" "$(exit_of TC update)" 1
 check "  lab was tried" grep -q "update lab: failed" "$T/out"
 check "  crl was not due" grep -q "^crl: not due" "$T/out"
 
-# 6. sha256= of a root in the bundle: accepted.
+# 6. EST /cacerts: the intermediate into chains/est.pem with its Source;
+# the root, already in roots/ by hand, stays as it is.
+openssl crl2pkcs7 -nocrl -certfile "$CERTS/int.pem" -certfile "$CERTS/root.pem" \
+	-outform DER | base64 >"$WWW/cacerts.b64" || die "could not make /cacerts"
+echo "est $URL type=est" >>"$MNT/sources"
+check_eq "an EST source: update est exits 0" "$(exit_of TC update est)" 0
+check "  reports it" grep -q "^est: ok: 1 added, 1 unchanged" "$T/out"
+check "  the intermediate is in chains/est.pem" cmp <(sed -n '/BEGIN/,/END/p' "$MNT/chains/est.pem") "$CERTS/int.pem"
+check "  with its Source" grep -q "^Source: EST $URL$" "$MNT/chains/est.pem"
+check "  the root stays where it was" test ! -e "$MNT/roots/est.pem"
+check_eq "  again: exits 0" "$(exit_of TC update est)" 0
+check "  and changes nothing" grep -q "^est: ok: 0 added, 2 unchanged" "$T/out"
+cp "$CERTS/other.pem" "$MNT/chains/mine.pem"
+echo "mine $URL type=est" >>"$MNT/sources"
+before=$(state)
+check_eq "an EST source whose chains/NAME.pem was made by hand: exits 1" \
+	"$(exit_of TC update mine)" 1
+check "  says why" grep -q "chains/mine.pem holds certificates that are not from EST" "$T/out"
+check_eq "  nothing changed" "$(state)" "$before"
+
+# 7. sha256= of a root in the bundle: accepted.
 sed -i "/^lab /d" "$MNT/sources"
 echo "lab $URL/files/bundle.pem replace sha256=$(sha_of "$CERTS/A.pem")" >>"$MNT/sources"
 check_eq "sha256= that is there: update exits 0" "$(exit_of TC update lab)" 0
