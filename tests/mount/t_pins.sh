@@ -140,6 +140,15 @@ check_fails "no --yes and no terminal: not pinned" "standard input is not a term
 	TC pin "127.0.0.1:$PORT" </dev/null
 TC pin "127.0.0.1:$PORT" </dev/null >/dev/null 2>&1; check_eq "exit status 1" "$?" 1
 check "nothing was pinned" test ! -e "$MNT/pinned/$H"
+# On a terminal it asks (script(1) gives it one).
+on_tty() { printf '%s\n' "$1" | script -qec "'$TRUSTCTL_BIN' --store '$STORE' pin 127.0.0.1:$PORT" /dev/null; }
+check_fails "an n on the terminal pins nothing" "trustctl: not pinned" on_tty n
+check "it asked" grep -q "Pin this certificate as pinned/$H? \[y/N\]" "$T/out"
+check "nothing was pinned" test ! -e "$MNT/pinned/$H"
+check "a y on the terminal pins" on_tty y
+check "it says so" grep -q "pinned: pinned/$H" "$T/out"
+check "pinned" test -f "$MNT/pinned/$H"
+rm -f "$MNT/pinned/$H"
 check "trustctl pin --yes" TC pin --yes "127.0.0.1:$PORT"
 check "it shows the subject" grep -qx 'subject: CN=server.test' "$T/out"
 check "the certificate's SHA-256" grep -qx "sha256: $(fp "$CERTS/leaf.pem")" "$T/out"
@@ -180,6 +189,9 @@ printf 'y\n' | HOME=$T/home timeout 20 gnutls-cli --tofu -p "$PORT" 127.0.0.1 >"
 KH=$T/home/.gnutls/known_hosts
 check "gnutls-cli --tofu wrote known_hosts" grep -q "^|g0|127.0.0.1|$PORT|0|" "$KH"
 check_eq "its key is the server's" "$(grep "^|g0|127.0.0.1|$PORT|" "$KH" | cut -d'|' -f6)" "$(spki "$CERTS/kh.pem")"
+check_eq "Pinned Key SHA256 is GnuTLS's pin-sha256 in hex" \
+	"$(sed -n 's/.*pin-sha256="\([^"]*\)".*/\1/p' "$T/gnutls.log" | head -1 | base64 -d | od -An -tx1 | tr -d ' \n' | tr a-f A-F | sed 's/../&:/g; s/:$//')" \
+	"$(keyfp "$CERTS/kh.pem")"
 check "import-known-hosts" TC import-known-hosts "$KH"
 check "added" grep -q "^added  *pinned/$H (line 1: a key pin)" "$T/out"
 check "the summary" grep -qx '1 added, 0 skipped (same), 0 refused (different), 0 expired, 0 ignored' "$T/out"
