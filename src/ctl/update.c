@@ -45,15 +45,18 @@ load_signer(struct store *st, const char *label, X509 **out,
 	STACK_OF(X509) *sk = NULL;
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
-	char name[STORE_NAME_MAX + 1];
-	size_t i;
+	char name[STORE_NAME_MAX + 1], file[STORE_NAME_MAX + 8];
+	size_t i, n = strlen(label);
 	int rc = -ENOENT;
 
 	*out = NULL;
+	/* signer=LABEL names LABEL.pem; LABEL.pem itself is taken too. */
+	snprintf(file, sizeof(file), "%s%s", label, n > 4 &&
+	    strcmp(label + n - 4, ".pem") == 0 ? "" : ".pem");
 	if (store_txn_begin(st, 0, &txn, e) != 0)
 		return -EIO;
 	for (i = 0; i < 2 && rc == -ENOENT; i++) {
-		if (entry_name(dbs[i], label, name, sizeof(name), NULL) != 0)
+		if (entry_name(dbs[i], file, name, sizeof(name), NULL) != 0)
 			continue;
 		rc = store_get(txn, dbs[i], name, &rec);
 		if (rc == 0)

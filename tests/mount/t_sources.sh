@@ -164,7 +164,9 @@ fail_case "a sha256= not in the bundle" "no certificate with SHA-256" \
 	"lab $URL/files/bundle.pem replace sha256=$(sha_of "$CERTS/B.pem")"
 fail_case "a server name that does not match" "hostname mismatch" \
 	"lab https://localhost:$PORT/files/bundle.pem replace"
-fail_case "a signer that signed nothing" "signer" \
+fail_case "a signer that is not in the store" "signer Nobody: not in roots/ or chains/" \
+	"lab $URL/files/bundle.pem replace signer=Nobody"
+fail_case "a signer= on a bundle that is not signed" "not a CMS/PKCS#7 SignedData" \
 	"lab $URL/files/bundle.pem replace signer=Bundle_Root_A"
 check_eq "an unknown NAME exits 2" "$(exit_of TC update nosuch)" 2
 check "  and says so" grep -q "no source named 'nosuch'" "$T/out"
@@ -199,6 +201,31 @@ sed -i "/^lab /d" "$MNT/sources"
 echo "lab $URL/files/bundle.pem replace sha256=$(sha_of "$CERTS/A.pem")" >>"$MNT/sources"
 check_eq "sha256= that is there: update exits 0" "$(exit_of TC update lab)" 0
 check_eq "  metrics: up again" "$(metric trustfs_source_up lab)" 1
+
+# 8. signer=: a bundle signed by the named certificate is imported; one
+# signed by another key is refused and changes nothing.
+"$MKCERT_BIN" --cn "Bundle Signer" --ca --key-out "$CERTS/signer.key" \
+	--out "$CERTS/signer.pem" || die "could not make the signer"
+"$MKCERT_BIN" --cn "Signed Root C" --ca --key-out "$CERTS/C.key" \
+	--out "$CERTS/C.pem" || die "could not make root C"
+cp "$CERTS/signer.pem" "$MNT/chains/Bundle_Signer.pem" || die "could not add the signer"
+openssl cms -sign -nodetach -binary -in "$CERTS/C.pem" -signer "$CERTS/signer.pem" \
+	-inkey "$CERTS/signer.key" -outform DER -out "$WWW/signed.p7b" 2>>"$T/ca.log" ||
+	die "openssl cms -sign failed"
+openssl cms -sign -nodetach -binary -in "$CERTS/C.pem" -signer "$CERTS/other.pem" \
+	-inkey "$CERTS/other.key" -outform DER -out "$WWW/forged.p7b" 2>>"$T/ca.log" ||
+	die "openssl cms -sign (forged) failed"
+echo "vendor $URL/files/forged.p7b signer=Bundle_Signer" >>"$MNT/sources"
+before=$(state)
+check_eq "a bundle signed by another key: exits 1" "$(exit_of TC update vendor)" 1
+check "  says the signature does not verify" grep -q "update vendor: failed: the signature does not verify to the signer" "$T/out"
+check_eq "  nothing changed" "$(state)" "$before"
+check "  root C is not in roots/" test ! -e "$MNT/roots/Signed_Root_C.pem"
+sed -i 's|/files/forged.p7b signer=|/files/signed.p7b signer=|' "$MNT/sources"
+check_eq "the bundle its signer signed: exits 0" "$(exit_of TC update vendor)" 0
+check "  root C is in roots/" test -f "$MNT/roots/Signed_Root_C.pem"
+check "  with its Source" grep -q "^Source: $URL/files/signed.p7b$" "$MNT/roots/Signed_Root_C.pem"
+check "  the signer is no root" test ! -e "$MNT/roots/Bundle_Signer.pem"
 
 umount_fs
 finish
