@@ -5,10 +5,13 @@
  * each case on a fresh store.
  */
 #include <check.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <lmdb.h>
 
 #include "cert.h"
 #include "entry.h"
@@ -464,6 +467,97 @@ START_TEST(test_key_hash)
 }
 END_TEST
 
+/*
+ * Issue 8's rule for the new outcomes: store_write runs tofu_write again
+ * when a commit finds the map full, and another process may change the
+ * pin in between.  This stands in for LMDB's commit: armed, it lets
+ * another writer put hook_pin in pinned/ and answers MDB_MAP_FULL; the
+ * verdict must be the committed run's.
+ */
+static struct trustfs *hook;
+static X509 *hook_pin;
+
+int
+mdb_txn_commit(MDB_txn *txn)
+{
+	static int (*real)(MDB_txn *);
+	struct trustfs *t = hook;
+	struct add_args a = { .name = HP };
+
+	if (real == NULL)
+		real = (int (*)(MDB_txn *))dlsym(RTLD_NEXT, "mdb_txn_commit");
+	if (t == NULL)
+		return real(txn);
+	hook = NULL;
+	mdb_txn_abort(txn);	/* a failed commit frees the transaction */
+	a.sk = tu_stack(hook_pin, NULL);
+	ck_assert_int_eq(store_write(t->st, add_txn, &a, NULL), 0);
+	sk_X509_pop_free(a.sk, X509_free);
+	return MDB_MAP_FULL;
+}
+
+static const struct {
+	const char *what;
+	enum setup setup;	/* the pin the first run sees */
+	X509 **other;		/* what the other writer pins meanwhile */
+	int want_trusted;
+	enum trustfs_reason want_reason;
+	const char *want_message;
+} rerun_cases[] = {
+	{ "a renewal, then the pin changed to another key: mismatch", S_A,
+	    &b_cert, 0, TRUSTFS_PIN_MISMATCH, "different" },
+	{ "a mismatch, then the pin changed to the same key: renewal", S_NONE,
+	    &a_cert, 1, TRUSTFS_PIN_MATCH, "renewed" },
+	{ "a fill, then a certificate pinned with another key: mismatch",
+	    S_KEY_A, &b_cert, 0, TRUSTFS_PIN_MISMATCH, "different" },
+};
+
+START_TEST(test_rerun)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct setup_args sa = { rerun_cases[_i].setup };
+	struct trustfs_verdict v;
+	STACK_OF(X509) *peer = tu_stack(a2_cert, NULL);
+	struct store_txn *txn;
+	struct store_rec rec;
+	unsigned char sha[32];
+
+	put_policy(t, "* tofu pin=key\n");
+	ck_assert_int_eq(store_write(t->st, setup_txn, &sa, NULL), 0);
+	if (rerun_cases[_i].setup == S_NONE) {
+		/* Pinned to B first: the first run is a mismatch. */
+		struct add_args a = { .name = HP };
+
+		a.sk = tu_stack(b_cert, NULL);
+		ck_assert_int_eq(store_write(t->st, add_txn, &a, NULL), 0);
+		sk_X509_pop_free(a.sk, X509_free);
+	}
+	hook_pin = *rerun_cases[_i].other;
+	hook = t;
+	ck_assert_int_eq(trustfs_check(t, "server.test", 443, peer, &v), 0);
+	ck_assert_ptr_null(hook);	/* the hook ran */
+	ck_assert_msg(v.trusted == rerun_cases[_i].want_trusted &&
+	    v.reason == rerun_cases[_i].want_reason, "%s: trusted %d, %s (%s)",
+	    rerun_cases[_i].what, v.trusted, trustfs_reason_name(v.reason),
+	    v.message);
+	ck_assert_ptr_nonnull(strstr(v.message, rerun_cases[_i].want_message));
+	/* What was committed agrees with the verdict. */
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(store_get(txn, STORE_PINNED, HP, &rec), 0);
+	ck_assert_uint_eq(rec.nkeys, 1);
+	cert_sha256(v.trusted ? a2_cert : *rerun_cases[_i].other, sha);
+	ck_assert_int_eq(memcmp(rec.keys[0].sha256, sha, 32), 0);
+	ck_assert_int_eq(store_get(txn, STORE_REJECTED, HP, &rec),
+	    v.trusted ? -ENOENT : 0);
+	store_txn_abort(txn);
+	sk_X509_pop_free(peer, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -477,6 +571,8 @@ main(void)
 	tcase_add_test(tc, test_pin_key);
 	tcase_add_test(tc, test_sets);
 	tcase_add_test(tc, test_key_hash);
+	tcase_add_loop_test(tc, test_rerun, 0, sizeof(rerun_cases) /
+	    sizeof(rerun_cases[0]));
 	rc = tu_run("pins", tc, 1);
 	free_certs();
 	return rc;
