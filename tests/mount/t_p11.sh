@@ -13,14 +13,16 @@ mount_fs -o allow_other
 NOBODY=65534
 as_nobody() { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups -- "$@"; }
 
-# The user's p11-kit configuration: the shipped file, its path moved to MNT.
+# The user's p11-kit configuration: the shipped file, copied as the README
+# says (under the name of the distribution's trust module file), its path
+# moved to MNT.
 chmod 711 "$T"
 HOMEDIR=$T/home
 mkdir -p "$HOMEDIR/.config/pkcs11/modules"
 sed "s|^x-init-reserved: paths=/trust/p11-kit\$|x-init-reserved: paths=$MNT/p11-kit|" \
-	"$SRC_DIR/contrib/p11-kit/trustfs.module" >"$HOMEDIR/.config/pkcs11/modules/trustfs.module"
+	"$SRC_DIR/contrib/p11-kit/trustfs.module" >"$HOMEDIR/.config/pkcs11/modules/p11-kit-trust.module"
 check "the module file names the mount" grep -qx "x-init-reserved: paths=$MNT/p11-kit" \
-	"$HOMEDIR/.config/pkcs11/modules/trustfs.module"
+	"$HOMEDIR/.config/pkcs11/modules/p11-kit-trust.module"
 chmod -R a+rX "$HOMEDIR"
 TRUST() { as_nobody env HOME="$HOMEDIR" trust list "$@"; }
 # label: L in a trust list block, followed by its trust: line.
