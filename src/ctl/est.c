@@ -344,8 +344,8 @@ ctl_est(const char *store_dir, int argc, char **argv)
 		goto out;
 	}
 	if (boot)
-		printf("bootstrap: the TLS server verified against the root "
-		    "with the expected SHA-256 (RFC 7030 4.1.1)\n");
+		printf("bootstrap: the server verified against the expected "
+		    "root (RFC 7030 4.1.1)\n");
 	fwrite(j.out.data, 1, j.out.len, stdout);
 	rc = fflush(stdout) == 0 ? EXIT_TRUSTED : EXIT_ERROR;
 	if (rc != EXIT_TRUSTED)
