@@ -62,6 +62,9 @@ struct staged {
 	int defer;		/* written out of order: only the close judges */
 	size_t checked;		/* bytes judged at write() (early.c) */
 	size_t checked_lines;	/* lines in them */
+	size_t append_from;	/* O_APPEND to a pin: where what is appended
+				 * starts (the pin's text before it); 0: no
+				 * append (issue 14, io.c) */
 };
 
 /* An open file. */
