@@ -33,6 +33,7 @@ append_from_end(struct fs *fs, struct staged *s)
 		s->checked = s->data.len;
 		s->checked_lines = lines;
 		s->defer = 0;
+		s->append_from = s->data.len;
 	}
 	pthread_mutex_unlock(&fs->lock);
 }
@@ -398,13 +399,54 @@ struct close_args {
 	int db, temp, commit;
 	unsigned flags;
 	char name[256];
+	size_t append_from;	/* s->append_from */
 };
+
+/*
+ * An append to a pin: what was appended must be certificate input on its
+ * own (PEM, DER or PKCS#7), so that `cat new.der >> pinned/H' adds the
+ * certificate instead of being taken for text around the pin's PEM, and
+ * an append that holds no certificate is refused instead of changing
+ * nothing.  The pin's text and the appended certificates, as PEM, are
+ * then stored as any other write of the pin.
+ */
+static int
+append_data(struct fs *fs, const struct close_args *c, const char *data,
+    size_t len)
+{
+	struct tf_error err = { 0 };
+	STACK_OF(X509) *sk = NULL;
+	struct buf b = { 0 };
+	int rc, i;
+
+	rc = cert_parse(data + c->append_from, len - c->append_from,
+	    fs_input_limit(c->db), &sk, &err);
+	if (rc != 0) {
+		fs_add_refused(c->path, rc, c->commit, err.msg[0] ? err.msg :
+		    "what was appended holds no certificate");
+		return fs_errno(rc);
+	}
+	rc = buf_append(&b, data, c->append_from);
+	for (i = 0; rc == 0 && i < sk_X509_num(sk); i++)
+		rc = cert_pem(&b, sk_X509_value(sk, i));
+	if (rc == 0)
+		rc = commit_data(fs, c->path, c->db, c->name, c->temp,
+		    c->commit, c->flags, b.data, b.len);
+	else
+		rc = fs_errno(rc);
+	buf_free(&b);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
 
 static int
 close_data(struct fs *fs, const void *arg, const char *data, size_t len)
 {
 	const struct close_args *c = arg;
 
+	if (c->append_from > 0 && c->append_from <= len && !c->temp &&
+	    c->db == STORE_PINNED)
+		return append_data(fs, c, data, len);
 	return commit_data(fs, c->path, c->db, c->name, c->temp, c->commit,
 	    c->flags, data, len);
 }
@@ -416,7 +458,7 @@ static int
 commit_staged(struct fs *fs, const char *path, struct staged *s, int commit)
 {
 	struct close_args c = { path, s->db, s->temp, commit,
-	    s->replace ? ENTRY_REPLACE : 0, "" };
+	    s->replace ? ENTRY_REPLACE : 0, "", s->append_from };
 	int rc;
 
 	snprintf(c.name, sizeof(c.name), "%s", s->name);
@@ -575,6 +617,8 @@ fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		s->opens++;	/* keeps s while waiting */
 		staged_wait(fs, s);
 		rc = staged_resize(s, (size_t)size);
+		/* Cut: judged whole at the close, not as an append. */
+		s->append_from = 0;
 		/* Cut to nothing: a fresh start, judged as it comes again;
 		 * any other size is judged at the close. */
 		if (rc == 0 && size == 0) {

@@ -251,6 +251,7 @@ staged_open(struct fs *fs, int db, const char *name, int temp, int trunc,
 		s->refused = 0;
 		s->defer = 0;
 		s->checked = s->checked_lines = 0;
+		s->append_from = 0;
 		s->mtime = time(NULL);
 	}
 	s->opens++;

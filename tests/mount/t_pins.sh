@@ -94,7 +94,9 @@ check "as the pin" grep -qx 'reason: pin-match' "$T/out"
 start_server "$CERTS/renew1.pem" "$CERTS/leaf.key"
 check "and so is the old one" TC connect "127.0.0.1:$PORT"
 check "as the pin" grep -qx 'reason: pin-match' "$T/out"
-check "appending text changes nothing (text around PEM is ignored)" sh -c "echo a note >> '$MNT/pinned/$H'"
+check_fails "appending text that holds no certificate is refused" "Invalid argument" \
+	bash -c "/bin/echo a note >> '$MNT/pinned/$H'"
+check "audited with the reason" grep -q "action=add path=[^ ]*pinned/$H .*refused=" "$MNT/audit.log"
 check_eq "the pin is unchanged" "$(grep -c '^SHA256 Fingerprint:' "$MNT/pinned/$H")" 2
 check_fails "appending a broken PEM block is refused" "Invalid argument" \
 	bash -c "printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' >> '$MNT/pinned/$H'"
@@ -111,6 +113,12 @@ check_eq "the pin is still the two" "$(grep -c '^SHA256 Fingerprint:' "$MNT/pinn
 cat "$CERTS/ha1.pem" "$CERTS/ha2.pem" >"$T/two.pem"
 check "cp two.pem pinned/H" cp "$T/two.pem" "$MNT/pinned/$H"
 check_eq "both are pinned" "$(grep -c '^SHA256 Fingerprint:' "$MNT/pinned/$H")" 2
+check "cp one.pem pinned/H: back to one" cp "$CERTS/ha1.pem" "$MNT/pinned/$H"
+check_eq "one is pinned" "$(grep -c '^SHA256 Fingerprint:' "$MNT/pinned/$H")" 1
+openssl x509 -in "$CERTS/ha2.pem" -outform DER -out "$T/ha2.der"
+check "append a DER certificate" sh -c "cat '$T/ha2.der' >> '$MNT/pinned/$H'"
+check_eq "both are pinned again" "$(grep -c '^SHA256 Fingerprint:' "$MNT/pinned/$H")" 2
+check "the DER one" grep -qx "SHA256 Fingerprint: $(fp "$CERTS/ha2.pem")" "$MNT/pinned/$H"
 for n in 1 2; do
 	start_server "$CERTS/ha$n.pem" "$CERTS/ha$n.key"
 	check "HA node $n is trusted" TC connect "127.0.0.1:$PORT"
