@@ -368,22 +368,18 @@ int
 aia_complete(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
     const struct chain_params *cp, char *note, size_t notelen)
 {
-	struct trustfs_verdict v;
 	char dummy[8];
 	X509 *cur = NULL;
 	int rc;
 
+	(void)host;
 	if (note == NULL) {
 		note = dummy;
 		notelen = sizeof(dummy);
 	}
 	note[0] = '\0';
-	/* Only when the check would fail for want of an issuer. */
-	memset(&v, 0, sizeof(v));
-	if (chain_check(t, host, chain, cp, &v, NULL, 0) != 0)
-		return -1;
-	if (v.trusted || v.reason != TRUSTFS_UNKNOWN_ISSUER)
-		return 0;
+	/* Only when an issuer is nowhere: a walk up the issuers, cheaper
+	 * than the chain check that follows (no CRLs, no rules). */
 	if (missing_link(t, chain, &cur) != 0)
 		return -1;
 	if (cur == NULL)
@@ -393,16 +389,33 @@ aia_complete(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	return rc;
 }
 
+/*
+ * chain-or-tofu falls back to a pin when the chain fails, so its missing
+ * issuer is looked for before the check (a walk up the issuers, about
+ * the cost of a second check); chain looks after a check that failed
+ * for want of an issuer only (aia_again), so a chain that verifies costs
+ * nothing more.
+ */
 int
 aia_before(struct trustfs *t, const struct policy_line *pl, const char *host,
     STACK_OF(X509) *chain, const struct chain_params *cp, char *note,
     size_t notelen)
 {
 	note[0] = '\0';
-	if (!pl->aia_fetch || (pl->mode != TRUSTFS_MODE_CHAIN &&
-	    pl->mode != TRUSTFS_MODE_CHAIN_OR_TOFU))
+	if (!pl->aia_fetch || pl->mode != TRUSTFS_MODE_CHAIN_OR_TOFU)
 		return 0;
 	return aia_complete(t, host, chain, cp, note, notelen) < 0 ? -1 : 0;
+}
+
+int
+aia_again(struct trustfs *t, const struct policy_line *pl, const char *host,
+    STACK_OF(X509) *chain, const struct chain_params *cp,
+    const struct trustfs_verdict *v, char *note, size_t notelen)
+{
+	if (!pl->aia_fetch || pl->mode != TRUSTFS_MODE_CHAIN || v->trusted ||
+	    v->reason != TRUSTFS_UNKNOWN_ISSUER)
+		return 0;
+	return aia_complete(t, host, chain, cp, note, notelen);
 }
 
 void

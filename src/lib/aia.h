@@ -41,13 +41,17 @@
 int aia_complete(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
     const struct chain_params *cp, char *note, size_t notelen);
 
-/* verify.c's hooks: aia_complete() before the check of a line with
- * aia=fetch in a chain mode (0, or -1 with t's error set), and the note
- * appended to the verdict's message after it. */
+/* verify.c's hooks for a line with aia=fetch: aia_complete() before the
+ * check in chain-or-tofu (0, or -1 with t's error set); after a chain
+ * check that failed for want of an issuer (aia_complete()'s result: 1
+ * means check again); and the note appended to the verdict's message. */
 struct policy_line;
 int aia_before(struct trustfs *t, const struct policy_line *pl,
     const char *host, STACK_OF(X509) *chain, const struct chain_params *cp,
     char *note, size_t notelen);
+int aia_again(struct trustfs *t, const struct policy_line *pl,
+    const char *host, STACK_OF(X509) *chain, const struct chain_params *cp,
+    const struct trustfs_verdict *v, char *note, size_t notelen);
 void aia_after(struct trustfs_verdict *v, const char *note);
 
 /*
