@@ -475,6 +475,10 @@ check_mode(struct trustfs *t, const struct policy_line *pl,
 		return -1;
 	rc = check_mode_run(t, &cp, mode, pl->pin_key, hp, host, leaf, chain, cause,
 	    sizeof(cause), name, sizeof(name), msg, v);
+	if (rc == 0 && (rc = aia_again(t, pl, host, chain, &cp, v, aia,
+	    sizeof(aia))) > 0)
+		rc = check_mode_run(t, &cp, mode, pl->pin_key, hp, host, leaf,
+		    chain, cause, sizeof(cause), name, sizeof(name), msg, v);
 	if (rc == 0)
 		aia_after(v, aia);
 	if (rc == 0 && v->trusted && ost == CRL_OCSP_GOOD) {
