@@ -254,7 +254,7 @@ ctl_est(const char *store_dir, int argc, char **argv)
 	struct tf_error e = { 0 };
 	unsigned char expect[32];
 	const char *label = NULL, *url;
-	char lbuf[220], lbuf2[STORE_NAME_MAX + 8], *src = NULL, *end;
+	char lbuf[220], lbuf2[STORE_NAME_MAX + 8], *src = NULL;
 	int c, have_expect = 0, boot = 0, rc = EXIT_ERROR;
 
 	optind = 0;	/* GNU getopt: start afresh, permuting */
@@ -264,21 +264,13 @@ ctl_est(const char *store_dir, int argc, char **argv)
 			label = optarg;
 			break;
 		case 'E':
-			if (ctl_parse_sha256(optarg, expect) != 0) {
-				fprintf(stderr, "trustctl: --expect-sha256 "
-				    "wants 64 hex digits (colons allowed), "
-				    "not '%s'\n", optarg);
+			if (ctl_opt_sha256(optarg, expect) != 0)
 				return EXIT_ERROR;
-			}
 			have_expect = 1;
 			break;
 		case 't':
-			no.timeout = strtol(optarg, &end, 10);
-			if (*end || no.timeout < 1 || no.timeout > 3600) {
-				fprintf(stderr, "trustctl: --timeout wants "
-				    "seconds from 1 to 3600\n");
+			if (ctl_opt_timeout(optarg, &no.timeout) != 0)
 				return EXIT_ERROR;
-			}
 			break;
 		case 'h':
 			ctl_usage(stdout, "est");

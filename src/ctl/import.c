@@ -270,20 +270,6 @@ read_signer(const char *file, X509 **out, struct tf_error *e)
 	return rc;
 }
 
-static int
-has_sha(STACK_OF(X509) *sk, const unsigned char *want)
-{
-	unsigned char d[32];
-	int i;
-
-	for (i = 0; i < sk_X509_num(sk); i++) {
-		cert_sha256(sk_X509_value(sk, i), d);
-		if (memcmp(d, want, 32) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* --expect-sha256: the certificate must be among those to import. */
 static int
 expect_check(struct imp *im, const struct buf *in, STACK_OF(X509) *certs,
@@ -299,7 +285,8 @@ expect_check(struct imp *im, const struct buf *in, STACK_OF(X509) *certs,
 	if (certs == NULL && (rc = import_split(in->data, in->len, &sk, &crls,
 	    e)) != 0)
 		return rc;
-	found = has_sha(certs != NULL ? certs : sk, im->expect);
+	found = net_find_sha256(certs != NULL ? certs : sk, im->expect) !=
+	    NULL;
 	sk_X509_pop_free(sk, X509_free);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	if (!found) {
@@ -310,8 +297,8 @@ expect_check(struct imp *im, const struct buf *in, STACK_OF(X509) *certs,
 	return rc;
 }
 
-int
-ctl_parse_sha256(const char *s, unsigned char out[32])
+static int
+parse_sha256(const char *s, unsigned char out[32])
 {
 	size_t n = 0;
 	int hi = -1, v;
@@ -335,6 +322,31 @@ ctl_parse_sha256(const char *s, unsigned char out[32])
 		hi = -1;
 	}
 	return n == 32 && hi < 0 ? 0 : -1;
+}
+
+int
+ctl_opt_sha256(const char *arg, unsigned char out[32])
+{
+	if (parse_sha256(arg, out) == 0)
+		return 0;
+	fprintf(stderr, "trustctl: --expect-sha256 wants 64 hex digits "
+	    "(colons allowed), not '%s'\n", arg);
+	return -1;
+}
+
+int
+ctl_opt_timeout(const char *arg, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(arg, &end, 10);
+	if (errno == 0 && end != arg && *end == '\0' && *out >= 1 &&
+	    *out <= 3600)
+		return 0;
+	fprintf(stderr, "trustctl: --timeout wants seconds from 1 to 3600, "
+	    "not '%s'\n", arg);
+	return -1;
 }
 
 /* 1 (not trusted / refused) or 2 (usage, I/O) for a failure. */
@@ -430,7 +442,6 @@ ctl_import(const char *store_dir, int argc, char **argv)
 	struct store *st = NULL;
 	struct tf_error e = { 0 };
 	int c, json = 0, quiet = 0, rc = EXIT_ERROR;
-	char *end;
 
 	optind = 0;	/* GNU getopt: start afresh, permuting */
 	while ((c = getopt_long(argc, argv, "jqnh", opts, NULL)) != -1) {
@@ -445,12 +456,8 @@ ctl_import(const char *store_dir, int argc, char **argv)
 			im.signer_file = optarg;
 			break;
 		case 'E':
-			if (ctl_parse_sha256(optarg, im.expect) != 0) {
-				fprintf(stderr, "trustctl: --expect-sha256 "
-				    "wants 64 hex digits (colons allowed), "
-				    "not '%s'\n", optarg);
+			if (ctl_opt_sha256(optarg, im.expect) != 0)
 				return EXIT_ERROR;
-			}
 			im.have_expect = 1;
 			break;
 		case 'n':
@@ -460,12 +467,8 @@ ctl_import(const char *store_dir, int argc, char **argv)
 			im.o.replace = 1;
 			break;
 		case 't':
-			im.timeout = strtol(optarg, &end, 10);
-			if (*end || im.timeout < 1 || im.timeout > 3600) {
-				fprintf(stderr, "trustctl: --timeout wants "
-				    "seconds from 1 to 3600\n");
+			if (ctl_opt_timeout(optarg, &im.timeout) != 0)
 				return EXIT_ERROR;
-			}
 			break;
 		case 'h':
 			ctl_usage(stdout, "import");

@@ -5,9 +5,11 @@
 /* trustctl est URL [--label NAME] [--expect-sha256 HEX]; an exit status. */
 int ctl_est(const char *store_dir, int argc, char **argv);
 
-/* 64 hex digits, colons and spaces allowed between them: 0 or -1
- * (import.c). */
-int ctl_parse_sha256(const char *s, unsigned char out[32]);
+/* Options that import and est share (import.c): --expect-sha256 HEX (64
+ * hex digits, colons and spaces allowed between them) and --timeout
+ * SECONDS (1 to 3600).  0, or -1 after saying why on standard error. */
+int ctl_opt_sha256(const char *arg, unsigned char out[32]);
+int ctl_opt_timeout(const char *arg, long *out);
 
 /*
  * connect --save-chain NAME: the intermediates of `presented' (the peer's

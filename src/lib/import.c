@@ -14,6 +14,7 @@
 
 #include "cert.h"
 #include "crl.h"
+#include "bundle.h"
 #include "import.h"
 #include "origin.h"
 
@@ -516,20 +517,6 @@ struct stale {
 };
 
 static int
-in_bundle(STACK_OF(X509) *sk, const unsigned char *sha)
-{
-	unsigned char d[32];
-	int i;
-
-	for (i = 0; i < sk_X509_num(sk); i++) {
-		cert_sha256(sk_X509_value(sk, i), d);
-		if (memcmp(d, sha, 32) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
 stale_cb(enum store_db db, const char *name, const char *src, void *arg)
 {
 	struct stale *s = arg;
@@ -542,7 +529,7 @@ stale_cb(enum store_db db, const char *name, const char *src, void *arg)
 		return 0;	/* a record left behind: not a root */
 	if (rc != 0)
 		return s->rc = rc;
-	if (rec.nkeys > 0 && in_bundle(s->sk, rec.keys[0].sha256))
+	if (rec.nkeys > 0 && net_find_sha256(s->sk, rec.keys[0].sha256))
 		return 0;
 	if (s->n == s->cap) {
 		p = reallocarray(s->names, s->cap + 16, sizeof(*s->names));
@@ -688,9 +675,7 @@ entry_import(struct store *st, STACK_OF(X509) *sk,
     const struct entry_actor *who, import_progress_fn fn, void *arg,
     struct import_result *res, struct tf_error *e)
 {
-	memset(res, 0, sizeof(*res));
-	tf_error_clear(e);
-	return import_run(st, sk, NULL, NULL, who, fn, arg, res, e);
+	return entry_import_certs(st, sk, NULL, who, fn, arg, res, e);
 }
 
 int
@@ -698,18 +683,7 @@ entry_import_input(struct store *st, const void *buf, size_t len,
     const struct entry_actor *who, import_progress_fn fn, void *arg,
     struct import_result *res, struct tf_error *e)
 {
-	STACK_OF(X509_CRL) *crls = NULL;
-	STACK_OF(X509) *sk = NULL;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	tf_error_clear(e);
-	rc = import_split(buf, len, &sk, &crls, e);
-	if (rc == 0)
-		rc = import_run(st, sk, crls, NULL, who, fn, arg, res, e);
-	sk_X509_pop_free(sk, X509_free);
-	sk_X509_CRL_pop_free(crls, X509_CRL_free);
-	return rc;
+	return entry_import_opts(st, buf, len, NULL, who, fn, arg, res, e);
 }
 
 int

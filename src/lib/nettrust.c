@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert.h"
 #include "chain.h"
 #include "nettrust.h"
 #include "trustfs.h"
@@ -16,26 +15,17 @@ static int
 distrust_check(STACK_OF(X509) *chain, const char *host, void *arg,
     struct tf_error *e)
 {
+	struct trustfs_verdict v;
 	struct trustfs *t = arg;
-	unsigned char sha[32];
-	char name[256], *subj;
-	int i, rc;
+	int rc;
 
-	for (i = 0; i < sk_X509_num(chain); i++) {
-		cert_sha256(sk_X509_value(chain, i), sha);
-		rc = chain_is_distrusted_sha(t, sha, name, sizeof(name));
-		if (rc < 0)
-			return tf_error_setx(e, -EIO, "%s", trustfs_error(t));
-		if (rc == 1) {
-			subj = cert_name_str(X509_get_subject_name(
-			    sk_X509_value(chain, i)));
-			tf_error_setx(e, -EACCES, "certificate rejected: %s is "
-			    "distrusted (distrusted/%s)", subj ? subj : "?",
-			    name);
-			free(subj);
-			return -EACCES;
-		}
-	}
+	memset(&v, 0, sizeof(v));
+	rc = chain_check_distrusted(t, chain, &v);
+	if (rc < 0)
+		return tf_error_setx(e, -EIO, "%s", trustfs_error(t));
+	if (rc == 1)
+		return tf_error_setx(e, -EACCES, "certificate rejected: %s",
+		    v.message);
 	return 0;
 }
 

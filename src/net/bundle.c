@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "bundle.h"
+#include "cert.h"
 
 const char *const net_bundle_types[] = {
 	"application/pkcs7-mime", "application/x-pkcs7-certificates",
@@ -94,4 +95,18 @@ net_bundle_ctype_check(const char *ctype, const void *buf, size_t len,
 		    "not %s", ctype, k == T_P7 ? "PKCS#7" : k == T_PEM ? "PEM" :
 		    "a certificate");
 	return 0;
+}
+
+X509 *
+net_find_sha256(STACK_OF(X509) *sk, const unsigned char *sha)
+{
+	unsigned char d[32];
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		cert_sha256(sk_X509_value(sk, i), d);
+		if (memcmp(d, sha, 32) == 0)
+			return sk_X509_value(sk, i);
+	}
+	return NULL;
 }

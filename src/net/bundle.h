@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <openssl/x509.h>
+
 #include "error.h"
 
 /* The media types a bundle may come as (for net_opts.ctypes): PKCS#7
@@ -28,5 +30,9 @@ extern const char *const net_bundle_types[];
  */
 int net_bundle_ctype_check(const char *ctype, const void *buf, size_t len,
     struct tf_error *e);
+
+/* The certificate of sk whose SHA-256 is sha (32 bytes), or NULL: for
+ * --expect-sha256, EST's bootstrap and --replace. */
+X509 *net_find_sha256(STACK_OF(X509) *sk, const unsigned char *sha);
 
 #endif

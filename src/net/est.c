@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "bundle.h"
 #include "cert.h"
 #include "est.h"
 
@@ -87,20 +88,6 @@ out_nomsg:
 	return rc;
 }
 
-static X509 *
-find_sha(STACK_OF(X509) *sk, const unsigned char *sha)
-{
-	unsigned char d[32];
-	int i;
-
-	for (i = 0; i < sk_X509_num(sk); i++) {
-		cert_sha256(sk_X509_value(sk, i), d);
-		if (memcmp(d, sha, 32) == 0)
-			return sk_X509_value(sk, i);
-	}
-	return NULL;
-}
-
 static int
 get(const char *url, const struct net_opts *o, STACK_OF(X509) **certs,
     struct tf_error *e)
@@ -139,7 +126,7 @@ bootstrap(const char *url, const struct net_opts *o,
 	if ((rc = get(url, &bo, &first, e)) != 0)
 		goto out;
 	cert_hex(sha, 32, ':', hex);
-	if ((root = find_sha(first, sha)) == NULL) {
+	if ((root = net_find_sha256(first, sha)) == NULL) {
 		rc = tf_error_setx(e, -EACCES, "%s: no certificate with "
 		    "SHA-256 %s in the response: nothing is trusted", url, hex);
 		goto out;
@@ -158,7 +145,7 @@ bootstrap(const char *url, const struct net_opts *o,
 	bo.trust = xs;
 	if ((rc = get(url, &bo, certs, e)) != 0)
 		goto out;
-	if (find_sha(*certs, sha) == NULL) {
+	if (net_find_sha256(*certs, sha) == NULL) {
 		sk_X509_pop_free(*certs, X509_free);
 		*certs = NULL;
 		rc = tf_error_setx(e, -EACCES, "%s: the certificate with "
@@ -200,7 +187,7 @@ net_est_cacerts(const char *base, const struct net_opts *o,
 			    "from", url);
 		goto out;
 	}
-	if (expect_sha256 != NULL && find_sha(*certs, expect_sha256) ==
+	if (expect_sha256 != NULL && net_find_sha256(*certs, expect_sha256) ==
 	    NULL) {
 		cert_hex(expect_sha256, 32, ':', hex);
 		sk_X509_pop_free(*certs, X509_free);
