@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -2487,4 +2488,47 @@ uint64_t
 store_txn_generation(struct store_txn *t)
 {
 	return (uint64_t)mdb_txn_id(t->txn);
+}
+
+/* The mapping of /proc/self/maps that holds p: LMDB does not tell where
+ * its map is (mdb_env_info's me_mapaddr is MDB_FIXEDMAP's address). */
+static int
+mapping_of(const void *p, uintptr_t *lo, uintptr_t *hi)
+{
+	unsigned long a, b;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 &&
+		    (uintptr_t)p >= a && (uintptr_t)p < b) {
+			*lo = a;
+			*hi = b;
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+void
+store_trim(struct store *st)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = { 6, (void *)"schema" }, v;
+	uintptr_t lo, hi;
+
+	/* A value read from the map says where the map is; MADV_DONTNEED
+	 * on that shared, read-only file mapping only unmaps: nothing is
+	 * lost (madvise(2)).  Under the resize lock and in a read
+	 * transaction, so that the map does not move meanwhile. */
+	resize_rdlock(st);
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) == 0 &&
+	    mdb_get(txn, st->meta, &k, &v) == 0 &&
+	    mapping_of(v.mv_data, &lo, &hi))
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	mdb_txn_abort(txn);
+	resize_unlock(st);
 }

@@ -285,6 +285,11 @@ int store_expiry_set_ready(struct store_txn *txn);
 /* Changes with every change to roots/ or distrusted/ (not with a pin's
  * sightings): what the strict rules on roots/ depend on. */
 uint64_t store_roots_gen(struct store_txn *txn);
+/* Drops this process's page mappings of the store's file (the pages
+ * stay in the page cache and come back on the next read), so that a
+ * walk of a large store does not leave the daemon's RSS at the store's
+ * size.  Safe while other threads read: the map is read-only. */
+void store_trim(struct store *st);
 /* Hooks of store_put and store_del (rec NULL: a delete). */
 int store_expiry_note(struct store_txn *txn, enum store_db db,
     const char *name, const struct store_rec *rec);
