@@ -115,8 +115,13 @@ entry_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	return fs_errno(entry_stat(fs, n->db, name, st));
 }
 
+/* A listing longer than this leaves the store's pages it read unmapped
+ * (store_trim): the daemon's RSS stays its own, not the store's size. */
+#define TRIM_AFTER 4096
+
 struct readdir_ctx {
 	struct fs *fs;
+	size_t n;
 	struct store_txn *txn;
 	enum store_db db;
 	time_t now;
@@ -135,6 +140,7 @@ readdir_cb(const char *name, const struct store_rec *rec, void *arg)
 	struct stat st;
 	long n = -1;
 
+	r->n++;
 	if (store_info_get(r->txn, r->db, name, &info) == 0)
 		n = expiry_text_size(r->txn, r->db, name, rec, &info, r->now);
 	if (n < 0) {
@@ -177,6 +183,8 @@ entry_readdir(struct fs *fs, enum store_db db, void *buf,
 		    store_get(txn, db, names[i] + 1, &rec) != 0)
 			filler(buf, names[i] + 1, NULL, 0, 0);
 	store_txn_abort(txn);
+	if (r.n > TRIM_AFTER)
+		store_trim(fs->st);
 	staged_names_free(names, n);
 	if (rc != 0 && err.msg[0])
 		fs_log(LOG_ERR, "listing %s/: %s", entry_db_dir(db), err.msg);

@@ -338,6 +338,7 @@ expiries_status(struct fs *fs, time_t now, struct buf *out)
 	free(ex.e);
 	free(soon.e);
 	free(ny.e);
+	store_trim(fs->st);	/* what the walk or the lists read */
 	return rc;
 }
 
@@ -497,5 +498,6 @@ expiries_metrics(struct fs *fs, time_t now, struct buf *out)
 	free(series.e);
 	free(d.day);
 	free(d.n);
+	store_trim(fs->st);
 	return rc;
 }
