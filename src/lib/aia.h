@@ -35,8 +35,10 @@
  * note (may be NULL) gets what happened in one line, for the verdict
  * message: "" when nothing was fetched, else e.g. "AIA: fetched
  * chains/Lab_CA.pem from http://..." or "AIA: http://...: not a CA
- * certificate".  Returns 1 if something was stored, 0 if not, or -1 with
- * t's error set when the check or the store could not run (never trust).
+ * certificate".  Returns 1 if something was stored, 0 if not (also when
+ * the store could not be written: a read-only client's; the note says
+ * so), or -1 with t's error set when the store could not be read (never
+ * trust).
  */
 int aia_complete(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
     const struct chain_params *cp, char *note, size_t notelen);
