@@ -79,9 +79,18 @@ struct raw {
 	size_t at[8];			/* where its 7 digits are */
 	int nat;
 	struct store_validity val;
+	size_t na_at;			/* where its notAfter (UTCTime) is */
 	uint32_t text_base, subject_hash;
 	long from, to;
 };
+
+/* Pin i expires (i % 730) - 30 days from now: one in 24 has expired,
+ * and every day has its share (as a real store's expiries spread). */
+static int64_t
+raw_not_after(long i, time_t now)
+{
+	return (int64_t)now + ((i % 730) - 30) * 86400L + 3600;
+}
 
 static int
 raw_txn(struct store_txn *txn, void *arg)
@@ -98,6 +107,16 @@ raw_txn(struct store_txn *txn, void *arg)
 		snprintf(digits, sizeof(digits), "%07ld", i % 10000000);
 		for (k = 0; k < r->nat; k++)
 			memcpy(r->der + r->at[k], digits, 7);
+		if (r->na_at != 0) {
+			time_t na = (time_t)raw_not_after(i, (time_t)now);
+			struct tm tm;
+			char ut[16];
+
+			gmtime_r(&na, &tm);
+			strftime(ut, sizeof(ut), "%y%m%d%H%M%SZ", &tm);
+			memcpy(r->der + r->na_at, ut, 13);
+			r->val.not_after = na;
+		}
 		memset(&key, 0, sizeof(key));
 		SHA256(r->der, r->len, key.sha256);
 		/* Not the rewritten subject's real hash: pins are never
@@ -143,6 +162,18 @@ fill_raw(const char *dir, long n, long first)
 	for (i = 0; i + 8 <= r.len && r.nat < 8; i++)
 		if (memcmp(r.der + i, "0000000x", 8) == 0)
 			r.at[r.nat++] = i;
+	/* The notAfter's UTCTime, to write each copy's own. */
+	{
+		const ASN1_TIME *na = X509_get0_notAfter(x);
+
+		for (i = 0; ASN1_STRING_length(na) == 13 && i + 13 <= r.len;
+		    i++)
+			if (memcmp(r.der + i, ASN1_STRING_get0_data(na),
+			    13) == 0) {
+				r.na_at = i;
+				break;
+			}
+	}
 	/* The template's validity and text size, as entry_add finds them
 	 * (every copy's text has the same length). */
 	cert_sha256(x, key.sha256);
