@@ -227,5 +227,22 @@ check "  root C is in roots/" test -f "$MNT/roots/Signed_Root_C.pem"
 check "  with its Source" grep -q "^Source: $URL/files/signed.p7b$" "$MNT/roots/Signed_Root_C.pem"
 check "  the signer is no root" test ! -e "$MNT/roots/Bundle_Signer.pem"
 
+# 9. file:// sources, and more input the file refuses.
+echo "local file://$WWW/bundle.pem every=1m" >>"$MNT/sources"
+check_eq "a file:// source: update local exits 0" "$(exit_of TC update local)" 0
+check "  reports it" grep -q "^local: ok: " "$T/out"
+cp "$MNT/sources" "$T/saved"
+bad_text() { # bad_text DESCRIPTION WANT: $T/bad is refused, sources unchanged
+	check_fails "$1" "$2" cp "$T/bad" "$MNT/sources"
+	check "  sources unchanged" cmp "$T/saved" "$MNT/sources"
+}
+printf 'long https://x/%s\n' "$(head -c 3000 /dev/zero | tr '\0' a)" >"$T/bad"
+bad_text "a URL over 2048 bytes is refused" "Invalid argument"
+for i in $(seq 1001); do echo "s$i https://x/$i"; done >"$T/bad"
+bad_text "1001 sources are refused" "Invalid argument"
+check "  audited with the line" grep -q "refused=.*line%201001:%20more%20than%201000%20sources" "$MNT/audit.log"
+head -c 4096 /dev/urandom >"$T/bad"
+bad_text "binary garbage is refused" "Invalid argument"
+
 umount_fs
 finish
