@@ -254,7 +254,7 @@ ctl_est(const char *store_dir, int argc, char **argv)
 	struct tf_error e = { 0 };
 	unsigned char expect[32];
 	const char *label = NULL, *url;
-	char lbuf[220], lbuf2[STORE_NAME_MAX + 8], *src = NULL;
+	char lbuf[220], lbuf2[STORE_NAME_MAX + 8], *src = NULL, *pub = NULL;
 	int c, have_expect = 0, boot = 0, rc = EXIT_ERROR;
 
 	optind = 0;	/* GNU getopt: start afresh, permuting */
@@ -320,7 +320,8 @@ ctl_est(const char *store_dir, int argc, char **argv)
 	snprintf(lbuf2, sizeof(lbuf2), "%s.pem", label);
 	if (entry_name(STORE_ROOTS, lbuf2, j.name, sizeof(j.name), &e) != 0)
 		goto out;
-	if (asprintf(&src, "EST %s", url) < 0) {
+	pub = net_url_public(url);
+	if (pub == NULL || asprintf(&src, "EST %s", pub) < 0) {
 		src = NULL;
 		tf_error_setx(&e, -ENOMEM, "out of memory");
 		goto out;
@@ -350,6 +351,7 @@ out:
 	sk_X509_pop_free(j.ints, X509_free);
 	buf_free(&j.out);
 	free(src);
+	free(pub);
 	nettrust_done(&no);
 	trustfs_free(t);
 	store_close(st);

@@ -231,7 +231,8 @@ source_name(struct imp *im, struct tf_error *e)
 	if (strcmp(im->arg, "-") == 0)
 		return 0;
 	if (net_is_url(im->arg)) {
-		im->source = strdup(im->arg);
+		/* Source is world-readable: no password in it. */
+		im->source = net_url_public(im->arg);
 		return im->source ? 0 : tf_error_setx(e, -ENOMEM, "out of "
 		    "memory");
 	}

@@ -53,6 +53,28 @@ net_is_url(const char *s)
 	    strncasecmp(s, "file://", 7) == 0;
 }
 
+char *
+net_url_public(const char *url)
+{
+	CURLU *u = curl_url();
+	char *out = NULL, *user = NULL, *pub;
+
+	/* Only a URL with a user is rewritten: libcurl's form of any other
+	 * (a "/" added after the host) would not be the URL as given. */
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
+		pub = strdup(out);
+	else
+		pub = strdup(url);
+	curl_free(out);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return pub;
+}
+
 static unsigned int
 scheme_bit(const char *scheme)
 {

@@ -101,6 +101,14 @@ struct net_opts {
 int net_fetch(const char *url, const struct net_opts *o, struct buf *out,
     char *ctype, size_t ctypelen, struct tf_error *e);
 
+/*
+ * url without its user name and password (https://user:pw@host/x ->
+ * https://host/x), malloc'd, for what is recorded or shown (an entry's
+ * Source, which every reader of the mount sees); a URL that does not
+ * parse is copied as it is.  NULL only when out of memory.
+ */
+char *net_url_public(const char *url);
+
 /* 1 if s looks like a URL net_fetch() takes (http://, https://, file://). */
 int net_is_url(const char *s);
 

@@ -210,6 +210,9 @@ unchanged "the bad inputs"
 
 # 9. http:// and file:// URLs, a file's Source, progress on a terminal.
 check_eq "import over plain http exits 0" "$(exit_of TC import "http://127.0.0.1:$PORT_plain/files/one.p7b")" 0
+rm "$MNT/roots/Net_CA_1.pem" || die "rm ca1"
+check_eq "a URL with a user and password" "$(exit_of TC import "http://op:s3cret@127.0.0.1:$PORT_plain/files/one.p7b")" 0
+check "its Source leaves them out" grep -qx "Source: http://127.0.0.1:$PORT_plain/files/one.p7b" "$MNT/roots/Net_CA_1.pem"
 check_eq "a file:// URL" "$(exit_of TC import --dry-run "file://$W/v.pem")" 0
 rm "$MNT/roots/Net_CA_1.pem" || die "rm ca1"
 check_eq "a file path" "$(exit_of TC import "$W/one.p7b")" 0
