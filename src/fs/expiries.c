@@ -32,6 +32,8 @@ struct exp_list {
 	size_t max;		/* keep at most this many */
 	size_t more;		/* and count the rest */
 	int dbmask;		/* which directories (1 << db) */
+	int stop;		/* stop the walk when full (more is then
+				 * counted from the per-day counts) */
 };
 
 static int
@@ -44,7 +46,7 @@ list_add(struct exp_list *l, enum store_db db, const char *name,
 		return 0;
 	if (l->n >= l->max) {
 		l->more++;
-		return 0;
+		return l->stop;
 	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
@@ -64,6 +66,15 @@ static int
 list_cb(enum store_db db, const char *name, int64_t when, void *arg)
 {
 	return list_add(arg, db, name, when);
+}
+
+/* The entries of [from, to) into l, until it is full. */
+static int
+scan(struct store_txn *txn, struct exp_list *l, int64_t from, int64_t to)
+{
+	int rc = store_expiry_range(txn, from, to, list_cb, l);
+
+	return rc == 1 ? 0 : rc;
 }
 
 /* Whether the index can answer: it is brought up to date when it is not
@@ -301,24 +312,43 @@ expiries_counts(struct fs *fs, size_t counts[STORE_NDBS])
 int
 expiries_status(struct fs *fs, time_t now, struct buf *out)
 {
-	struct exp_list ex = { .max = EXPIRIES_LIST_MAX, .dbmask = ~0 };
+	struct exp_list ex = { .max = EXPIRIES_LIST_MAX, .dbmask = ~0,
+	    .stop = 1 };
 	struct exp_list soon = ex, ny = ex;
 	struct walk w = { .now = now, .soon = now +
 	    (time_t)CERT_EXPIRING_DAYS * DAY, .expired = &ex,
 	    .expiring = &soon, .notyet = &ny };
 	struct store_txn *txn = NULL;
-	int rc;
+	struct days d = { 0 };
+	uint64_t before_now[STORE_NDBS], before_soon[STORE_NDBS];
+	int rc, db;
 
+	ny.stop = 0;	/* no counts of these: counted by the walk */
 	if (index_ready(fs)) {
 		rc = store_txn_begin(fs->st, 0, &txn, NULL);
 		if (rc == 0)
-			rc = store_expiry_range(txn, INT64_MIN, now, list_cb,
-			    &ex);
+			rc = scan(txn, &ex, INT64_MIN, now);
 		if (rc == 0)
-			rc = store_expiry_range(txn, now, w.soon, list_cb,
-			    &soon);
+			rc = scan(txn, &soon, now, w.soon);
 		if (rc == 0)
 			rc = store_notyet(txn, now, list_cb, &ny);
+		/* How many the lists leave out, from the counts. */
+		if (rc == 0 && (ex.more || soon.more))
+			rc = store_expiry_days(txn, day_cb, &d);
+		if (rc == 0 && (ex.more || soon.more))
+			rc = count_before(txn, &d, now, before_now);
+		if (rc == 0 && soon.more)
+			rc = count_before(txn, &d, w.soon, before_soon);
+		if (rc == 0 && ex.more) {
+			for (ex.more = 0, db = 0; db < STORE_NDBS; db++)
+				ex.more += before_now[db];
+			ex.more = ex.more > ex.n ? ex.more - ex.n : 0;
+		}
+		if (rc == 0 && soon.more) {
+			for (soon.more = 0, db = 0; db < STORE_NDBS; db++)
+				soon.more += before_soon[db] - before_now[db];
+			soon.more = soon.more > soon.n ? soon.more - soon.n : 0;
+		}
 		store_txn_abort(txn);
 	} else
 		rc = walk_lists(fs, &w);
@@ -338,6 +368,8 @@ expiries_status(struct fs *fs, time_t now, struct buf *out)
 	free(ex.e);
 	free(soon.e);
 	free(ny.e);
+	free(d.day);
+	free(d.n);
 	store_trim(fs->st);	/* what the walk or the lists read */
 	return rc;
 }
@@ -371,6 +403,43 @@ static const struct {
 	{ "90d", 90 }, { "365d", 365 },
 };
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+/*
+ * The series of a large store: the roots, then the pins, that expire
+ * within EXPIRIES_WINDOW_DAYS (soonest first), then those that expired
+ * within as many days, until EXPIRIES_SERIES_MAX; more says how many of
+ * the window's are left out.
+ */
+static int
+window_series(struct store_txn *txn, const struct days *d, time_t now,
+    struct exp_list *l)
+{
+	static const enum store_db order[] = { STORE_ROOTS, STORE_PINNED };
+	int64_t from = now - (int64_t)EXPIRIES_WINDOW_DAYS * DAY;
+	int64_t to = now + (int64_t)EXPIRIES_WINDOW_DAYS * DAY;
+	uint64_t lo[STORE_NDBS], hi[STORE_NDBS];
+	size_t i;
+	int rc = 0;
+
+	l->stop = 1;
+	for (i = 0; rc == 0 && i < 2 && l->n < l->max; i++) {
+		l->dbmask = 1 << order[i];
+		rc = scan(txn, l, now, to);
+		if (rc == 0 && l->n < l->max)
+			rc = scan(txn, l, from, now);
+	}
+	if (rc == 0)
+		rc = count_before(txn, d, from, lo);
+	if (rc == 0)
+		rc = count_before(txn, d, to, hi);
+	if (rc == 0) {
+		uint64_t in = hi[STORE_ROOTS] - lo[STORE_ROOTS] +
+		    hi[STORE_PINNED] - lo[STORE_PINNED];
+
+		l->more = in > l->n ? (size_t)(in - l->n) : 0;
+	}
+	return rc;
+}
 
 static int64_t
 bucket_end(size_t b, time_t now)
@@ -426,24 +495,19 @@ expiries_metrics(struct fs *fs, time_t now, struct buf *out)
 		return rc;
 	indexed = index_ready(fs);
 	if (indexed) {
-		int64_t from = INT64_MIN, to = INT64_MAX;
-
-		/* Every root and pin while they are few; then only what
-		 * expired or expires within the window, soonest first. */
-		if (total[STORE_ROOTS] + total[STORE_PINNED] >
-		    EXPIRIES_SERIES_MAX) {
-			from = now - (int64_t)EXPIRIES_WINDOW_DAYS * DAY;
-			to = now + (int64_t)EXPIRIES_WINDOW_DAYS * DAY;
-		}
 		rc = store_txn_begin(fs->st, 0, &txn, NULL);
-		if (rc == 0)
-			rc = store_expiry_range(txn, from, to, list_cb,
-			    &series);
 		if (rc == 0)
 			rc = store_expiry_days(txn, day_cb, &d);
 		for (i = 0; rc == 0 && i < NBUCKETS; i++)
 			rc = count_before(txn, &d, bucket_end(i, now),
 			    counts[i]);
+		/* Every root and pin while they are few, in order of
+		 * expiry; then only the window's. */
+		if (rc == 0 && total[STORE_ROOTS] + total[STORE_PINNED] <=
+		    EXPIRIES_SERIES_MAX)
+			rc = scan(txn, &series, INT64_MIN, INT64_MAX);
+		else if (rc == 0)
+			rc = window_series(txn, &d, now, &series);
 		store_txn_abort(txn);
 	} else {
 		/* Every entry, sorted; then counted, and cut as above. */
