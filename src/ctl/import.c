@@ -125,13 +125,16 @@ item_json(const struct import_item *it)
 /* The report as one JSON object: the counts, then one object per
  * certificate in input order. */
 static int
-print_json(const struct import_result *a, const char *file)
+print_json(const struct import_result *a, const char *file,
+    const char *source)
 {
 	struct json_object *o = json_object_new_object(), *arr = NULL, *j;
 	size_t i;
 	int rc = o == NULL ? -ENOMEM : 0;
 
 	rc = rc ? rc : ctl_json_str(o, "file", file);
+	if (rc == 0 && source != NULL)
+		rc = ctl_json_str(o, "source", source);
 	rc = rc ? rc : ctl_json_time(o, "time", a->when);
 	rc = rc ? rc : ctl_json_int(o, "certificates", (int64_t)a->total);
 	if (rc == 0 && a->crl_total > 0)
@@ -506,7 +509,7 @@ ctl_import(const char *store_dir, int argc, char **argv)
 	    "dry run" : "committed");
 	progress_end(&im.prog);
 	if (json)
-		c = print_json(&a, im.arg);
+		c = print_json(&a, im.arg, im.source);
 	else
 		c = fwrite(a.report.data, 1, a.report.len, stdout) ==
 		    a.report.len ? 0 : -EIO;

@@ -214,6 +214,14 @@ rm "$MNT/roots/Net_CA_1.pem" || die "rm ca1"
 check_eq "a URL with a user and password" "$(exit_of TC import "http://op:s3cret@127.0.0.1:$PORT_plain/files/one.p7b")" 0
 check "its Source leaves them out" grep -qx "Source: http://127.0.0.1:$PORT_plain/files/one.p7b" "$MNT/roots/Net_CA_1.pem"
 check_eq "a file:// URL" "$(exit_of TC import --dry-run "file://$W/v.pem")" 0
+check_eq "--json --replace --dry-run" "$(exit_of TC import --json --replace --dry-run "$G/files/v.pem")" 0
+check_eq "JSON: source, dry_run, replaced, removed" \
+	"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["source"], j["dry_run"], j["replaced"], j["removed"], j["duplicate"])' "$T/stdout")" \
+	"$G/files/v.pem 1 0 0 2"
+check_eq "JSON of a plain import has neither replaced nor removed" \
+	"$(exit_of TC import --json "$W/one.p7b")" 0
+check_eq "JSON keys" "$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("replaced" in j, "removed" in j, "dry_run" in j)' "$T/stdout")" \
+	"False False False"
 rm "$MNT/roots/Net_CA_1.pem" || die "rm ca1"
 check_eq "a file path" "$(exit_of TC import "$W/one.p7b")" 0
 check "its Source is file://PATH" grep -qx "Source: file://$W/one.p7b" "$MNT/roots/Net_CA_1.pem"
