@@ -67,6 +67,11 @@ leaf_section() { # leaf_section NAME URL: a server leaf naming URL
 	leaf_section leaf_noca "http://127.0.0.1:$HPORT/noca.der"
 	leaf_section leaf_dead "http://127.0.0.1:$DEAD/int.der"
 	leaf_section leaf_big "http://127.0.0.1:$HPORT/big.der"
+	leaf_section leaf_sub "http://127.0.0.1:$HPORT/sub.der"
+	printf '%s\n' "[ca_aia]" "basicConstraints = critical, CA:TRUE" \
+		"keyUsage = critical, keyCertSign, cRLSign" \
+		"subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid" \
+		"authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$HPORT/int.der"
 } >>"$T/x509.cnf"
 C=$CERTS
 gen() { # gen NAME SUBJ ISSUER EXT [KEY]: a certificate signed by ISSUER
@@ -86,10 +91,13 @@ gen noca "/CN=AIA Test Intermediate" root noca "$C/int.key" &&
 gen leaf "/CN=aia.test" int leaf_good &&
 gen leafnoca "/CN=aia-noca.test" int leaf_noca &&
 gen leafdead "/CN=aia-dead.test" int leaf_dead &&
-gen leafbig "/CN=aia-big.test" int leaf_big ||
+gen leafbig "/CN=aia-big.test" int leaf_big &&
+gen sub "/CN=AIA Test Sub CA" int ca_aia &&
+gen leafsub "/CN=aia-sub.test" sub leaf_sub ||
 	die "could not generate test certificates"
 openssl x509 -in "$C/int.pem" -outform DER -out "$WWW/int.der"
 openssl x509 -in "$C/noca.pem" -outform DER -out "$WWW/noca.der"
+openssl x509 -in "$C/sub.pem" -outform DER -out "$WWW/sub.der"
 head -c 400000 /dev/urandom >"$WWW/big.der"
 
 python3 -m http.server --bind 127.0.0.1 --directory "$WWW" "$HPORT" \
@@ -161,7 +169,26 @@ check "not by a pin" grep -q "chain verified to roots/" "$T/out"
 check_eq "no pin written" "$(ls "$MNT/pinned" | wc -l)" 0
 check "the intermediate is back in chains/" test -f "$MNT/chains/AIA_Test_Intermediate.pem"
 
-# 6. Bad policy values are refused with the line number.
+# 6. Two links missing: the sub CA's URL, then the intermediate's, both
+# stored in one chains/ entry once they chain to the root.
+rm -f "$MNT"/chains/*
+echo "127.0.0.1_* chain aia=fetch" >"$MNT/policy"
+n0=$(requests)
+start_server "$C/leafsub.pem" "$C/leafsub.key"
+check "two missing links: trusted" TC connect "127.0.0.1:$PORT"
+check "  stored as chains/AIA_Test_Sub_CA.pem" grep -q "AIA: fetched chains/AIA_Test_Sub_CA.pem" "$T/out"
+check_eq "  two fetches" "$(requests)" $((n0 + 2))
+check_eq "  the entry holds both" "$(grep -c '^-----BEGIN CERTIFICATE' "$MNT/chains/AIA_Test_Sub_CA.pem")" 2
+check_eq "  nothing else in chains/" "$(ls "$MNT/chains")" AIA_Test_Sub_CA.pem
+
+# 7. A certs-only PKCS#7 (.p7c) at the URL is read as well.
+rm -f "$MNT"/chains/*
+openssl crl2pkcs7 -nocrl -certfile "$C/int.pem" -outform DER -out "$WWW/int.der"
+start_server "$C/leaf.pem" "$C/leaf.key"
+check "a PKCS#7 at the URL: trusted" TC connect "127.0.0.1:$PORT"
+check "  stored in chains/" test -f "$MNT/chains/AIA_Test_Intermediate.pem"
+
+# 8. Bad policy values are refused with the line number.
 echo '* chain aia=maybe' >"$T/badpolicy"
 check_fails "aia=maybe is refused" "Invalid argument" cp "$T/badpolicy" "$MNT/policy"
 check "with its line, audited" grep -q "path=policy .*refused=.*line%201:%20bad%20value%20'maybe'%20for%20aia" "$MNT/audit.log"

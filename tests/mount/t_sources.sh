@@ -227,7 +227,22 @@ check "  root C is in roots/" test -f "$MNT/roots/Signed_Root_C.pem"
 check "  with its Source" grep -q "^Source: $URL/files/signed.p7b$" "$MNT/roots/Signed_Root_C.pem"
 check "  the signer is no root" test ! -e "$MNT/roots/Bundle_Signer.pem"
 
-# 9. file:// sources, and more input the file refuses.
+# 9. A crl source: a newer CRL replaces the stored one; an older one is
+# refused and changes nothing.
+cp "$WWW/root.crl" "$T/crl1.pem"
+openssl ca -batch -config "$CA/ca.cnf" -cert "$CERTS/root.pem" -keyfile "$CERTS/root.key" \
+	-gencrl -out "$WWW/root.crl" 2>>"$T/ca.log" || die "openssl ca -gencrl (2) failed"
+check_eq "a newer CRL: update crl exits 0" "$(exit_of TC update crl)" 0
+check "  stored" grep -q "^crl: ok: CRL stored" "$T/out"
+check "  crls/ has the newer one" grep -rqx "CRL Number: 0*2" "$MNT/crls"
+cp "$T/crl1.pem" "$WWW/root.crl"
+before=$(state; cat "$MNT"/crls/*)
+check_eq "an older CRL: update crl exits 1" "$(exit_of TC update crl)" 1
+check "  says why" grep -q "update crl: failed: CRL refused" "$T/out"
+check_eq "  nothing changed" "$(state; cat "$MNT"/crls/*)" "$before"
+check "  status says so" grep -q "^  crl: .*result: failed: CRL refused" "$MNT/status"
+
+# 10. file:// sources, and more input the file refuses.
 echo "local file://$WWW/bundle.pem every=1m" >>"$MNT/sources"
 check_eq "a file:// source: update local exits 0" "$(exit_of TC update local)" 0
 check "  reports it" grep -q "^local: ok: " "$T/out"
