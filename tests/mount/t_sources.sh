@@ -164,6 +164,10 @@ fail_case "a sha256= not in the bundle" "no certificate with SHA-256" \
 	"lab $URL/files/bundle.pem replace sha256=$(sha_of "$CERTS/B.pem")"
 fail_case "a server name that does not match" "hostname mismatch" \
 	"lab https://localhost:$PORT/files/bundle.pem replace"
+fail_case "a redirect from https to http" "redirect to http://" \
+	"lab $URL/redirect?to=http://127.0.0.1:1/bundle.pem replace"
+fail_case "a body over 64 MiB" "larger than" \
+	"lab $URL/big?bytes=70000000 replace"
 fail_case "a signer that is not in the store" "signer Nobody: not in roots/ or chains/" \
 	"lab $URL/files/bundle.pem replace signer=Nobody"
 fail_case "a signer= on a bundle that is not signed" "not a CMS/PKCS#7 SignedData" \
