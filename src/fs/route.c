@@ -12,6 +12,7 @@
 #include "crls.h"
 #include "fs.h"
 #include "names.h"
+#include "sources.h"
 
 int
 fs_route(const char *path, struct node *n)
@@ -108,6 +109,8 @@ fs_node_db(const struct node *n)
 size_t
 fs_input_limit(int db)
 {
+	if (db == STAGED_SOURCES)
+		return SOURCES_TEXT_MAX;	/* sources.h */
 	return db < 0 ? CERT_INPUT_MAX_BUNDLE : CERT_INPUT_MAX_ONE;
 }
 
