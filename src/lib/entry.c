@@ -573,7 +573,15 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 			rc = 0;
 			goto out;
 		}
-		if (!(flags & ENTRY_REPLACE)) {
+		/* A pin that holds these already, or has expired (pins.c). */
+		i = db == STORE_PINNED && !(flags & ENTRY_REPLACE) ?
+		    (unsigned)pin_add_over(&old, sk, now) : PIN_OVER_CONFLICT;
+		if (i == PIN_OVER_SAME) {
+			res->outcome = ENTRY_UNCHANGED;
+			rc = 0;
+			goto out;
+		}
+		if (!(flags & ENTRY_REPLACE) && i != PIN_OVER_REPLACE) {
 			tf_error_setx(e, -EEXIST, "%s/%s holds a different "
 			    "certificate; remove it first or rename over it",
 			    db_dirs[db], res->name);
@@ -582,7 +590,7 @@ entry_add(struct store_txn *txn, enum store_db db, const char *name,
 		}
 		rb.rec.ctime = old.ctime;
 		if (db == STORE_PINNED)
-			pin_keep_history(&old, &rb.rec);
+			pin_keep_history(&old, &rb.rec, sk, now);
 	} else
 		rb.rec.ctime = (uint64_t)now;
 	rb.rec.mtime = (uint64_t)now;

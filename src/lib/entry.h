@@ -53,8 +53,10 @@ int entry_db_from_dir(const char *dir);
  * Adds certificates under `name' in `db'.  The rules of DESIGN section 2:
  * roots/ and distrusted/ take exactly one certificate (-EINVAL, "write
  * bundles to import"); pinned/ takes several, each once, any of which
- * matches, but no chain (pin_set in pins.c, issue 14); names are checked
- * and normalized; a name
+ * matches, but no chain (pin_set in pins.c, issue 14), and without
+ * ENTRY_REPLACE a pin that holds them all already is ENTRY_UNCHANGED,
+ * an expired pin or a key-only pin of their key gives way (pin_add_over);
+ * names are checked and normalized; a name
  * that holds a different certificate is -EEXIST unless ENTRY_REPLACE; the
  * same certificate again changes nothing (ENTRY_UNCHANGED).  In roots/
  * and distrusted/ a certificate lives under one name: adding or replacing

@@ -431,10 +431,55 @@ pin_set(STACK_OF(X509) *in, STACK_OF(X509) **out, struct tf_error *e)
 	return rc;
 }
 
+/* 1 if every certificate of sk has the key with this SHA-256. */
+static int
+all_have_key(STACK_OF(X509) *sk, const unsigned char key[32])
+{
+	unsigned char k[32];
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++)
+		if (pin_key_sha256(sk_X509_value(sk, i), k) != 0 ||
+		    memcmp(k, key, 32) != 0)
+			return 0;
+	return sk_X509_num(sk) > 0;
+}
+
+enum pin_over
+pin_add_over(const struct store_rec *old, STACK_OF(X509) *sk, time_t now)
+{
+	unsigned char sha[32];
+	size_t j;
+	int i, found;
+
+	if (pin_expired(old, now))
+		return PIN_OVER_REPLACE;
+	if (pin_is_key_only(old))
+		return all_have_key(sk, old->other_sha256) ? PIN_OVER_REPLACE :
+		    PIN_OVER_CONFLICT;
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		cert_sha256(sk_X509_value(sk, i), sha);
+		for (j = 0, found = 0; j < old->nkeys && !found; j++)
+			found = memcmp(old->keys[j].sha256, sha, 32) == 0;
+		if (!found)
+			return PIN_OVER_CONFLICT;
+	}
+	return sk_X509_num(sk) > 0 ? PIN_OVER_SAME : PIN_OVER_CONFLICT;
+}
+
 void
-pin_keep_history(const struct store_rec *old, struct store_rec *nrec)
+pin_keep_history(const struct store_rec *old, struct store_rec *nrec,
+    STACK_OF(X509) *sk, time_t now)
 {
 	size_t i, j;
+
+	if (pin_expired(old, now))
+		return;		/* a new pin */
+	if (pin_is_key_only(old) && all_have_key(sk, old->other_sha256)) {
+		nrec->flags = old->flags;
+		nrec->slot = old->slot;
+		return;
+	}
 
 	for (i = 0; i < old->nkeys; i++)
 		for (j = 0; j < nrec->nkeys; j++)

@@ -123,9 +123,24 @@ int pin_render_key_only(const char *hp, const struct store_rec *rec,
  */
 int pin_set(STACK_OF(X509) *in, STACK_OF(X509) **out, struct tf_error *e);
 
+/*
+ * What adding the certificates sk over an existing pin old means, for
+ * entry_add: PIN_OVER_SAME, the pin holds every one of them already (an
+ * add without ENTRY_REPLACE changes nothing); PIN_OVER_REPLACE, the pin
+ * has expired, or is a key-only pin for the key of every one of them
+ * (filled in), so an add may take its place without ENTRY_REPLACE;
+ * PIN_OVER_CONFLICT, anything else.
+ */
+enum pin_over { PIN_OVER_CONFLICT = 0, PIN_OVER_SAME, PIN_OVER_REPLACE };
+enum pin_over pin_add_over(const struct store_rec *old, STACK_OF(X509) *sk,
+    time_t now);
+
 /* A pin replaced by a set that keeps one of its certificates keeps its
- * sightings (an appended certificate is no new pin). */
-void pin_keep_history(const struct store_rec *old, struct store_rec *nrec);
+ * sightings (an appended certificate is no new pin); a key-only pin
+ * filled in with certificates of its key stays a key pin, with its
+ * expiry. */
+void pin_keep_history(const struct store_rec *old, struct store_rec *nrec,
+    STACK_OF(X509) *sk, time_t now);
 
 /* entry_clear_rejected for each certificate of a new pin. */
 int pin_clear_rejected(struct store_txn *txn, const char *hp,

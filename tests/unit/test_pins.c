@@ -449,6 +449,80 @@ START_TEST(test_sets)
 }
 END_TEST
 
+/* entry_add over an existing pin (trustctl pin, trustfs_pin_bulk, the
+ * mount): what holds the certificates already is unchanged, an expired
+ * pin or a key-only pin of the same key gives way, anything else is
+ * kept unless ENTRY_REPLACE. */
+static const struct {
+	const char *what;
+	enum setup setup;
+	enum presented add;
+	unsigned flags;
+	int want_rc;
+	enum entry_outcome want_outcome;
+	size_t want_ncerts;
+	uint32_t want_flags;
+} over_cases[] = {
+	{ "one of the pin's certificates: unchanged", S_AB, P_B, 0, 0,
+	    ENTRY_UNCHANGED, 2, 0 },
+	{ "another certificate: refused", S_A, P_B, 0, -EEXIST, 0, 1, 0 },
+	{ "another certificate with ENTRY_REPLACE: replaced", S_AB, P_A,
+	    ENTRY_REPLACE, 0, ENTRY_REPLACED, 1, 0 },
+	{ "over an expired pin: replaced", S_A_EXPIRED, P_B, 0, 0,
+	    ENTRY_REPLACED, 1, 0 },
+	{ "over a key-only pin of its key: filled in, still a key pin",
+	    S_KEY_A, P_A2, 0, 0, ENTRY_REPLACED, 1, PIN_FLAG_KEY },
+	{ "over a key-only pin of another key: refused", S_KEY_B, P_A, 0,
+	    -EEXIST, 0, 0, PIN_FLAG_KEY },
+};
+
+struct over_args {
+	STACK_OF(X509) *sk;
+	unsigned flags;
+	struct entry_result res;
+	struct tf_error te;
+};
+
+static int
+over_txn(struct store_txn *txn, void *arg)
+{
+	struct over_args *a = arg;
+
+	return entry_add(txn, STORE_PINNED, HP, a->sk, a->flags, NULL,
+	    &a->res, &a->te);
+}
+
+START_TEST(test_add_over)
+{
+	char *dir = tu_mkdtemp();
+	struct trustfs *t = trustfs_open(dir);
+	struct setup_args sa = { over_cases[_i].setup };
+	struct over_args a = { .flags = over_cases[_i].flags };
+	struct store_txn *txn;
+	struct store_rec rec;
+	int rc;
+
+	ck_assert_int_eq(store_write(t->st, setup_txn, &sa, NULL), 0);
+	a.sk = tu_stack(cert_of(over_cases[_i].add), NULL);
+	rc = store_write(t->st, over_txn, &a, NULL);
+	ck_assert_msg(rc == over_cases[_i].want_rc, "%s: rc %d (%s)",
+	    over_cases[_i].what, rc, a.te.msg);
+	if (rc == 0)
+		ck_assert_msg(a.res.outcome == over_cases[_i].want_outcome,
+		    "%s: outcome %d", over_cases[_i].what, a.res.outcome);
+	ck_assert_int_eq(store_txn_begin(t->st, 0, &txn, NULL), 0);
+	ck_assert_int_eq(store_get(txn, STORE_PINNED, HP, &rec), 0);
+	ck_assert_msg(rec.nkeys == over_cases[_i].want_ncerts &&
+	    rec.flags == over_cases[_i].want_flags, "%s: %zu certificates, "
+	    "flags %u", over_cases[_i].what, rec.nkeys, rec.flags);
+	store_txn_abort(txn);
+	sk_X509_pop_free(a.sk, X509_free);
+	trustfs_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 /* pin_spki_sha256 agrees with the key of a certificate. */
 START_TEST(test_key_hash)
 {
@@ -571,6 +645,8 @@ main(void)
 	tcase_add_test(tc, test_pin_key);
 	tcase_add_test(tc, test_sets);
 	tcase_add_test(tc, test_key_hash);
+	tcase_add_loop_test(tc, test_add_over, 0, sizeof(over_cases) /
+	    sizeof(over_cases[0]));
 	tcase_add_loop_test(tc, test_rerun, 0, sizeof(rerun_cases) /
 	    sizeof(rerun_cases[0]));
 	rc = tu_run("pins", tc, 1);
