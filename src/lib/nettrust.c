@@ -29,6 +29,24 @@ distrust_check(STACK_OF(X509) *chain, const char *host, void *arg,
 	return 0;
 }
 
+/* net_check_fn for net_opts.verify: the chain mode of DESIGN section 5
+ * on what the server presented (trustfs_verify_chain: intermediates from
+ * chains/ too, strict rules, revocation, distrust). */
+static int
+chain_verify(STACK_OF(X509) *chain, const char *host, void *arg,
+    struct tf_error *e)
+{
+	struct trustfs_verdict v;
+	struct trustfs *t = arg;
+
+	memset(&v, 0, sizeof(v));
+	if (trustfs_verify_chain(t, host, chain, &v) != 0)
+		return tf_error_setx(e, -EIO, "%s", trustfs_error(t));
+	if (!v.trusted)
+		return tf_error_setx(e, -EACCES, "%s", v.message);
+	return 0;
+}
+
 int
 nettrust_init(struct trustfs *t, struct net_opts *o, struct tf_error *e)
 {
@@ -38,6 +56,8 @@ nettrust_init(struct trustfs *t, struct net_opts *o, struct tf_error *e)
 		    trustfs_error(t) ? trustfs_error(t) : "out of memory");
 	o->check = distrust_check;
 	o->check_arg = t;
+	o->verify = chain_verify;
+	o->verify_arg = t;
 	return 0;
 }
 

@@ -11,9 +11,13 @@
 #include "handle.h"
 
 /*
- * Fills o->trust (trustfs_x509_store(t): roots/ by subject, no partial
- * chains) and o->check (refuses a server whose verified chain holds a
- * certificate of distrusted/, naming it).  t must outlive the fetches.
+ * Fills o->verify with the chain mode of t (trustfs_verify_chain: roots/,
+ * intermediates the server did not send from chains/, name, dates,
+ * strict rules, revocation, distrust), and, for a caller that verifies
+ * against a store of its own (EST's bootstrap clears verify), o->trust
+ * (trustfs_x509_store(t): roots/ by subject, no partial chains) and
+ * o->check (refuses a verified chain that holds a certificate of
+ * distrusted/, naming it).  t must outlive the fetches.
  * 0, or -ENOMEM / -EIO with e set.  nettrust_done() frees o->trust.
  */
 int nettrust_init(struct trustfs *t, struct net_opts *o, struct tf_error *e);

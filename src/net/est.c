@@ -121,6 +121,7 @@ bootstrap(const char *url, const struct net_opts *o,
 
 	bo.trust = NULL;
 	bo.check = NULL;
+	bo.verify = NULL;
 	bo.peer_chain = NULL;
 	bo.insecure_no_verify = 1;
 	if ((rc = get(url, &bo, &first, e)) != 0)
@@ -143,6 +144,7 @@ bootstrap(const char *url, const struct net_opts *o,
 	}
 	bo = *o;
 	bo.trust = xs;
+	bo.verify = NULL;	/* only that root, and distrust (check) */
 	if ((rc = get(url, &bo, certs, e)) != 0)
 		goto out;
 	if (net_find_sha256(*certs, sha) == NULL) {
@@ -171,7 +173,8 @@ net_est_cacerts(const char *base, const struct net_opts *o,
 		*bootstrapped = 0;
 	if (url == NULL)
 		return tf_error_setx(e, -ENOMEM, "out of memory");
-	rc = o->trust != NULL ? get(url, o, certs, &fe) : -EACCES;
+	rc = o->trust != NULL || o->verify != NULL ? get(url, o, certs, &fe) :
+	    -EACCES;
 	if (rc == -EACCES && expect_sha256 != NULL) {
 		rc = bootstrap(url, o, expect_sha256, certs, e);
 		if (rc == 0 && bootstrapped != NULL)

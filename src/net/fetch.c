@@ -267,6 +267,15 @@ on_verify(X509_STORE_CTX *xs, void *arg)
 	}
 	if (h->o->insecure_no_verify)
 		return 1;
+	if (h->o->verify != NULL) {
+		if (sk != NULL && h->o->verify(sk, h->host, h->o->verify_arg,
+		    &h->check) == 0)
+			return 1;
+		if (h->check.code == 0)
+			tf_error_setx(&h->check, -EACCES, "no certificate");
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
+		return 0;
+	}
 	if (h->o->trust == NULL || !verify_peer(h,
 	    X509_STORE_CTX_get0_cert(xs), sk)) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
@@ -396,7 +405,8 @@ fetch_hop(const char *url, unsigned int schemes, struct hop *h,
 	if (bit == 0 || (schemes & bit) == 0)
 		return tf_error_setx(e, -EINVAL, "%s: the scheme %s is not "
 		    "allowed here", url, scheme);
-	if (bit == NET_HTTPS && o->trust == NULL && !o->insecure_no_verify)
+	if (bit == NET_HTTPS && o->trust == NULL && o->verify == NULL &&
+	    !o->insecure_no_verify)
 		return tf_error_setx(e, -EACCES, "%s: no roots to verify the "
 		    "server against", url);
 	if ((c = curl_easy_init()) == NULL)

@@ -58,6 +58,13 @@ struct net_opts {
 	X509_STORE *trust;
 	net_check_fn check;		/* optional, see above */
 	void *check_arg;
+	/* In place of trust and check: the caller judges the chain the
+	 * server presented (leaf first, as sent) for the URL's host itself,
+	 * e.g. with libtrustfs's chain mode (chains/ for an intermediate the
+	 * server did not send, strict rules, revocation, distrust).  Same
+	 * return as check; its message is the refusal's. */
+	net_check_fn verify;
+	void *verify_arg;
 	/* The chain the server presented (leaf first), copied out of the
 	 * handshake of the last hop when not NULL; the caller frees it with
 	 * sk_X509_pop_free(*peer_chain, X509_free).  For EST's bootstrap
@@ -88,7 +95,8 @@ struct net_opts {
  *                  redirect: "redirect to http://... refused")
  *   -EHOSTUNREACH  the host could not be resolved or reached
  *   -ETIMEDOUT     the transfer took longer than timeout, or stalled
- *   -EACCES        the HTTPS server is not trusted (OpenSSL's words)
+ *   -EACCES        the HTTPS server is not trusted (OpenSSL's words, or
+ *                  what verify said)
  *   -ENOENT        HTTP 404/410, or a file:// that does not exist
  *   -EIO           another HTTP status ("HTTP 500 Internal Server Error"),
  *                  or a transport failure

@@ -1,6 +1,7 @@
 #!/bin/bash
 # trustctl import SOURCE from the network (issue 12): a bundle over https
-# from a server verified against roots/, the Source each root records
+# from a server verified by the chain mode (roots/, chains/ for an
+# intermediate it did not send, distrust), the Source each root records
 # (cat, xattr), the three CAPF errors in OpenSSL's words (missing
 # intermediate, wrong name, not yet valid), a distrusted server CA, signed
 # bundles (good, forged, a signer that does not verify, certs-only),
@@ -107,10 +108,15 @@ check "unable to get local issuer certificate" grep -q "unable to get local issu
 check_eq "a server certificate for another name: exit 1" "$(exit_of TC import "https://localhost:$PORT_wrongname/files/v.pem")" 1
 check "hostname mismatch" grep -q "hostname mismatch" "$T/stderr"
 check_eq "the same by IP address: exit 1" "$(exit_of TC import "https://127.0.0.1:$PORT_wrongname/files/v.pem")" 1
-check "IP address mismatch" grep -q "IP address mismatch" "$T/stderr"
+check "hostname mismatch, for the address" grep -q "hostname mismatch: .* is not valid for 127.0.0.1" "$T/stderr"
 check_eq "a server certificate not valid yet: exit 1" "$(exit_of TC import "https://127.0.0.1:$PORT_notyet/files/v.pem")" 1
 check "certificate is not yet valid" grep -q "certificate is not yet valid" "$T/stderr"
 unchanged "the three refusals"
+# As in the chain mode, chains/ supplies the intermediate a server forgot.
+cp "$CERTS/int.pem" "$MNT/chains/Test_Int.pem" || die "cp int"
+check_eq "the same server, its intermediate in chains/: exit 0" \
+	"$(exit_of TC import --dry-run "https://127.0.0.1:$PORT_noint/files/v.pem")" 0
+rm "$MNT/chains/Test_Int.pem" || die "rm int"
 
 # 3. A server whose intermediate is distrusted: refused.
 cp "$CERTS/int.pem" "$MNT/distrusted/Test_Intermediate_CA.pem" || die "distrust int"
