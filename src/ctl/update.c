@@ -436,8 +436,8 @@ ctl_update(const char *store_dir, int argc, char **argv)
 	size_t i;
 	int c, force = 0, rc = EXIT_TRUSTED, one, ran = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+fh", longopts, NULL)) != -1) {
+	optind = 0;	/* GNU getopt: start afresh, permuting NAMEs */
+	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			force = 1;

@@ -134,6 +134,8 @@ check "the update is audited" grep -q "action=update path=sources/lab sha256=-$"
 check_eq "a second update exits 0" "$(exit_of TC update)" 0
 check "  and fetches nothing" grep -q "^lab: not due" "$T/out"
 check "  crl is not due either" grep -q "^crl: not due" "$T/out"
+check_eq "update crl --force: options after a NAME" "$(exit_of TC update crl --force)" 0
+check "  fetched crl only" bash -c "grep -q '^crl: ok' '$T/out' && ! grep -q '^lab' '$T/out'"
 
 # 4. The bundle lost root B: replace removes it; a root added by hand stays.
 cat "$CERTS/A.pem" >"$WWW/bundle.pem"
