@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
@@ -20,6 +21,22 @@
 static const char *const est_types[] = {
 	"application/pkcs7-mime", NULL
 };
+
+/* The base must name a server before a path is added to it. */
+static int
+has_host(const char *base)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int ok;
+
+	ok = u != NULL && curl_url_set(u, CURLUPART_URL, base, 0) ==
+	    CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &host, 0) ==
+	    CURLUE_OK && host[0] != '\0';
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
 
 /* BASE/.well-known/est/cacerts, malloc'd. */
 static char *
@@ -173,6 +190,11 @@ net_est_cacerts(const char *base, const struct net_opts *o,
 		*bootstrapped = 0;
 	if (url == NULL)
 		return tf_error_setx(e, -ENOMEM, "out of memory");
+	if (!has_host(base)) {
+		free(url);
+		return tf_error_setx(e, -EINVAL, "%s: not a valid URL: no host",
+		    base);
+	}
 	rc = o->trust != NULL || o->verify != NULL ? get(url, o, certs, &fe) :
 	    -EACCES;
 	if (rc == -EACCES && expect_sha256 != NULL) {

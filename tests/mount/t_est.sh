@@ -98,6 +98,13 @@ check_eq "a label whose chain was made by hand: exit 1" "$(exit_of TC est --labe
 check "it says the name holds other certificates" grep -q "chains/Hand.pem holds other certificates" "$T/stderr"
 unchanged "a label taken by hand"
 check_eq "est --help exits 0" "$(exit_of TC est --help)" 0
+snap
+check_eq "a --label with a slash: exit 2" "$(exit_of TC est --label ../evil "$U")" 2
+check "it names the rule" test -s "$T/stderr"
+check_eq "a URL without a host: exit 2" "$(exit_of TC est "https://")" 2
+check "it says the URL is not valid" grep -q "not a valid URL\|no host" "$T/stderr"
+check_eq "a --timeout of 0: exit 2" "$(exit_of TC est --timeout 0 "$U")" 2
+unchanged "hostile names and options"
 
 # connect --save-chain: the intermediate the server presented.
 rm "$MNT/chains/LabCA.pem" || die "rm chain"
@@ -112,6 +119,9 @@ check_eq "a peer with no intermediate saves nothing" \
 	"$(exit_of TC connect --mode tofu --save-chain None "127.0.0.1:$PORT_evil")" 0
 check "and says so" grep -q "presented no intermediate" "$T/stdout"
 check "chains/None.pem does not exist" test ! -e "$MNT/chains/None.pem"
+check_eq "--save-chain with a slash in NAME: exit 2" \
+	"$(exit_of TC connect --mode chain --save-chain a/b "127.0.0.1:$PORT_est")" 2
+check "chains/ has no such entry" test ! -e "$MNT/chains/a"
 
 stop_servers
 finish
