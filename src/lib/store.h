@@ -315,4 +315,14 @@ typedef int (*store_meta_fn)(const char *key, const void *val, size_t len,
 int store_meta_xforeach(struct store_txn *txn, const char *prefix,
     store_meta_fn fn, void *arg);
 
+/* Pin records (issue 14) */
+/*
+ * In pinned/ three fields of struct store_rec mean more than their
+ * comments above say (pins.h has the rules; store.c stores them as it
+ * stores any record): flags may hold PIN_FLAG_KEY (a key pin); slot is
+ * the pin's expiry, seconds since the epoch, 0 for none; and a key pin
+ * with no certificate yet has nkeys 0, der_len 0 and the key's SHA-256
+ * in other_sha256.
+ */
+
 #endif
