@@ -213,6 +213,49 @@ START_TEST(test_state)
 }
 END_TEST
 
+/* Mutated texts: parse or refuse with a reason, never crash or leak; an
+ * accepted one parses again from the same bytes to the same sources. */
+START_TEST(test_mutations)
+{
+	static const char base[] = "cisco http://c/ios.p7b signer=Cisco "
+	    "replace every=1w\ncrl http://c/c.crl type=crl\nest https://e "
+	    "type=est sha256=" SHA "\n# c\n";
+	static const char alphabet[] = "az09._-=:/# \n\t\x01\xff";
+	struct tf_error te = { 0 };
+	struct sources *s = NULL, *s2 = NULL;
+	char text[sizeof(base) + 8];
+	size_t len, i;
+	int n, rc;
+
+	srand(12345);
+	for (n = 0; n < 3000; n++) {
+		len = sizeof(base) - 1;
+		memcpy(text, base, len);
+		for (i = 0; i < 1 + (size_t)(rand() % 4); i++)
+			text[rand() % (int)len] = alphabet[rand() %
+			    (int)(sizeof(alphabet) - 1)];
+		len -= (size_t)(rand() % 3);	/* cut short now and then */
+		tf_error_clear(&te);
+		rc = sources_parse(text, len, &s, &te);
+		if (rc != 0) {
+			ck_assert_ptr_null(s);
+			ck_assert_msg(te.msg[0] != '\0', "refused, no reason");
+			continue;
+		}
+		ck_assert_int_eq(sources_parse(text, len, &s2, &te), 0);
+		ck_assert_uint_eq(s->n, s2->n);
+		for (i = 0; i < s->n; i++) {
+			ck_assert_str_eq(s->v[i].name, s2->v[i].name);
+			ck_assert_str_eq(s->v[i].url, s2->v[i].url);
+			ck_assert_int_ge(s->v[i].every, SOURCES_EVERY_MIN);
+		}
+		sources_free(s);
+		sources_free(s2);
+		s = s2 = NULL;
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -224,5 +267,6 @@ main(void)
 	tcase_add_test(tc, test_meaning);
 	tcase_add_test(tc, test_due);
 	tcase_add_test(tc, test_state);
+	tcase_add_test(tc, test_mutations);
 	return tu_run("sources", tc, 0);
 }
