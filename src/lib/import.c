@@ -509,12 +509,19 @@ out:
 
 /* --replace: the roots the source added earlier, by name. */
 struct stale {
-	STACK_OF(X509) *sk;		/* the bundle */
+	unsigned char (*shas)[32];	/* the bundle's, sorted */
+	size_t nshas;
 	struct store_txn *txn;
 	char (*names)[STORE_NAME_MAX + 1];
 	size_t n, cap;
 	int rc;
 };
+
+static int
+sha_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
 
 static int
 stale_cb(enum store_db db, const char *name, const char *src, void *arg)
@@ -529,7 +536,8 @@ stale_cb(enum store_db db, const char *name, const char *src, void *arg)
 		return 0;	/* a record left behind: not a root */
 	if (rc != 0)
 		return s->rc = rc;
-	if (rec.nkeys > 0 && net_find_sha256(s->sk, rec.keys[0].sha256))
+	if (rec.nkeys > 0 && bsearch(rec.keys[0].sha256, s->shas, s->nshas,
+	    32, sha_cmp) != NULL)
 		return 0;
 	if (s->n == s->cap) {
 		p = reallocarray(s->names, s->cap + 16, sizeof(*s->names));
@@ -547,13 +555,24 @@ stale_cb(enum store_db db, const char *name, const char *src, void *arg)
 static int
 replace_remove(struct store_txn *txn, struct import_args *a)
 {
-	struct stale s = { a->sk, txn, NULL, 0, 0, 0 };
+	struct stale s = { NULL, 0, txn, NULL, 0, 0, 0 };
 	STACK_OF(X509) *one = NULL;
 	struct store_rec rec;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	rc = origin_foreach(txn, STORE_ROOTS, a->o->source, stale_cb, &s);
+	/* One digest per certificate, looked up by bsearch: a bundle of
+	 * thousands against as many roots of its source. */
+	s.nshas = (size_t)sk_X509_num(a->sk);
+	if (s.nshas > 0 && (s.shas = calloc(s.nshas, 32)) == NULL)
+		rc = -ENOMEM;
+	for (i = 0; rc == 0 && i < s.nshas; i++)
+		cert_sha256(sk_X509_value(a->sk, (int)i), s.shas[i]);
+	if (rc == 0 && s.nshas > 0)
+		qsort(s.shas, s.nshas, 32, sha_cmp);
+	if (rc == 0)
+		rc = origin_foreach(txn, STORE_ROOTS, a->o->source, stale_cb,
+		    &s);
 	if (rc == 0)
 		rc = s.rc;
 	for (i = 0; i < s.n && rc == 0; i++) {
@@ -570,6 +589,7 @@ replace_remove(struct store_txn *txn, struct import_args *a)
 	}
 	if (rc != 0 && a->e != NULL && a->e->code == 0)
 		tf_error_set(a->e, rc, "removing the roots the source lost");
+	free(s.shas);
 	free(s.names);
 	return rc;
 }
