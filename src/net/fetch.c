@@ -442,6 +442,8 @@ fetch_hop(const char *url, unsigned int schemes, struct hop *h,
 		    o->insecure_no_verify ? 0L : 1L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST,
 		    o->insecure_no_verify ? 0L : 2L);
+		/* A resumed session skips the certificate check. */
+		curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);
 	}
