@@ -54,7 +54,7 @@ struct net_opts {
 	 * OpenSSL and its words are in the error: "unable to get local
 	 * issuer certificate", "hostname mismatch", "certificate is not yet
 	 * valid", "certificate has expired".  NULL: https is refused unless
-	 * insecure_no_verify. */
+	 * verify or insecure_no_verify is set. */
 	X509_STORE *trust;
 	net_check_fn check;		/* optional, see above */
 	void *check_arg;
@@ -62,7 +62,8 @@ struct net_opts {
 	 * server presented (leaf first, as sent) for the URL's host itself,
 	 * e.g. with libtrustfs's chain mode (chains/ for an intermediate the
 	 * server did not send, strict rules, revocation, distrust).  Same
-	 * return as check; its message is the refusal's. */
+	 * return as check; its message is the refusal's.  When it is set,
+	 * trust and check are not used. */
 	net_check_fn verify;
 	void *verify_arg;
 	/* The chain the server presented (leaf first), copied out of the
