@@ -16,8 +16,10 @@ struct rule {
 	struct policy_line opt;	/* mode, options and line number */
 };
 
-/* Options after the mode: at most one of each key. */
-#define POLICY_MAX_WORDS 5
+/* Options after the mode: at most one of each key (strict, revocation,
+ * aia, pin), so a line has at most 2 + 4 words. */
+#define POLICY_MAX_OPTIONS 4
+#define POLICY_MAX_WORDS (2 + POLICY_MAX_OPTIONS)
 
 struct policy {
 	struct rule *rules;
@@ -194,7 +196,8 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 		if (n < 2 || n > POLICY_MAX_WORDS) {
 			tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN "
 			    "MODE [OPTION...]', found %s", lineno, n == 1 ?
-			    "one word" : "more than three options");
+			    "one word" : "more than four options (strict, revocation, "
+			    "aia and pin, each once)");
 			rc = -EINVAL;
 			break;
 		}

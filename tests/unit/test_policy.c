@@ -28,6 +28,8 @@ static const struct {
 	 * each once, refused with the line number. */
 	{ "a_1 chain strict=no\n", 0, NULL },
 	{ "a_1 chain strict=yes revocation=require aia=fetch\n", 0, NULL },
+	{ "a_1 chain-or-tofu strict=no revocation=off aia=fetch pin=key\n", 0,
+	    NULL },
 	{ "a_1 chain-or-tofu revocation=off\n* tofu revocation=prefer\n", 0,
 	    NULL },
 	{ "a_1 chain aia=off\n", 0, NULL },
@@ -42,9 +44,9 @@ static const struct {
 	    "line 1: option strict given twice" },
 	{ "a_1 chain STRICT=no\n", -EINVAL, "unknown option 'STRICT=no'" },
 	{ "a_1 chain strict=NO\n", -EINVAL, "bad value 'NO'" },
-	{ "a_1 chain strict=no revocation=off aia=off x=y\n", -EINVAL,
+	{ "a_1 chain strict=no revocation=off aia=off pin=key x=y\n", -EINVAL,
 	    "line 1: expected 'PATTERN MODE [OPTION...]', found more than "
-	    "three options" },
+	    "four options" },
 	{ "bad/pattern tofu\n", -EINVAL, "line 1: bad pattern" },
 	{ "* CHAIN\n", -EINVAL, "unknown mode 'CHAIN'" },
 	{ "h\xff_1 tofu\n", -EINVAL, "bad pattern" },
