@@ -83,6 +83,8 @@ struct handle {
 struct certs_ent {
 	char name[16];		/* HASH.N */
 	size_t off, len;	/* its PEM within bundle */
+	unsigned char sha256[32];	/* of its DER: its file (viewfiles.c) */
+	int crl;		/* HASH.rN */
 };
 
 struct snapshot {
@@ -92,6 +94,9 @@ struct snapshot {
 	struct buf bundle;
 	struct certs_ent *ents;	/* sorted by name */
 	size_t n;
+	int links;		/* as files (viewfiles.c): bundle and the
+				 * ents' off/len are empty */
+	char bundle_file[40];	/* links: bundle.pem's file */
 };
 
 /*
@@ -140,6 +145,10 @@ struct fs {
 	struct buf strict_lines;
 	int strict_n;		/* -1: none yet */
 	uint64_t strict_gen;
+	struct viewfiles *vf;	/* bundle.pem and certs/ as files, NULL: in
+				 * memory (viewfiles.c) */
+	int singlethread;	/* -s */
+	int allow_other;	/* -o allow_other */
 	struct p12_view *p12;	/* truststore.p12 (p12.c); ref under lock */
 };
 
