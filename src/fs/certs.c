@@ -15,6 +15,7 @@
 #include "cert.h"
 #include "crl.h"
 #include "fs.h"
+#include "viewfiles.h"
 
 static void
 snapshot_free(struct snapshot *s)
@@ -42,6 +43,7 @@ struct build_ctx {
 	struct snapshot *s;
 	size_t cap;
 	int rc;
+	const struct views_sink *sink;	/* NULL: all of it in memory */
 };
 
 /* Lists what was appended to the bundle from off on as certs/HASH.N (or
@@ -63,6 +65,7 @@ add_ent(struct build_ctx *b, size_t off, uint32_t hash, const char *sep,
 		s->ents = e;
 	}
 	e = &s->ents[s->n++];
+	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%08x.%s%u", (unsigned)hash, sep,
 	    slot);
 	e->off = off;
@@ -83,8 +86,14 @@ build_cb(const char *name, const struct store_rec *rec, void *arg)
 	b->rc = cert_pem_der(&s->bundle, rec->der, rec->der_len);
 	if (b->rc != 0)
 		return 1;
-	return add_ent(b, off, rec->keys[0].subject_hash, "",
-	    (unsigned)rec->slot);
+	if (add_ent(b, off, rec->keys[0].subject_hash, "",
+	    (unsigned)rec->slot) != 0)
+		return 1;
+	memcpy(s->ents[s->n - 1].sha256, rec->keys[0].sha256, 32);
+	if (b->sink != NULL &&
+	    (b->rc = b->sink->file(b->sink->arg, s, &s->ents[s->n - 1])) != 0)
+		return 1;
+	return 0;
 }
 
 /* Base64 lines of 64 characters, as PEM has them. */
@@ -155,7 +164,19 @@ crl_build_cb(const char *name, const struct store_crl *c, void *arg)
 		b->rc = buf_puts(&s->bundle, "-----END X509 CRL-----\n");
 	if (b->rc != 0)
 		return 1;
-	return add_ent(b, off, h, "r", slot);
+	if (add_ent(b, off, h, "r", slot) != 0)
+		return 1;
+	/* The file's name in the views directory (viewfiles.c). */
+	if (EVP_Digest(c->der, c->der_len, s->ents[s->n - 1].sha256, NULL,
+	    EVP_sha256(), NULL) != 1) {
+		b->rc = -ENOMEM;
+		return 1;
+	}
+	s->ents[s->n - 1].crl = 1;
+	if (b->sink != NULL &&
+	    (b->rc = b->sink->file(b->sink->arg, s, &s->ents[s->n - 1])) != 0)
+		return 1;
+	return 0;
 }
 
 /* How far the snapshot's buffer is used: bundle.pem and every certs/
@@ -178,11 +199,13 @@ ent_cmp(const void *a, const void *b)
 	    ((const struct certs_ent *)b)->name);
 }
 
-/* A snapshot of roots/ at generation gen into *out; 0 or -errno. */
-static int
-views_build(struct fs *fs, uint64_t gen, struct snapshot **out)
+/* A snapshot of roots/ at generation gen into *out; 0 or -errno.  With a
+ * sink, each certs/ file goes to it as it is made (viewfiles.c). */
+int
+views_build(struct fs *fs, uint64_t gen, const struct views_sink *sink,
+    struct snapshot **out)
 {
-	struct build_ctx b = { 0 };
+	struct build_ctx b = { .sink = sink };
 	struct crl_build cb = { .b = &b };
 	struct store_txn *txn = NULL;
 	struct tf_error err = { 0 };
@@ -200,6 +223,8 @@ views_build(struct fs *fs, uint64_t gen, struct snapshot **out)
 		rc = store_foreach(txn, STORE_ROOTS, build_cb, &b);
 		if (rc > 0)
 			rc = b.rc;
+		if (rc == 0 && sink != NULL)
+			rc = sink->roots_done(sink->arg, b.s);
 		/* The CRLs follow the roots in the same buffer, past the
 		 * length bundle.pem shows (bundle.len): bundle.pem stays the
 		 * roots alone and certs/HASH.rN points after them. */
@@ -235,7 +260,8 @@ views_get(struct fs *fs, struct snapshot **out)
 	*out = NULL;
 	pthread_mutex_lock(&fs->lock);
 	s = fs->views;
-	if (s != NULL && s->gen == gen) {
+	/* As files (viewfiles.c): their thread keeps fs->views current. */
+	if (s != NULL && (s->gen == gen || s->links)) {
 		s->refs++;
 		pthread_mutex_unlock(&fs->lock);
 		*out = s;
@@ -244,11 +270,19 @@ views_get(struct fs *fs, struct snapshot **out)
 	pthread_mutex_unlock(&fs->lock);
 
 	/* Built with fs->lock released: it reads the store (fs.h). */
-	rc = views_build(fs, gen, &s);
+	rc = views_build(fs, gen, NULL, &s);
 	if (rc != 0)
 		return rc;
 	pthread_mutex_lock(&fs->lock);
 	old = fs->views;
+	/* The views thread put files in place meanwhile: this one is only
+	 * the caller's. */
+	if (old != NULL && old->links) {
+		s->refs = 1;
+		pthread_mutex_unlock(&fs->lock);
+		*out = s;
+		return 0;
+	}
 	/* A change elsewhere (a pin seen again) leaves the views as they
 	 * were: keep the old snapshot. */
 	if (old != NULL && old->bundle.len == s->bundle.len &&
@@ -289,6 +323,9 @@ certs_getattr(struct fs *fs, const struct node *n, struct stat *st)
 	struct snapshot *s;
 	int rc = 0;
 
+	if (n->type == NODE_CERTSFILE &&
+	    (rc = views_link_stat(fs, n->name, st)) != 0)
+		return rc < 0 ? rc : 0;
 	rc = views_get(fs, &s);
 	if (rc != 0)
 		return rc;
@@ -313,11 +350,16 @@ certs_readdir(struct fs *fs, void *buf, fuse_fill_dir_t filler,
 	rc = views_get(fs, &s);
 	if (rc != 0)
 		return rc;
-	/* readdirplus: the snapshot knows every size already. */
+	/* readdirplus: the snapshot knows every size already, or every
+	 * link's target (viewfiles.c). */
 	for (i = 0; i < s->n; i++) {
 		struct stat st = { 0 };
 
-		fs_file_stat(fs, &st, (off_t)s->ents[i].len, s->mtime, 0);
+		if (!s->links)
+			fs_file_stat(fs, &st, (off_t)s->ents[i].len, s->mtime,
+			    0);
+		else if (views_link_stat(fs, s->ents[i].name, &st) != 1)
+			continue;	/* gone meanwhile */
 		filler(buf, s->ents[i].name, &st, 0,
 		    (flags & FUSE_READDIR_PLUS) ? FUSE_FILL_DIR_PLUS : 0);
 	}

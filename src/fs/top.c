@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "import.h"
 #include "policy.h"
+#include "viewfiles.h"
 
 static const char *const special_names[SPECIAL_NFILES] = {
 	[SPECIAL_BUNDLE] = "bundle.pem",
@@ -58,6 +59,9 @@ special_getattr(struct fs *fs, enum special_file f, struct stat *st)
 	st->st_nlink = 1;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
+	/* A link to the file the daemon wrote (viewfiles.c). */
+	if (f == SPECIAL_BUNDLE && (rc = views_link_stat(fs, NULL, st)) != 0)
+		return rc < 0 ? rc : 0;
 	if (f == SPECIAL_BUNDLE) {
 		rc = views_get(fs, &s);
 		if (rc != 0)
