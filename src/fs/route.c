@@ -12,6 +12,7 @@
 #include "crls.h"
 #include "fs.h"
 #include "names.h"
+#include "viewfiles.h"
 #include "sources.h"
 
 int
@@ -301,6 +302,35 @@ route_flush(const char *path, struct fuse_file_info *fi)
 	return crls_handle(fi) ? crls_flush(path, fi) : fs_flush(path, fi);
 }
 
+/* bundle.pem and certs/ follow a change before the close returns; a
+ * refused file's name leaves the kernel's cache (viewfiles.h). */
+static int
+route_flush_views(const char *path, struct fuse_file_info *fi)
+{
+	int rc = route_flush(path, fi);
+
+	views_changed(fs_get(), 1, rc != 0);
+	return rc;
+}
+
+static int
+route_release(const char *path, struct fuse_file_info *fi)
+{
+	int rc = fs_release(path, fi);
+
+	/* The kernel does not wait for a release: neither does it here. */
+	views_changed(fs_get(), 0, 0);
+	return rc;
+}
+
+static int
+route_readlink(const char *path, char *buf, size_t size)
+{
+	if (p11kit_path(path))
+		return p11kit_readlink(path, buf, size);
+	return views_readlink(path, buf, size);
+}
+
 static int
 route_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
@@ -314,7 +344,7 @@ route_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 }
 
 static int
-route_unlink(const char *path)
+route_unlink_one(const char *path)
 {
 	if (sources_path(path))
 		return sources_unlink(path);
@@ -324,7 +354,16 @@ route_unlink(const char *path)
 }
 
 static int
-route_rename(const char *from, const char *to, unsigned int flags)
+route_unlink(const char *path)
+{
+	int rc = route_unlink_one(path);
+
+	views_changed(fs_get(), strchr(path + 1, '/') != NULL, 0);
+	return rc;
+}
+
+static int
+route_rename_one(const char *from, const char *to, unsigned int flags)
 {
 	if (crls_path(from) || crls_path(to))
 		return crls_rename(from, to, flags);
@@ -334,6 +373,17 @@ route_rename(const char *from, const char *to, unsigned int flags)
 		return rov_refuse("rename", rov_path(from) ? from : to,
 		    rov_path(from));
 	return fs_rename(from, to, flags);
+}
+
+/* A rename at the top holds the top directory's lock: no wait there. */
+static int
+route_rename(const char *from, const char *to, unsigned int flags)
+{
+	int rc = route_rename_one(from, to, flags);
+
+	views_changed(fs_get(), strchr(from + 1, '/') != NULL &&
+	    strchr(to + 1, '/') != NULL, 0);
+	return rc;
 }
 
 static int
@@ -385,15 +435,15 @@ route_utimens(const char *path, const struct timespec tv[2],
 
 const struct fuse_operations fs_ops = {
 	.getattr = fs_getattr,
-	.readlink = p11kit_readlink,
+	.readlink = route_readlink,
 	.access = fs_access,
 	.readdir = fs_readdir,
 	.open = route_open,
 	.create = route_create,
 	.read = fs_read,
 	.write = fs_write,
-	.flush = route_flush,
-	.release = fs_release,
+	.flush = route_flush_views,
+	.release = route_release,
 	.truncate = route_truncate,
 	.unlink = route_unlink,
 	.rename = route_rename,
