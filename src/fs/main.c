@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "viewfiles.h"
 
 #include <fuse_lowlevel.h>
 
@@ -28,7 +29,7 @@ struct options {
 	int nnonopt;
 };
 
-enum { KEY_HELP, KEY_VERSION, KEY_RO };
+enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_ALLOW_OTHER };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
 static const struct fuse_opt option_spec[] = {
@@ -46,6 +47,7 @@ static const struct fuse_opt option_spec[] = {
 	FUSE_OPT_KEY("-V", KEY_VERSION),
 	FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_END
 };
 
@@ -82,6 +84,10 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 		 * change itself, so that each refusal reaches audit.log. */
 		o->ro = 1;
 		return 0;
+	case KEY_ALLOW_OTHER:
+		/* Noted for viewfiles.c, and passed on. */
+		fs_get()->allow_other = 1;
+		return 1;
 	}
 	return 1;
 }
@@ -145,6 +151,15 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	}
 	if (fs->st != NULL)
 		report_mounted(fs);
+	/* bundle.pem and certs/ as files behind cached links, and the
+	 * thread that keeps the kernel's cache true (viewfiles.c); names
+	 * are then cached too (negative ones never). */
+	views_start(fs, fuse_get_context()->fuse);
+	if (fs->vf != NULL) {
+		cfg->entry_timeout = 3600;
+		if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+			conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	}
 	if (fs->st != NULL && fs->audit_max[0] &&
 	    !fs->ro && !(fs->store_flags & STORE_RDONLY) &&
 	    store_write(fs->st, audit_max_txn, fs->audit_max, &err) != 0)
@@ -160,6 +175,7 @@ fs_destroy(void *data)
 	/* Files still open when the loop stopped (SIGTERM, umount -l) get
 	 * no release: free them here, so that a stop is clean. */
 	staged_free_all(fs);
+	views_stop(fs);
 	if (fs->views != NULL)
 		views_put(fs, fs->views);
 	fs->views = NULL;
@@ -217,6 +233,7 @@ main(int argc, char *argv[])
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_cond_init(&fs->idle, NULL);
 	fs->foreground = cmd.foreground;
+	fs->singlethread = cmd.singlethread;
 	fs->uid = geteuid();
 	fs->strict_n = -1;	/* status has not run the strict rules yet */
 	fs->gid = getegid();
