@@ -24,6 +24,7 @@
 #include "entry.h"
 #include "json.h"
 #include "names.h"
+#include "pins.h"
 #include "store.h"
 
 #define LIST_MAXCOLS 6
@@ -98,9 +99,10 @@ collect_cb(const char *name, const struct store_rec *rec, void *arg)
 	enum cert_status st, worst = CERT_VALID;
 	unsigned char sha[32];
 	long days;
-	int i, rc = 0;
+	int i, rc = 0, key_only;
 
-	if (entry_certs(rec, &sk) != 0 || sk_X509_num(sk) < 1) {
+	key_only = l->db == STORE_PINNED && pin_is_key_only(rec);
+	if (!key_only && (entry_certs(rec, &sk) != 0 || sk_X509_num(sk) < 1)) {
 		/* A list that silently skips an entry would look complete. */
 		snprintf(l->bad, sizeof(l->bad), "%s", name);
 		rc = -EINVAL;
@@ -119,6 +121,25 @@ collect_cb(const char *name, const struct store_rec *rec, void *arg)
 	}
 	r = &l->rows[l->n];
 	memset(r, 0, sizeof(*r));
+	if (key_only) {
+		/* A key pin (trustctl import-known-hosts) holds no certificate
+		 * until a handshake shows one: its column is the key's. */
+		r->subject = strdup("(key pin, no certificate yet)");
+		if (r->subject == NULL)
+			return -ENOMEM;
+		l->n++;
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		memcpy(r->sha256, "key:", 4);
+		cert_hex(rec->other_sha256, 32, ':', r->sha256 + 4);
+		r->first_seen = rec->first_seen;
+		r->last_seen = rec->last_seen;
+		r->seen_count = rec->seen_count;
+		seen_str(rec->first_seen, r->first, sizeof(r->first));
+		seen_str(rec->last_seen, r->last, sizeof(r->last));
+		snprintf(r->count, sizeof(r->count), "%llu",
+		    (unsigned long long)rec->seen_count);
+		return 0;
+	}
 	r->subject = cert_name_str(X509_get_subject_name(sk_X509_value(sk, 0)));
 	if (r->subject == NULL) {
 		rc = -ENOMEM;
