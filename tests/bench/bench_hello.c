@@ -5,11 +5,16 @@
  * and attribute timeouts.  Whatever trustfs costs above this is trustfs's
  * own; what this costs is the price of FUSE round trips.
  *
- * bench_hello DATAFILE [--keep-cache] MOUNTPOINT [FUSE OPTIONS]
+ * bench_hello DATAFILE [--keep-cache | --link] MOUNTPOINT [FUSE OPTIONS]
  *
  * Without --keep-cache every open drops the page cache, so each read goes
  * to the daemon (as bundle.pem does in trustfs); with it, reads after the
  * first come from the page cache and only open and close reach the daemon.
+ * With --link, /bundle.pem is a symbolic link to DATAFILE (an absolute
+ * path) with hour-long entry timeouts and the kernel caching the link's
+ * target: the floor of trustfs's design, where a warm open never reaches
+ * the daemon.  (libfuse's passthrough_hp example is the usual FUSE floor;
+ * Debian does not package libfuse's examples, hence this program.)
  */
 #define FUSE_USE_VERSION 312
 
@@ -24,12 +29,18 @@
 static char *data;
 static size_t data_len;
 static int keep_cache;
+static char *link_target;	/* --link: DATAFILE's absolute path */
 static const char *name = "bundle.pem";
 
 static void *
 hello_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	(void)conn;
+	if (link_target != NULL) {
+		cfg->entry_timeout = 3600;
+		if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+			conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+		return NULL;
+	}
 	cfg->entry_timeout = 1.0;
 	cfg->attr_timeout = 1.0;
 	cfg->negative_timeout = 1.0;
@@ -44,6 +55,13 @@ hello_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	if (strcmp(path, "/") == 0) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
+		return 0;
+	}
+	if (path[0] == '/' && strcmp(path + 1, name) == 0 &&
+	    link_target != NULL) {
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		st->st_size = (off_t)strlen(link_target);
 		return 0;
 	}
 	if (path[0] == '/' && strcmp(path + 1, name) == 0) {
@@ -95,9 +113,20 @@ hello_read(const char *path, char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
+static int
+hello_readlink(const char *path, char *buf, size_t size)
+{
+	if (link_target == NULL || path[0] != '/' ||
+	    strcmp(path + 1, name) != 0)
+		return -EINVAL;
+	snprintf(buf, size, "%s", link_target);
+	return 0;
+}
+
 static const struct fuse_operations hello_ops = {
 	.init = hello_init,
 	.getattr = hello_getattr,
+	.readlink = hello_readlink,
 	.readdir = hello_readdir,
 	.open = hello_open,
 	.read = hello_read,
@@ -129,11 +158,12 @@ out:
 int
 main(int argc, char *argv[])
 {
+	const char *datafile = argc > 1 ? argv[1] : NULL;
 	int rc;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench_hello DATAFILE [--keep-cache] "
-		    "MOUNTPOINT [FUSE OPTIONS]\n");
+		fprintf(stderr, "usage: bench_hello DATAFILE [--keep-cache | "
+		    "--link] MOUNTPOINT [FUSE OPTIONS]\n");
 		return 2;
 	}
 	if (load(argv[1]) != 0) {
@@ -149,8 +179,19 @@ main(int argc, char *argv[])
 		argv[1] = argv[0];
 		argv++;
 		argc--;
+	} else if (argc > 1 && strcmp(argv[1], "--link") == 0) {
+		link_target = realpath(datafile, NULL);
+		if (link_target == NULL) {
+			perror(datafile);
+			free(data);
+			return 1;
+		}
+		argv[1] = argv[0];
+		argv++;
+		argc--;
 	}
 	rc = fuse_main(argc, argv, &hello_ops, NULL);
+	free(link_target);
 	free(data);
 	return rc;
 }

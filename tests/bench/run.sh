@@ -14,6 +14,7 @@
 #                              before it stops at fewer runs (at least 3)
 #   IMPORT_RUNS=3              imports into fresh stores
 #   SKIP_VERIFY=1              leave out bench_verify
+#   BENCH_ONLY=a               only the reads of bundle.pem and certs/ (a)
 #   TRUSTFS_BIN=...            another trustfs daemon than BUILD_DIR's (to
 #                              compare two builds with the same tools)
 # Needs root or fusermount3, /dev/fuse, python3.  Nothing here is a test:
@@ -116,10 +117,14 @@ SMALL=/etc/ssl/certs/ca-certificates.crt
 nsmall=$(grep -c 'BEGIN CERTIFICATE' "$SMALL")
 fstype=$(df --output=fstype "$T" | tail -1)
 
-# (a) warm open+read+close of bundle.pem, in one process.
+# (a) warm open+read+close of bundle.pem and of one certs/HASH.N, in one
+# process.
 # read_set NAME BUNDLE OPS: one store with BUNDLE imported, served by
-# trustfs, trustfs -s, the FUSE floor (and with its page cache kept), and
-# the same bytes in a regular file on $T's file system.
+# trustfs (links to files in STORE/views), trustfs -s (from memory through
+# FUSE), the FUSE floor (bench_hello: a file with 1 s timeouts, with its
+# page cache kept, and a cached link to a regular file -- libfuse's
+# passthrough_hp example is not packaged in Debian), and the same bytes in
+# a regular file on $T's file system.
 read_set() {
 	local name=$1 bundle=$2 ops=$3 d=$T/$1 n
 	mkdir -p "$d"
@@ -128,16 +133,20 @@ read_set() {
 	n=$(find "$d/mnt/roots" -mindepth 1 -maxdepth 1 -printf . | wc -c)
 	cp "$d/mnt/bundle.pem" "$d/bundle.copy"
 	umount_one "$d/mnt"
-	cp -a "$d/store" "$d/store-s"
+	# The data alone: the daemon may still be removing its views/.
+	mkdir -p "$d/store-s"
+	cp -a "$d/store/data.mdb" "$d/store-s/"
 	mount_tfs "$d/store" "$d/mnt"
 	mount_tfs "$d/store-s" "$d/mnt-s" -s
 	mkdir -p "$d/hello" "$d/hello-k"
 	"$BT/bench_hello" "$d/bundle.copy" "$d/hello"; MOUNTS+=("$d/hello"); wait_mount "$d/hello"
 	"$BT/bench_hello" "$d/bundle.copy" --keep-cache "$d/hello-k"; MOUNTS+=("$d/hello-k"); wait_mount "$d/hello-k"
+	mkdir -p "$d/hello-l"
+	"$BT/bench_hello" "$d/bundle.copy" --link "$d/hello-l"; MOUNTS+=("$d/hello-l"); wait_mount "$d/hello-l"
 	"$BT/bench_read" -n "$ops" -r "$RUNS" -w 3 \
 		"file=$d/bundle.copy" "hello=$d/hello/bundle.pem" \
-		"hellok=$d/hello-k/bundle.pem" "tfs=$d/mnt/bundle.pem" \
-		"tfss=$d/mnt-s/bundle.pem" >"$d/read.out"
+		"hellok=$d/hello-k/bundle.pem" "hellol=$d/hello-l/bundle.pem" \
+		"tfs=$d/mnt/bundle.pem" "tfss=$d/mnt-s/bundle.pem" >"$d/read.out"
 	local bytes
 	bytes=$(awk '$1 == "file" { print $5 }' "$d/read.out")
 	while read -r l med lo hi b r; do
@@ -145,12 +154,27 @@ read_set() {
 		file) w="regular file on $fstype" ;;
 		hello) w="FUSE floor (bench_hello, 1 s timeouts)" ;;
 		hellok) w="FUSE floor, page cache kept" ;;
-		tfs) w="trustfs" ;;
-		tfss) w="trustfs -s" ;;
+		hellol) w="FUSE floor, cached link to a regular file" ;;
+		tfs) w="trustfs (cached link to STORE/views)" ;;
+		tfss) w="trustfs -s (from memory, through FUSE)" ;;
 		esac
 		row "a: open+read+close bundle.pem, $n roots ($bytes B)" "$w" "$med" "$lo" "$hi" "$r" "µs"
 	done <"$d/read.out"
-	umount_one "$d/hello"; umount_one "$d/hello-k"; umount_one "$d/mnt-s"
+	# One certs/HASH.N file, against the same bytes in a regular file.
+	local c
+	c=$(ls "$d/mnt/certs" | head -1)
+	cp "$d/mnt/certs/$c" "$d/cert.copy"
+	"$BT/bench_read" -n 200 -r "$RUNS" -w 3 "file=$d/cert.copy" \
+		"tfs=$d/mnt/certs/$c" "tfss=$d/mnt-s/certs/$c" >"$d/cert.out"
+	while read -r l med lo hi b r; do
+		case $l in
+		file) w="regular file on $fstype" ;;
+		tfs) w="trustfs (cached link to STORE/views)" ;;
+		tfss) w="trustfs -s (from memory, through FUSE)" ;;
+		esac
+		row "a: open+read+close certs/$c, $n roots ($b B)" "$w" "$med" "$lo" "$hi" "$r" "µs"
+	done <"$d/cert.out"
+	umount_one "$d/hello"; umount_one "$d/hello-k"; umount_one "$d/hello-l"; umount_one "$d/mnt-s"
 	rm -rf "$d/store-s"
 	# The trustfs mount stays for the large set's other rows.
 	[ "$name" = small ] && umount_one "$d/mnt"
@@ -160,6 +184,21 @@ echo "# (a) bundle.pem reads, $nsmall roots" >&2
 read_set small "$SMALL" 50
 echo "# (a) bundle.pem reads, $N roots" >&2
 read_set big "$T/big.pem" 3
+
+# The table.
+print_table() {
+	echo
+	echo "trustfs benchmarks (issue 9), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "daemon: $TFS; files on $T ($fstype)"
+	awk -F'\t' '
+		{ if ($1 != last) { printf "\n%s\n", $1; last = $1 }
+		  spread = ($4 == "-") ? "" : sprintf("%s .. %s", $4, $5)
+		  printf "  %-42s %12s %-4s %-24s n=%s\n", $2, $3, $7, spread, $6 }' "$OUT"
+}
+if [ "${BENCH_ONLY:-}" = a ]; then
+	print_table
+	exit 0
+fi
 
 # The large store: N roots (above) and N pins.
 B=$T/big
@@ -242,14 +281,7 @@ row "e: import of $N roots, fresh store" "trustctl import (no FUSE)" "$m" "$lo" 
 read -r m lo hi r < <(stats <"$T/e.ssl")
 row "e: import of $N roots, fresh store" "openssl crl2pkcs7 (parse only)" "$m" "$lo" "$hi" "$r" s
 
-# The table.
-echo
-echo "trustfs benchmarks (issue 9), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "daemon: $TFS; files on $T ($fstype)"
-awk -F'\t' '
-	{ if ($1 != last) { printf "\n%s\n", $1; last = $1 }
-	  spread = ($4 == "-") ? "" : sprintf("%s .. %s", $4, $5)
-	  printf "  %-42s %12s %-4s %-24s n=%s\n", $2, $3, $7, spread, $6 }' "$OUT"
+print_table
 
 # (f) the library: first open + verify against OpenSSL with the store in
 # memory (bench_verify prints its own table).
