@@ -349,9 +349,12 @@ fetch_path(struct trustfs *t, X509 *cur, const struct chain_params *cp,
 	a = (struct store_args){ .certs = links, .url = l.url };
 	rc = store_write(t->st, store_txn, &a, &a.err);
 	if (rc != 0) {
-		trustfs_set_errorx(t, "AIA: storing chains/: %s", a.err.msg[0] ?
-		    a.err.msg : strerror(-rc));
-		rc = -1;
+		/* A client that may not write the store (read-only): the
+		 * chain stays refused, and the verdict says why. */
+		snprintf(note, notelen, "AIA: %s: could not store it in "
+		    "chains/: %s", l.url, a.err.msg[0] ? a.err.msg :
+		    strerror(-rc));
+		rc = 0;
 		goto out;
 	}
 	snprintf(note, notelen, "AIA: fetched chains/%s from %s", a.res.name,
@@ -389,21 +392,79 @@ aia_complete(struct trustfs *t, const char *host, STACK_OF(X509) *chain,
 	return rc;
 }
 
+static int
+subject_cb(enum store_db db, const char *name, void *arg)
+{
+	(void)name;
+	if (db == STORE_ROOTS || db == STORE_CHAINS)
+		*(int *)arg = 1;
+	return *(int *)arg;
+}
+
+/*
+ * A quick look, one read transaction and index look-ups only: 1 if the
+ * issuer the presented chain ends with (following issuers within the
+ * chain from its leaf) is self-signed or has its subject in roots/ or
+ * chains/, 0 if that subject is nowhere, -1 with t's error set.
+ */
+static int
+top_issuer_known(struct trustfs *t, STACK_OF(X509) *chain)
+{
+	struct store_txn *txn = NULL;
+	X509 *cur = sk_X509_value(chain, 0), *x;
+	int i, depth, next, found = 0, ok, rc;
+	uint32_t h;
+
+	for (depth = 0; depth < sk_X509_num(chain); depth++) {
+		if (X509_check_issued(cur, cur) == X509_V_OK)
+			return 1;
+		for (i = 0, next = 0; i < sk_X509_num(chain) && !next; i++) {
+			x = sk_X509_value(chain, i);
+			if (x != cur && X509_check_issued(x, cur) == X509_V_OK) {
+				cur = x;
+				next = 1;
+			}
+		}
+		if (!next)
+			break;
+	}
+	h = (uint32_t)X509_NAME_hash_ex(X509_get_issuer_name(cur), NULL, NULL,
+	    &ok);
+	if (!ok)
+		return 0;
+	rc = store_txn_begin(t->st, 0, &txn, NULL);
+	if (rc == 0)
+		rc = store_find_subject(txn, h, subject_cb, &found);
+	store_txn_abort(txn);
+	if (rc < 0) {
+		trustfs_set_errorx(t, "AIA: reading the store: %s",
+		    strerror(-rc));
+		return -1;
+	}
+	return found;
+}
+
 /*
  * chain-or-tofu falls back to a pin when the chain fails, so its missing
- * issuer is looked for before the check (a walk up the issuers, about
- * the cost of a second check); chain looks after a check that failed
- * for want of an issuer only (aia_again), so a chain that verifies costs
- * nothing more.
+ * issuer is looked for before the check: a quick look at the store's
+ * subject index first, the walk up the issuers only when the chain's top
+ * issuer is nowhere; chain looks after a check that failed for want of
+ * an issuer only (aia_again), so a chain that verifies costs nothing
+ * more.
  */
 int
 aia_before(struct trustfs *t, const struct policy_line *pl, const char *host,
     STACK_OF(X509) *chain, const struct chain_params *cp, char *note,
     size_t notelen)
 {
+	int rc;
+
 	note[0] = '\0';
 	if (!pl->aia_fetch || pl->mode != TRUSTFS_MODE_CHAIN_OR_TOFU)
 		return 0;
+	rc = top_issuer_known(t, chain);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	return aia_complete(t, host, chain, cp, note, notelen) < 0 ? -1 : 0;
 }
 
