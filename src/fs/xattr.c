@@ -227,7 +227,7 @@ fs_listxattr(const char *path, char *list, size_t size)
 {
 	struct node n;
 	size_t i, need = 0, l, nx;
-	int rc;
+	int rc, src;
 
 	rc = fs_route(path, &n);
 	if (rc != 0)
@@ -239,6 +239,10 @@ fs_listxattr(const char *path, char *list, size_t size)
 	nx = n.db == STORE_PINNED ? NXATTR : NXATTR_ALL;
 	for (i = 0; i < nx; i++)
 		need += strlen(xattr_names[i]) + 1;
+	/* user.trustfs.source only where there is one (issue 12). */
+	src = source_xattr(fs_get(), &n, NULL, 0) > 0;
+	if (src)
+		need += sizeof("user.trustfs.source");
 	if (size == 0)
 		return (int)need;
 	if (size < need)
@@ -248,5 +252,7 @@ fs_listxattr(const char *path, char *list, size_t size)
 		memcpy(list, xattr_names[i], l);
 		list += l;
 	}
+	if (src)
+		memcpy(list, "user.trustfs.source", sizeof("user.trustfs.source"));
 	return (int)need;
 }
