@@ -140,6 +140,8 @@ check "roots/Net_CA_1.pem is there" test -f "$MNT/roots/Net_CA_1.pem"
 check "cat shows its Source" grep -qx "Source: $G/files/v.pem" "$MNT/roots/Net_CA_1.pem"
 check_eq "the xattr gives it" "$(getfattr --only-values -n user.trustfs.source "$MNT/roots/Net_CA_1.pem" 2>/dev/null)" "$G/files/v.pem"
 check "a root added by hand has no Source" sh -c "! grep -q '^Source:' '$MNT/roots/Hand_CA_2.pem'"
+check "getfattr -d lists the source" sh -c "getfattr -d '$MNT/roots/Net_CA_1.pem' 2>/dev/null | grep -q '^user.trustfs.source='"
+check "and none for a root added by hand" sh -c "! getfattr -d '$MNT/roots/Hand_CA_2.pem' 2>/dev/null | grep -q source"
 check "cat import shows the report" grep -qx "Added: 3" "$MNT/import"
 check "audit.log has the import" grep -q "action=import" "$MNT/audit.log"
 
