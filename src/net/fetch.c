@@ -1,9 +1,11 @@
 /*
  * net_fetch(): one GET with libcurl, bounded in size and time, redirects
  * followed by hand so that each hop's scheme is checked and each HTTPS
- * hop is verified against the caller's X509_STORE by OpenSSL itself
- * (X509_verify_cert with the hop's host name set in the verify
- * parameters), so that a refusal is reported in OpenSSL's words.
+ * hop is verified in the handshake, in place of libcurl's own check:
+ * by the caller's verify (libtrustfs's chain mode), or against the
+ * caller's X509_STORE by OpenSSL itself (X509_verify_cert with the hop's
+ * host name set in the verify parameters) -- either way a refusal is
+ * reported in OpenSSL's words.
  */
 #include <ctype.h>
 #include <errno.h>
