@@ -12,7 +12,8 @@ for f in bin/trustfs bin/trustctl sbin/mount.trustfs include/trustfs.h "$L/pkgco
 	share/man/man3/libtrustfs.3 share/man/man5/trustfs-policy.5 lib/systemd/system/trustfs.service \
 	lib/systemd/system/trust.mount share/bash-completion/completions/trustctl \
 	share/doc/trustfs/policies/default.policy share/doc/trustfs/policies/ha-pair.policy \
-	share/doc/trustfs/fstab.example; do
+	share/doc/trustfs/fstab.example lib/systemd/system/trustfs-update.service \
+	lib/systemd/system/trustfs-update.timer share/doc/trustfs/p11-kit/trustfs.module; do
 	check "installed: $P/$f" test -e "$R$P/$f"
 done
 lib=$(find "$R" -name 'libtrustfs.so.0*' -type f | head -1)
@@ -21,6 +22,8 @@ check "the static library" test -n "$(find "$R" -name libtrustfs.a)"
 check "mount.fuse.trustfs links to the helper" test "$(readlink "$R$P/sbin/mount.fuse.trustfs")" = mount.trustfs
 check "only trustfs_ symbols are exported" sh -c "! nm -D --defined-only '$lib' | awk '{print \$3}' | grep -v '^trustfs_' | grep -v '^TRUSTFS_0' | grep ."
 check "the unit names the installed daemon" grep -q "ExecStart=$P/bin/trustfs " "$R$P/lib/systemd/system/trustfs.service"
+check "the update unit runs the installed trustctl" grep -q "ExecStart=$P/bin/trustctl .*update" "$R$P/lib/systemd/system/trustfs-update.service"
+check "the p11-kit module file is shipped disabled (not in /etc)" test ! -e "$R/etc/pkcs11/modules/trustfs.module"
 check "man pages format without errors" sh -c "for m in '$R$P'/share/man/man*/*; do groff -man -Tutf8 -z \"\$m\" 2>&1 | grep . && exit 1; done; exit 0"
 
 cat >"$T/client.c" <<'C'
