@@ -34,6 +34,7 @@
 #include "entry.h"
 #include "error.h"
 #include "store.h"
+#include "sync.h"
 
 /* A file being written, or a temporary name (sed -i, Ansible) that lives
  * in memory until it is renamed over a real entry. */
@@ -150,6 +151,8 @@ struct fs {
 	int singlethread;	/* -s */
 	int allow_other;	/* -o allow_other */
 	struct p12_view *p12;	/* truststore.p12 (p12.c); ref under lock */
+	struct sync_opts cluster;	/* --cluster...: the fleet (issue 11) */
+	struct sync *sync;	/* running when cluster.urls is set */
 };
 
 /* Which part of the mount a path names. */

@@ -27,6 +27,7 @@ struct options {
 	int ro;
 	char *nonopt[2];	/* [STORE] MOUNTPOINT, as mount.fuse3 passes */
 	int nnonopt;
+	struct sync_opts cluster;	/* the fleet: SYNC_FUSE_OPTS */
 };
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_ALLOW_OTHER };
@@ -42,6 +43,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--audit-max=%s", audit_max),
 	OPT("--audit-max %s", audit_max),
 	OPT("audit_max=%s", audit_max),
+	SYNC_FUSE_OPTS(struct options, cluster),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -88,6 +90,9 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 		/* Noted for viewfiles.c, and passed on. */
 		fs_get()->allow_other = 1;
 		return 1;
+	case FUSE_OPT_KEY_OPT:
+		/* -o cluster=URL1,URL2: -o splits at commas. */
+		return sync_opt_url(&o->cluster, arg);
 	}
 	return 1;
 }
@@ -107,7 +112,12 @@ usage(const char *prog)
 	    "    -d              debug: foreground, every FUSE request logged\n"
 	    "    -s              single-threaded\n"
 	    "    -o ro           refuse every change (EROFS)\n"
-	    "    -o allow_other  let every user read the trust store\n\n"
+	    "    -o allow_other  let every user read the trust store\n"
+	    "    --cluster URLS --node-name NAME [--cluster-prefix P]\n"
+	    "    [--cluster-cacert F --cluster-cert F --cluster-key F]\n"
+	    "    [--cluster-user U --cluster-password-file F]\n"
+	    "                    a node of a fleet sharing the store through\n"
+	    "                    etcd (-o cluster=URLS,node=NAME,...)\n\n"
 	    "Unmount with 'fusermount3 -u MOUNTPOINT' or 'umount MOUNTPOINT'.\n"
 	    "See trustfs(8).\n", prog);
 }
@@ -164,6 +174,11 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	    !fs->ro && !(fs->store_flags & STORE_RDONLY) &&
 	    store_write(fs->st, audit_max_txn, fs->audit_max, &err) != 0)
 		fs_log(LOG_ERR, "saving --audit-max: %s", err.msg);
+	if (fs->st != NULL && !fs->ro && sync_mount(fs->st, &fs->cluster,
+	    &fs->sync, &err) != 0) {
+		fs_log(LOG_ERR, "%s", err.msg);
+		fuse_exit(fuse_get_context()->fuse);
+	}
 	return fs;
 }
 
@@ -176,6 +191,8 @@ fs_destroy(void *data)
 	 * no release: free them here, so that a stop is clean. */
 	staged_free_all(fs);
 	views_stop(fs);
+	sync_stop(fs->sync);
+	fs->sync = NULL;
 	if (fs->views != NULL)
 		views_put(fs, fs->views);
 	fs->views = NULL;
@@ -264,6 +281,12 @@ main(int argc, char *argv[])
 		fs->store_flags |= STORE_GROUP;
 	}
 	fs->ro = o.ro;
+	fs->cluster = o.cluster;
+	if (sync_opts_check(&fs->cluster, fs->ro, &err) != 0) {
+		fprintf(stderr, "trustfs: %s\n", err.msg);
+		rc = 2;
+		goto out;
+	}
 
 	/* Validate the store now, so that a bad one is reported on the
 	 * terminal, not in syslog after we detached. */
@@ -348,6 +371,7 @@ out:
 	free(o.store);
 	free(o.group);
 	free(o.audit_max);
+	sync_opts_free(&o.cluster);
 	free(o.nonopt[0]);
 	free(o.nonopt[1]);
 	fuse_opt_free_args(&args);

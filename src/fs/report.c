@@ -208,6 +208,8 @@ report_status(struct fs *fs, struct buf *out)
 	strict_keep(fs, &x);
 	if (rc == 0)
 		rc = status_extra_show(&x, out);
+	if (rc == 0 && fs->sync != NULL)
+		rc = sync_report(fs->sync, fs->st, 0, out);
 	buf_free(&crl_lines);
 	status_extra_free(&x);
 	return rc;
@@ -275,5 +277,7 @@ report_metrics(struct fs *fs, struct buf *out)
 		    fs->mismatch_at_mount : mism), (long long)changed);
 	if (rc == 0)
 		rc = sources_report(fs, 1, out);
+	if (rc == 0 && fs->sync != NULL)
+		rc = sync_report(fs->sync, fs->st, 1, out);
 	return rc;
 }

@@ -85,6 +85,15 @@ entry_audit_change(struct store_txn *txn, const struct entry_actor *who,
 		if (rc == 0)
 			rc = audit_token(&b, refused);
 	}
+	/* A change that came from another node of the fleet names it
+	 * (issue 11): the sync thread sets the origin for its transaction. */
+	if (rc == 0 && store_meta_get(txn, "cluster:origin", &v, &len) == 0) {
+		rc = buf_puts(&b, " origin=");
+		if (rc == 0)
+			rc = audit_token(&b, v);
+	}
+	free(v);
+	v = NULL;
 	if (rc != 0)
 		goto out;
 	if (store_meta_get(txn, "audit_max", &v, &len) == 0)
