@@ -69,6 +69,8 @@ openssl crl2pkcs7 -nocrl -certfile "$CERTS/ca1.pem" -outform DER -out "$W/one.p7
 echo application/pkcs7-mime >"$W/one.p7b.type"
 cp "$W/v.pem" "$W/html.pem"; echo "text/html; charset=utf-8" >"$W/html.pem.type"
 cp "$W/v.pem" "$W/liar.p7b"; echo application/pkcs7-mime >"$W/liar.p7b.type"
+head -c 4096 /dev/urandom >"$W/garbage.bin"
+head -c 300 "$W/one.p7b" >"$W/cut.p7b"; echo application/pkcs7-mime >"$W/cut.p7b.type"
 # A vendor: Vendor Root -> Bundle Signer, which signs the bundle.
 gen vroot "Vendor Root" --ca
 "$MKCERT_BIN" --cn "Bundle Signer" --issuer "$CERTS/vroot.pem" --issuer-key "$CERTS/vroot.key" \
@@ -213,6 +215,10 @@ check_eq "an HTML page: exit 1" "$(exit_of TC import "$G/files/html.pem")" 1
 check "it names the Content-Type" grep -q "served as text/html" "$T/stderr"
 check_eq "PEM served as PKCS#7: exit 1" "$(exit_of TC import "$G/files/liar.p7b")" 1
 check "it says the body is not PKCS#7" grep -q "the body is not PKCS#7" "$T/stderr"
+check_eq "random bytes as application/octet-stream: exit 2" "$(exit_of TC import "$G/files/garbage.bin")" 2
+check "the parser says why, naming the URL" grep -q "^trustctl: $G/files/garbage.bin: " "$T/stderr"
+check_eq "a truncated PKCS#7: exit" "$(exit_of TC import "$G/files/cut.p7b")" 1
+check "it is not PKCS#7 as served" grep -q "the body is not PKCS#7" "$T/stderr"
 check_eq "an ftp:// URL is a file name that does not exist: exit 2" "$(exit_of TC import "ftp://127.0.0.1/x")" 2
 unchanged "the bad inputs"
 
