@@ -217,7 +217,7 @@ check_eq "PEM served as PKCS#7: exit 1" "$(exit_of TC import "$G/files/liar.p7b"
 check "it says the body is not PKCS#7" grep -q "the body is not PKCS#7" "$T/stderr"
 check_eq "random bytes as application/octet-stream: exit 2" "$(exit_of TC import "$G/files/garbage.bin")" 2
 check "the parser says why, naming the URL" grep -q "^trustctl: $G/files/garbage.bin: " "$T/stderr"
-check_eq "a truncated PKCS#7: exit" "$(exit_of TC import "$G/files/cut.p7b")" 1
+check_eq "a truncated PKCS#7: exit 1" "$(exit_of TC import "$G/files/cut.p7b")" 1
 check "it is not PKCS#7 as served" grep -q "the body is not PKCS#7" "$T/stderr"
 check_eq "an ftp:// URL is a file name that does not exist: exit 2" "$(exit_of TC import "ftp://127.0.0.1/x")" 2
 unchanged "the bad inputs"
