@@ -1,7 +1,10 @@
 #!/bin/bash
 # How `cat MOUNT/bundle.pem` compares with reading the same bytes from a
-# regular file: the median of RUNS runs of each, cold (right after a store
-# change) and warm (kernel cache kept).  Run: tests/bench/bench_bundle.sh [BUILD_DIR]
+# regular file: the median of RUNS runs of each, warm (the kernel's cached
+# link to the file in STORE/views) and right after a store change (the
+# link looked up again, a new file).  A whole `cat' process is timed, so
+# process start dominates; tests/bench/run.sh times the reads alone.
+# Run: tests/bench/bench_bundle.sh [BUILD_DIR]
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build/check}
