@@ -8,6 +8,23 @@
 : "${TRUSTCTL_BIN:?set by ctest}"
 
 etcd_cluster 3
+
+# Options a user gets wrong are refused before anything mounts (exit 2).
+mkdir -p "$T/mnt-bad"
+bad() { # bad DESCRIPTION 'message' ARGS...
+	local d=$1 want=$2 rc=0; shift 2
+	"$TRUSTFS_BIN" -f --store "$T/store-bad" "$@" "$T/mnt-bad" >"$T/out" 2>&1 || rc=$?
+	if [ $rc -eq 2 ] && grep -q -- "$want" "$T/out"; then ok "$d"; else
+		not_ok "$d (exit $rc: $(head -2 "$T/out"))"; fusermount3 -uz "$T/mnt-bad" 2>/dev/null; fi
+}
+bad "--cluster needs --node-name" "needs --node-name" --cluster "$ENDPOINTS"
+bad "--node-name needs --cluster" "need --cluster" --node-name A
+bad "a URL that is not http(s)" "is not an http:// or https:// URL" --cluster ftp://127.0.0.1:1 --node-name A
+bad "a node name with a space" "give this node a name" --cluster "$ENDPOINTS" --node-name "a b"
+bad "--cluster with -o ro" "do not go together" --cluster "$ENDPOINTS" --node-name A -o ro
+bad "a password file that does not exist" "password-file" --cluster "$ENDPOINTS" --node-name A --cluster-user u --cluster-password-file "$T/nope"
+bad "--cluster-cert without --cluster-key" "go together" --cluster "$ENDPOINTS" --node-name A --cluster-cert "$T/nope"
+
 node_start A
 node_start B
 node_start C
@@ -170,9 +187,29 @@ wait_for "after kill -9: C has every root of A" 20 sh -c "[ \$(ls '$(M C)/roots'
 wait_for "after kill -9: B's last change reached A" 20 bundle_has A "$CERTS/Delta.pem"
 wait_for "after kill -9: and C" 20 bundle_has C "$CERTS/Delta.pem"
 
-# 10. A new node joins with an empty store; one with a store of its own
-# merges under the same rules.
-node_start D
+# 10. etcd compacts the revisions a stopped node would resume from: the
+# node reads the whole prefix again at its restart.
+node_stop C
+mkroot Foxtrot
+cp "$CERTS/Foxtrot.pem" "$(M A)/roots/Foxtrot.pem"
+wait_for "Foxtrot reaches B" 10 bundle_has B "$CERTS/Foxtrot.pem"
+rm "$(M A)/roots/Delta.pem"
+wait_for "Delta's removal reaches B" 10 gone B roots/Delta.pem
+REV=$(ectl get /trustfs/roots/Foxtrot.pem -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])')
+ectl compact "$REV" >/dev/null && ok "etcd compacted to revision $REV" || not_ok "etcd compact"
+node_start C
+wait_for "after a compaction C reads the prefix again: Foxtrot" 20 bundle_has C "$CERTS/Foxtrot.pem"
+wait_for "and Delta's tombstone" 10 gone C roots/Delta.pem
+
+# 11. A new node joins with an empty store (mounted with -o, as fstab
+# does); one with a store of its own merges under the same rules.
+NSTORE[D]=$T/store-D NMNT[D]=$T/mnt-D
+mkdir -p "${NMNT[D]}"
+TRUSTFS_SYNC_DEBUG=1 "$TRUSTFS_BIN" -f --store "${NSTORE[D]}" -o "cluster=$ENDPOINTS,node=D" \
+	"${NMNT[D]}" >>"$T/node-D.log" 2>&1 &
+NPID[D]=$!
+wait_for "a node mounted with -o cluster=URL1,URL2,URL3,node=D" 10 mountpoint -q "${NMNT[D]}"
+wait_for "status names node D and every URL's member" 10 status_has D "node D, prefix /trustfs/"
 wait_for "a new node reads the whole prefix" 20 sh -c "[ \$(ls '$(M D)/roots' | wc -l) -eq \$(ls '$(M A)/roots' | wc -l) ]"
 same D "pinned/127.0.0.1_$PORT" "$CERTS/tls1.pem" && ok "the new node has the TOFU pin" || not_ok "D's TOFU pin"
 gone D roots/Alpha.pem && ok "the new node has no removed root" || not_ok "D has a removed root"
