@@ -1,12 +1,14 @@
 #!/bin/bash
 # Fuzzing (issue 8, standing defences): libFuzzer harnesses for the
 # certificate parser and inspect renderer (fuzz_cert), the policy parser
-# (fuzz_policy) and the name rules (fuzz_names), built with clang and
+# (fuzz_policy), the name rules (fuzz_names) and the sources file parser
+# (fuzz_sources), built with clang and
 # -fsanitize=fuzzer,address,undefined, leak detection on.
 #
 #   tests/fuzz/run.sh SECONDS [HARNESS...]
 #
-# builds every harness (or the ones named: cert, policy, names), runs each
+# builds every harness (or the ones named: cert, policy, names, sources),
+# runs each
 # for SECONDS on a scratch copy of its seed corpus (tests/fuzz/corpus/NAME;
 # the tree is not modified), prints per harness the executions done and
 # the result, ends with "N passed, N failed", and exits 1 on any crash,
@@ -37,7 +39,7 @@
 # build/fuzz/run/cert/corpus` (keep the corpus small: a few hundred KB).
 #
 # The certificate seeds come from tests/fuzz/gen_corpus.c (see its top);
-# the policy and name seeds are written by hand.  Environment: CLANG
+# the policy, name and sources seeds are written by hand.  Environment: CLANG
 # (default clang), TRUSTFS_FUZZ_DIR.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,24 +48,24 @@ secs=${1:-}
 shift || true
 case $secs in
 '' | *[!0-9]*)
-	echo "usage: $0 SECONDS [cert|policy|names ...]" >&2
+	echo "usage: $0 SECONDS [cert|policy|names|sources ...]" >&2
 	exit 2
 	;;
 esac
-all="cert policy names"
+all="cert policy names sources"
 harnesses=${*:-$all}
 for h in $harnesses; do
 	case " $all " in
 	*" $h "*) ;;
 	*)
-		echo "$0: unknown harness '$h' (cert, policy, names)" >&2
+		echo "$0: unknown harness '$h' (cert, policy, names, sources)" >&2
 		exit 2
 		;;
 	esac
 done
 # -max_len per harness: the largest seed fits (a 10,000-character subject
 # is 20 KB of DER); names are at most 255 bytes, a few per input.
-declare -A max_len=([cert]=32768 [policy]=8192 [names]=1024)
+declare -A max_len=([cert]=32768 [policy]=8192 [names]=1024 [sources]=8192)
 
 CLANG=${CLANG:-clang}
 out=${TRUSTFS_FUZZ_DIR:-$top/build/fuzz}
@@ -71,7 +73,7 @@ if ! command -v "$CLANG" >/dev/null; then
 	echo "$0: $CLANG not found (contrib/deps.sh installs it)" >&2
 	exit 1
 fi
-for p in openssl lmdb; do
+for p in openssl lmdb libcurl; do
 	if ! pkg-config --exists $p; then
 		echo "$0: pkg-config does not know $p" >&2
 		exit 1
@@ -86,14 +88,14 @@ warn="-Wall -Wextra -Wshadow -Wmissing-declarations -Wwrite-strings
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer $san $warn
 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -I$top/src/include -I$top/src/lib
-$(pkg-config --cflags openssl lmdb)"
-libs="$(pkg-config --libs openssl lmdb) -lpthread"
+-I$top/src/net $(pkg-config --cflags openssl lmdb libcurl)"
+libs="$(pkg-config --libs openssl lmdb libcurl) -lpthread"
 
 echo "== fuzz build ($($CLANG --version | head -n1)) =="
 rm -rf "$out/obj"
 mkdir -p "$out/obj" || exit 1
 pids=
-for src in "$top"/src/lib/*.c; do
+for src in "$top"/src/lib/*.c "$top"/src/net/*.c; do
 	# shellcheck disable=SC2086
 	$CLANG $cflags -fsanitize=fuzzer-no-link -c "$src" \
 		-o "$out/obj/$(basename "$src" .c).o" &
@@ -104,7 +106,7 @@ for p in $pids; do
 	wait "$p" || failed_build=1
 done
 if [ $failed_build -ne 0 ]; then
-	echo "fuzz build: compiling src/lib failed"
+	echo "fuzz build: compiling src/lib and src/net failed"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
