@@ -66,10 +66,15 @@ entry_size(struct store_txn *txn, enum store_db db, const char *name,
 	return rc;
 }
 
+/* Stats between two store_trim calls: ls -l of a large directory stats
+ * every entry, and each reads its record from the map. */
+#define TRIM_STATS 4096
+
 static int
 entry_stat(struct fs *fs, enum store_db db, const char *name,
     struct stat *st)
 {
+	static unsigned long stats;
 	struct tf_error err = { 0 };
 	struct store_txn *txn = NULL;
 	struct store_rec rec;
@@ -85,6 +90,8 @@ entry_stat(struct fs *fs, enum store_db db, const char *name,
 		fs_file_stat(fs, st, size, (time_t)rec.mtime,
 		    db != STORE_REJECTED);
 	store_txn_abort(txn);
+	if (__atomic_add_fetch(&stats, 1, __ATOMIC_RELAXED) % TRIM_STATS == 0)
+		store_trim(fs->st);
 	if (rc != 0 && rc != -ENOENT && err.msg[0])
 		fs_log(LOG_ERR, "%s/%s: %s", entry_db_dir(db), name, err.msg);
 	return rc;
@@ -116,7 +123,10 @@ entry_getattr(struct fs *fs, const struct node *n, struct stat *st)
 }
 
 /* A listing longer than this leaves the store's pages it read unmapped
- * (store_trim): the daemon's RSS stays its own, not the store's size. */
+ * (store_trim): the daemon's RSS stays its own, not the store's size.
+ * (The kernel's dentries for what ls looked up have libfuse's inode
+ * table behind them, about 450 bytes a name until the kernel forgets
+ * them: that is libfuse's, and it is freed on FORGET.) */
 #define TRIM_AFTER 4096
 
 struct readdir_ctx {
