@@ -150,6 +150,7 @@ struct fs {
 				 * memory (viewfiles.c) */
 	int singlethread;	/* -s */
 	int allow_other;	/* -o allow_other */
+	int views_memory;	/* -o views=memory: no files (viewfiles.c) */
 	struct p12_view *p12;	/* truststore.p12 (p12.c); ref under lock */
 	struct sync_opts cluster;	/* --cluster...: the fleet (issue 11) */
 	struct sync *sync;	/* running when cluster.urls is set */
