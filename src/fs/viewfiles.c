@@ -937,7 +937,7 @@ views_start(struct fs *fs, struct fuse *fuse)
 	/* -s: one thread cannot wait for the views thread, which may wait
 	 * on a reader that waits for the daemon; served from memory. */
 	if (fs->st == NULL || (fs->store_flags & STORE_RDONLY) ||
-	    fs->singlethread)
+	    fs->singlethread || fs->views_memory)
 		return;
 	if (fs->allow_other && reachable(fs) != 0)
 		return;
