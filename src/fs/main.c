@@ -22,6 +22,7 @@ struct options {
 	char *store;
 	char *group;
 	char *audit_max;
+	char *views;		/* files (the default) or memory */
 	int help;
 	int version;
 	int ro;
@@ -43,6 +44,9 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--audit-max=%s", audit_max),
 	OPT("--audit-max %s", audit_max),
 	OPT("audit_max=%s", audit_max),
+	OPT("--views=%s", views),
+	OPT("--views %s", views),
+	OPT("views=%s", views),
 	SYNC_FUSE_OPTS(struct options, cluster),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -113,6 +117,9 @@ usage(const char *prog)
 	    "    -s              single-threaded\n"
 	    "    -o ro           refuse every change (EROFS)\n"
 	    "    -o allow_other  let every user read the trust store\n"
+	    "    --views memory  bundle.pem and certs/ as regular files served\n"
+	    "                    from memory, not links to files in STORE/views\n"
+	    "                    (-o views=memory)\n"
 	    "    --cluster URLS --node-name NAME [--cluster-prefix P]\n"
 	    "    [--cluster-cacert F --cluster-cert F --cluster-key F]\n"
 	    "    [--cluster-user U --cluster-password-file F]\n"
@@ -281,6 +288,13 @@ main(int argc, char *argv[])
 		fs->store_flags |= STORE_GROUP;
 	}
 	fs->ro = o.ro;
+	if (o.views != NULL && strcmp(o.views, "files") != 0 &&
+	    strcmp(o.views, "memory") != 0) {
+		fprintf(stderr, "trustfs: --views takes files or memory\n");
+		rc = 2;
+		goto out;
+	}
+	fs->views_memory = o.views != NULL && strcmp(o.views, "memory") == 0;
 	fs->cluster = o.cluster;
 	if (sync_opts_check(&fs->cluster, fs->ro, &err) != 0) {
 		fprintf(stderr, "trustfs: %s\n", err.msg);
@@ -371,6 +385,7 @@ out:
 	free(o.store);
 	free(o.group);
 	free(o.audit_max);
+	free(o.views);
 	sync_opts_free(&o.cluster);
 	free(o.nonopt[0]);
 	free(o.nonopt[1]);
