@@ -230,6 +230,15 @@ check_fails "nobody cannot write through the link" "Permission denied" \
 	as_nobody sh -c "echo x > '$MNT/bundle.pem'"
 umount_fs
 
+# --views memory: regular files served by the daemon, EROFS for root too.
+mount_fs -o views=memory
+check "-o views=memory: bundle.pem is a regular file" sh -c "test -f '$MNT/bundle.pem' && test ! -L '$MNT/bundle.pem'"
+check_eq "with every root" "$(ncerts "$MNT/bundle.pem")" "$want"
+check_fails "root cannot write it" "Read-only file system" cp "$CERTS/other.pem" "$MNT/bundle.pem"
+check_eq "no views directory" "$(views_dir)" ""
+umount_fs
+check_fails "--views takes files or memory" "files or memory" "$TRUSTFS_BIN" --store "$STORE" --views bogus "$MNT"
+
 # A store under a directory others cannot search: the views are served by
 # the daemon (regular files), still readable by everyone the mount admits.
 mkdir -m 700 "$T/private"
