@@ -115,7 +115,8 @@ update_bundle(struct trustfs *t, const struct source *s,
     const struct net_opts *base, const struct entry_actor *who,
     struct outcome *out, struct tf_error *e)
 {
-	struct import_opts io = { .source = s->url, .replace = s->replace };
+	char src[ORIGIN_MAX];
+	struct import_opts io = { .source = src, .replace = s->replace };
 	struct import_result r = { 0 };
 	struct net_opts o = *base;
 	STACK_OF(X509_CRL) *crls = NULL;
@@ -125,6 +126,7 @@ update_bundle(struct trustfs *t, const struct source *s,
 	char ctype[128] = "";
 	int rc, use_sk = 0;
 
+	source_origin(s, src, sizeof(src));
 	o.ctypes = net_bundle_types;
 	rc = net_fetch(s->url, &o, &body, ctype, sizeof(ctype), e);
 	if (rc == 0)
@@ -173,7 +175,8 @@ update_crl(struct trustfs *t, const struct source *s,
     const struct net_opts *base, const struct entry_actor *who,
     struct outcome *out, struct tf_error *e)
 {
-	struct import_opts io = { .source = s->url };
+	char src[ORIGIN_MAX];
+	struct import_opts io = { .source = src };
 	struct import_result r = { 0 };
 	struct net_opts o = *base;
 	struct buf body = { 0 };
@@ -181,6 +184,7 @@ update_crl(struct trustfs *t, const struct source *s,
 	size_t i;
 	int rc;
 
+	source_origin(s, src, sizeof(src));
 	o.max_bytes = CRL_INPUT_MAX;
 	rc = net_fetch(s->url, &o, &body, NULL, 0, e);
 	if (rc == 0)

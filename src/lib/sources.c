@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "cert.h"
+#include "fetch.h"
 #include "origin.h"
 #include "policy.h"
 #include "sources.h"
@@ -441,9 +442,14 @@ source_due(const struct source *s, const struct source_state *st,
 void
 source_origin(const struct source *s, char *out, size_t outlen)
 {
-	/* As the import and EST record it (origin.h). */
+	/* As the import and EST record it (origin.h), without a user or
+	 * password the URL may carry: the Source line is for every reader
+	 * of the mount.  Out of memory, nothing of the URL is shown. */
+	char *pub = net_url_public(s->url);
+
 	snprintf(out, outlen, "%s%s", s->type == SOURCE_EST ? "EST " : "",
-	    s->url);
+	    pub != NULL ? pub : "(URL not shown: out of memory)");
+	free(pub);
 }
 
 size_t

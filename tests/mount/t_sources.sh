@@ -249,6 +249,15 @@ check "  says why" grep -q "update crl: failed: CRL refused" "$T/out"
 check_eq "  nothing changed" "$(state; cat "$MNT"/crls/*)" "$before"
 check "  status says so" grep -q "^  crl: .*result: failed: CRL refused" "$MNT/status"
 
+# 9b. A URL with a user and password: fetched with them, never shown.
+"$MKCERT_BIN" --cn "Auth Root" --ca --out "$WWW/auth.pem" || die "mkcert auth"
+echo "auth https://someone:s3cret@127.0.0.1:$PORT/files/auth.pem" >>"$MNT/sources"
+check_eq "a URL with a password: update auth exits 0" "$(exit_of TC update auth)" 0
+check "  the root is in roots/" test -f "$MNT/roots/Auth_Root.pem"
+check "  its Source has no user or password" grep -qx "Source: $URL/files/auth.pem" "$MNT/roots/Auth_Root.pem"
+check "  nor its xattr" sh -c "! getfattr -d -m - '$MNT/roots/Auth_Root.pem' | grep -q s3cret"
+check_eq "  metrics count the root for the source" "$(metric trustfs_source_roots auth)" 1
+
 # 10. file:// sources, and more input the file refuses.
 echo "local file://$WWW/bundle.pem every=1m" >>"$MNT/sources"
 check_eq "a file:// source: update local exits 0" "$(exit_of TC update local)" 0
