@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "entry.h"
 #include "est.h"
+#include "handle.h"
 #include "netcmd.h"
 #include "nettrust.h"
 #include "origin.h"
@@ -174,12 +175,14 @@ save_txn(struct store_txn *txn, void *arg)
 }
 
 int
-ctl_save_chain(const char *store_dir, const char *name, const char *peer,
+ctl_save_chain(struct trustfs *t, const char *name, const char *peer,
     STACK_OF(X509) *presented, struct buf *said, struct tf_error *e)
 {
 	struct est_job j = { 0 };
-	struct store *st = NULL;
-	char def[4096], given[STORE_NAME_MAX + 8], *src = NULL;
+	/* The handle's environment: LMDB forbids a second one on the same
+	 * store in one process (lmdb.h, Caveats). */
+	struct store *st = t->st;
+	char given[STORE_NAME_MAX + 8], *src = NULL;
 	X509 *x;
 	int i, rc;
 
@@ -208,12 +211,6 @@ ctl_save_chain(const char *store_dir, const char *name, const char *peer,
 	if ((rc = entry_name(STORE_CHAINS, given, j.name, sizeof(j.name),
 	    e)) != 0)
 		goto out;
-	if (store_dir == NULL) {
-		store_default_dir(def, sizeof(def));
-		store_dir = def;
-	}
-	if ((rc = store_open(store_dir, STORE_NOCREATE, &st, e)) != 0)
-		goto out;
 	if (asprintf(&src, "TLS peer %s", peer) < 0) {
 		src = NULL;
 		rc = tf_error_set(e, -ENOMEM, "--save-chain");
@@ -232,7 +229,6 @@ out:
 	sk_X509_pop_free(j.ints, X509_free);
 	buf_free(&j.out);
 	free(src);
-	store_close(st);
 	return rc;
 }
 
@@ -293,14 +289,13 @@ ctl_est(const char *store_dir, int argc, char **argv)
 		    "(RFC 7030 3.2)\n", url);
 		return EXIT_ERROR;
 	}
-	if (store_open(store_dir, STORE_NOCREATE, &st, &e) != 0)
-		goto out;
 	t = trustfs_open(store_dir);
 	if (t == NULL || trustfs_error(t) != NULL) {
 		tf_error_setx(&e, -EIO, "%s", t ? trustfs_error(t) :
 		    "out of memory");
 		goto out;
 	}
+	st = t->st;	/* one environment per store per process */
 	if (nettrust_init(t, &no, &e) != 0)
 		goto out;
 	no.schemes = NET_HTTPS;
@@ -354,6 +349,5 @@ out:
 	free(pub);
 	nettrust_done(&no);
 	trustfs_free(t);
-	store_close(st);
 	return rc;
 }

@@ -22,7 +22,9 @@ int ctl_opt_timeout(const char *arg, long *out);
 #include <openssl/x509.h>
 #include "buf.h"
 #include "error.h"
-int ctl_save_chain(const char *store_dir, const char *name, const char *peer,
+
+struct trustfs;
+int ctl_save_chain(struct trustfs *t, const char *name, const char *peer,
     STACK_OF(X509) *presented, struct buf *said, struct tf_error *e);
 
 #endif

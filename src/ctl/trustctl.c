@@ -313,7 +313,7 @@ cmd_connect(const char *store, int argc, char **argv)
 	else
 		vp = &v;
 	/* Issue 12: the intermediates the peer presented, into chains/. */
-	if (vp != NULL && save_chain != NULL && ctl_save_chain(store,
+	if (vp != NULL && save_chain != NULL && ctl_save_chain(t,
 	    save_chain, what, SSL_get_peer_cert_chain(ssl), &saved, &e) != 0)
 		vp = NULL;
 	if (saved.len > 0)
