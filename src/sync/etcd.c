@@ -652,6 +652,7 @@ out:
 
 struct watch_ctx {
 	etcd_kv_fn fn;
+	int (*end)(void *arg);
 	void (*created)(void *arg);
 	void *arg;
 	int64_t *compact_rev;
@@ -704,18 +705,20 @@ on_watch_obj(json_object *o, void *arg)
 		rc = w->fn(&kv, w->arg);
 		etcd_kv_free(&kv);
 	}
+	if (rc == 0 && n > 0 && w->end != NULL)
+		rc = w->end(w->arg);
 	return rc;
 }
 
 int
 etcd_watch(struct etcd *et, const char *prefix, int64_t start_rev,
-    etcd_kv_fn fn, void (*created)(void *arg), void *arg,
-    int64_t *compact_rev, struct tf_error *e)
+    etcd_kv_fn fn, int (*end)(void *arg), void (*created)(void *arg),
+    void *arg, int64_t *compact_rev, struct tf_error *e)
 {
-	struct watch_ctx w = { fn, created, arg, compact_rev, e };
+	struct watch_ctx w = { fn, end, created, arg, compact_rev, e };
 	struct reply r = { 0 };
 	json_object *req = json_object_new_object(), *cr;
-	char *end = etcd_prefix_end(prefix), nb[32];
+	char *pend = etcd_prefix_end(prefix), nb[32];
 	int rc = -ENOMEM;
 
 	*compact_rev = 0;
@@ -723,9 +726,9 @@ etcd_watch(struct etcd *et, const char *prefix, int64_t start_rev,
 	r.tok = json_tokener_new();
 	r.on_obj = on_watch_obj;
 	r.arg = &w;
-	if (req == NULL || cr == NULL || end == NULL || r.tok == NULL ||
+	if (req == NULL || cr == NULL || pend == NULL || r.tok == NULL ||
 	    add_b64(cr, "key", prefix, strlen(prefix)) != 0 ||
-	    add_b64(cr, "range_end", end, strlen(end)) != 0) {
+	    add_b64(cr, "range_end", pend, strlen(pend)) != 0) {
 		json_object_put(cr);
 		tf_error_set(e, rc, "etcd watch");
 		goto out;
@@ -746,6 +749,6 @@ out:
 		json_tokener_free(r.tok);
 	buf_free(&r.body);
 	json_object_put(req);
-	free(end);
+	free(pend);
 	return rc;
 }

@@ -82,14 +82,16 @@ int etcd_range(struct etcd *et, const char *key, const char *range_end,
 
 /*
  * Watches [prefix, prefix's end) from start_rev: fn for every event, in
- * revision order, created once the watch is in place (may be NULL).
+ * revision order, then end (may be NULL) after the events of one message
+ * (etcd sends those of a revision, or many, together), created once the
+ * watch is in place (may be NULL).
  * Blocks until fn returns non-zero (returned), the stream breaks (a
  * negative errno), or *stop (-ECANCELED).  A start_rev etcd has
  * compacted away is -ESTALE with *compact_rev the oldest revision left.
  */
 int etcd_watch(struct etcd *et, const char *prefix, int64_t start_rev,
-    etcd_kv_fn fn, void (*created)(void *arg), void *arg,
-    int64_t *compact_rev, struct tf_error *e);
+    etcd_kv_fn fn, int (*end)(void *arg), void (*created)(void *arg),
+    void *arg, int64_t *compact_rev, struct tf_error *e);
 
 /* prefix's range end: prefix with its last byte plus one (etcd's
  * clientv3.GetPrefixRangeEnd).  malloc'd. */

@@ -281,9 +281,11 @@ out:
 	return rc;
 }
 
+/* A watch message's events are taken in in one transaction. */
 struct watch_arg {
 	struct sync *s;
 	struct tf_error *e;
+	struct batch b;
 };
 
 static void
@@ -301,14 +303,21 @@ static int
 on_event(const struct etcd_kv *kv, void *arg)
 {
 	struct watch_arg *w = arg;
-	struct batch b = { .s = w->s, .rev = kv->mod_rev };
+
+	if (kv->mod_rev > w->b.rev)
+		w->b.rev = kv->mod_rev;
+	return batch_add(kv, &w->b);
+}
+
+static int
+on_events_end(void *arg)
+{
+	struct watch_arg *w = arg;
 	int rc;
 
-	rc = batch_add(kv, &b);
-	if (rc == 0)
-		rc = batch_apply(&b, w->e);
-	batch_clear(&b);
-	free(b.kvs);
+	rc = batch_apply(&w->b, w->e);
+	batch_clear(&w->b);
+	w->b.rev = 0;
 	if (rc != 0)
 		note(w->s, NULL, w->e->msg);
 	return rc;
@@ -339,7 +348,7 @@ watcher_main(void *arg)
 		return NULL;
 	}
 	while (!s->stop) {
-		struct watch_arg w = { s, &e };
+		struct watch_arg w = { s, &e, { .s = s } };
 
 		tf_error_clear(&e);
 		rc = 0;
@@ -357,7 +366,9 @@ watcher_main(void *arg)
 			note(s, etcd_url(et), NULL);
 			dbg("watch from %lld", (long long)rev + 1);
 			rc = etcd_watch(et, s->prefix, rev + 1, on_event,
-			    on_created, &w, &compact, &e);
+			    on_events_end, on_created, &w, &compact, &e);
+			batch_clear(&w.b);
+			free(w.b.kvs);
 			dbg("watch ended: %d %s", rc, e.msg);
 			pthread_mutex_lock(&s->mu);
 			if (s->watching)

@@ -96,7 +96,7 @@ node_start() {
 	NSTORE[$n]=${NSTORE[$n]:-$T/store-$n}
 	NMNT[$n]=${NMNT[$n]:-$T/mnt-$n}
 	mkdir -p "${NMNT[$n]}"
-	TRUSTFS_SYNC_DEBUG=1 "$TRUSTFS_BIN" -f --store "${NSTORE[$n]}" --cluster "$ENDPOINTS" \
+	env ${SYNC_DEBUG-TRUSTFS_SYNC_DEBUG=1} "$TRUSTFS_BIN" -f --store "${NSTORE[$n]}" --cluster "$ENDPOINTS" \
 		--node-name "$n" "$@" "${NMNT[$n]}" >>"$T/node-$n.log" 2>&1 &
 	NPID[$n]=$!
 	for i in $(seq 100); do
