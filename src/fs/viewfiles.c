@@ -30,7 +30,6 @@
  * above the store is not searchable, or the store is read-only, the views
  * are served from memory through FUSE instead (certs.c, io.c).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -79,76 +78,6 @@ struct viewfiles {
 				 * follow */
 };
 
-static void
-hex(const unsigned char *sha, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = digits[sha[i] >> 4];
-		out[2 * i + 1] = digits[sha[i] & 15];
-	}
-	out[64] = '\0';
-}
-
-/* c/SHA256.pem or c/SHA256.r.pem, without c/. */
-static void
-ent_file(const struct certs_ent *e, char *out, size_t len)
-{
-	char h[65];
-
-	hex(e->sha256, h);
-	snprintf(out, len, "%s%s", h, e->crl ? ".r.pem" : ".pem");
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* A temporary file beside dir/NAME: its fd, the name in tmp. */
-static int
-temp_in(const char *dir, char *tmp, size_t len)
-{
-	int fd;
-
-	snprintf(tmp, len, "%s/.tmp.XXXXXX", dir);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-/* The temporary file fd, written, becomes dir/name (0444). */
-static int
-commit_temp(int fd, const char *tmp, const char *dir, const char *name,
-    int rc)
-{
-	char path[4096];
-
-	if (rc == 0 && fchmod(fd, 0444) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0)
-		(void)unlink(tmp);
-	return rc;
-}
-
 /* The build of one snapshot as files (struct views_sink). */
 struct sink_ctx {
 	struct viewfiles *vf;
@@ -162,22 +91,22 @@ sink_file(void *arg, struct snapshot *s, struct certs_ent *e)
 	char name[80], path[4096], tmp[4096];
 	int rc = 0, fd;
 
-	ent_file(e, name, sizeof(name));
+	views_file_name(e, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", k->vf->cdir, name);
 	/* Named by its content: there already is the same file. */
 	if (access(path, F_OK) != 0) {
-		fd = temp_in(k->vf->cdir, tmp, sizeof(tmp));
+		fd = views_temp(k->vf->cdir, tmp, sizeof(tmp));
 		if (fd < 0)
 			return fd;
-		rc = commit_temp(fd, tmp, k->vf->cdir, name,
-		    write_all(fd, s->bundle.data + e->off, e->len));
+		rc = views_commit_temp(fd, tmp, k->vf->cdir, name,
+		    views_write_all(fd, s->bundle.data + e->off, e->len));
 		if (rc != 0)
 			return rc;
 	}
 	if (e->crl)	/* not part of bundle.pem */
 		s->bundle.len = e->off;
 	else if (s->bundle.len >= VIEWS_FLUSH) {
-		rc = write_all(k->bfd, s->bundle.data, s->bundle.len);
+		rc = views_write_all(k->bfd, s->bundle.data, s->bundle.len);
 		buf_reset(&s->bundle);
 	}
 	e->off = e->len = 0;
@@ -190,7 +119,7 @@ sink_roots_done(void *arg, struct snapshot *s)
 	struct sink_ctx *k = arg;
 	int rc;
 
-	rc = write_all(k->bfd, s->bundle.data, s->bundle.len);
+	rc = views_write_all(k->bfd, s->bundle.data, s->bundle.len);
 	buf_reset(&s->bundle);
 	return rc;
 }
@@ -207,12 +136,12 @@ build_files(struct fs *fs, struct viewfiles *vf, uint64_t gen,
 	int rc;
 
 	*out = NULL;
-	k.bfd = temp_in(vf->dir, tmp, sizeof(tmp));
+	k.bfd = views_temp(vf->dir, tmp, sizeof(tmp));
 	if (k.bfd < 0)
 		return k.bfd;
 	rc = views_build(fs, gen, &sink, &s);
 	snprintf(name, sizeof(name), "bundle.%lu.pem", vf->seq + 1);
-	rc = commit_temp(k.bfd, tmp, vf->dir, name, rc);
+	rc = views_commit_temp(k.bfd, tmp, vf->dir, name, rc);
 	if (rc != 0) {
 		if (s != NULL) {
 			s->refs = 1;
@@ -418,91 +347,6 @@ refresh(struct fs *fs, struct viewfiles *vf, int force, int prune)
 	vf->gc_at = time(NULL) + VIEWS_GRACE;
 }
 
-/* Whether name (SHA256.pem, SHA256.r.pem) is one of s's files. */
-struct file_ref {
-	unsigned char sha256[32];
-	int crl;
-};
-
-static int
-ref_cmp(const void *a, const void *b)
-{
-	const struct file_ref *x = a, *y = b;
-	int c = memcmp(x->sha256, y->sha256, 32);
-
-	return c != 0 ? c : x->crl - y->crl;
-}
-
-static int
-parse_file(const char *name, struct file_ref *r)
-{
-	unsigned v;
-	int i;
-
-	for (i = 0; i < 32; i++) {
-		if (sscanf(name + 2 * i, "%2x", &v) != 1)
-			return -1;
-		r->sha256[i] = (unsigned char)v;
-	}
-	if (strcmp(name + 64, ".pem") == 0)
-		r->crl = 0;
-	else if (strcmp(name + 64, ".r.pem") == 0)
-		r->crl = 1;
-	else
-		return -1;
-	return 0;
-}
-
-/* Removes what the current snapshot does not use: older bundles, the
- * certificates of no root any more, temporaries of a failed write. */
-static void
-gc(struct fs *fs, struct viewfiles *vf)
-{
-	struct file_ref *refs = NULL, key;
-	struct snapshot *s;
-	struct dirent *d;
-	size_t i, n = 0;
-	DIR *dir;
-	int keep;
-
-	if (views_get(fs, &s) != 0)
-		return;
-	refs = calloc(s->n ? s->n : 1, sizeof(*refs));
-	if (refs == NULL)
-		goto out;
-	for (i = 0; i < s->n; i++) {
-		memcpy(refs[i].sha256, s->ents[i].sha256, 32);
-		refs[i].crl = s->ents[i].crl;
-	}
-	n = s->n;
-	qsort(refs, n, sizeof(*refs), ref_cmp);
-	dir = opendir(vf->cdir);
-	while (dir != NULL && (d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.' && (d->d_name[1] == '\0' ||
-		    strcmp(d->d_name, "..") == 0))
-			continue;
-		keep = strlen(d->d_name) > 64 && parse_file(d->d_name,
-		    &key) == 0 && bsearch(&key, refs, n, sizeof(*refs),
-		    ref_cmp) != NULL;
-		if (!keep)
-			(void)unlinkat(dirfd(dir), d->d_name, 0);
-	}
-	if (dir != NULL)
-		closedir(dir);
-	dir = opendir(vf->dir);
-	while (dir != NULL && (d = readdir(dir)) != NULL) {
-		if ((strncmp(d->d_name, "bundle.", 7) == 0 &&
-		    strcmp(d->d_name, s->bundle_file) != 0) ||
-		    strncmp(d->d_name, ".tmp.", 5) == 0)
-			(void)unlinkat(dirfd(dir), d->d_name, 0);
-	}
-	if (dir != NULL)
-		closedir(dir);
-out:
-	free(refs);
-	views_put(fs, s);
-}
-
 /*
  * Someone wrote, truncated, chmod'ed or removed one of our files (root
  * can write a 0444 file through the link: `echo x > MOUNT/bundle.pem').
@@ -514,7 +358,10 @@ static int
 damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 {
 	struct snapshot *s;
-	struct file_ref r;
+	struct {
+		unsigned char sha256[32];
+		int crl;
+	} r;
 	size_t i;
 	int hit = 0;
 
@@ -524,7 +371,7 @@ damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 		return 0;
 	if (ev->wd == vf->wd_dir)
 		hit = strcmp(ev->name, s->bundle_file) == 0;
-	else if (strlen(ev->name) > 64 && parse_file(ev->name, &r) == 0)
+	else if (strlen(ev->name) > 64 && views_parse_file(ev->name, r.sha256, &r.crl) == 0)
 		for (i = 0; i < s->n && !hit; i++)
 			hit = memcmp(s->ents[i].sha256, r.sha256, 32) == 0 &&
 			    s->ents[i].crl == r.crl;
@@ -603,7 +450,12 @@ views_main(void *arg)
 		pthread_cond_broadcast(&vf->done);
 		pthread_mutex_unlock(&vf->mu);
 		if (vf->gc_at != 0 && time(NULL) >= vf->gc_at) {
-			gc(fs, vf);
+			struct snapshot *s;
+
+			if (views_get(fs, &s) == 0) {
+				views_gc(vf->dir, vf->cdir, s);
+				views_put(fs, s);
+			}
 			vf->gc_at = 0;
 		}
 	}
@@ -684,7 +536,7 @@ link_target(struct fs *fs, const char *name, char *out, size_t len)
 	e = views_find(fs->views, name);
 	if (e == NULL)
 		return -ENOENT;
-	ent_file(e, file, sizeof(file));
+	views_file_name(e, file, sizeof(file));
 	snprintf(out, len, "%s/%s", fs->vf->cdir, file);
 	return 0;
 }
@@ -738,105 +590,13 @@ views_link_stat(struct fs *fs, const char *name, struct stat *st)
 	return rc == 0 ? 1 : rc;
 }
 
-/* Removes a views directory of this layout: its files, c/, itself. */
-static void
-remove_views_dir(const char *dir)
-{
-	char sub[4096];
-	struct dirent *d;
-	DIR *dp;
-	int pass;
-
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 0)
-			snprintf(sub, sizeof(sub), "%s/c", dir);
-		else
-			snprintf(sub, sizeof(sub), "%s", dir);
-		dp = opendir(sub);
-		while (dp != NULL && (d = readdir(dp)) != NULL)
-			if (strcmp(d->d_name, ".") != 0 &&
-			    strcmp(d->d_name, "..") != 0)
-				(void)unlinkat(dirfd(dp), d->d_name,
-				    d->d_type == DT_DIR ? AT_REMOVEDIR : 0);
-		if (dp != NULL)
-			closedir(dp);
-	}
-	(void)rmdir(dir);
-}
-
-/* The directories of daemons that are gone (killed: their lock is free). */
-static void
-remove_stale(const char *base)
-{
-	char path[4096];
-	struct dirent *d;
-	DIR *dp;
-	int fd;
-
-	dp = opendir(base);
-	while (dp != NULL && (d = readdir(dp)) != NULL) {
-		if (strncmp(d->d_name, "m.", 2) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/.lock", base, d->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-			close(fd);	/* a running daemon's */
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/%s", base, d->d_name);
-		remove_views_dir(path);
-		if (fd >= 0)
-			close(fd);
-	}
-	if (dp != NULL)
-		closedir(dp);
-}
-
-/*
- * -o allow_other: every user the mount lets in must reach the files.  The
- * store directory (ours) gets the search bit for others; a directory
- * above it that others cannot search means the links would not work for
- * them: 0 if they can reach it, else -EACCES.
- */
-static int
-reachable(struct fs *fs)
-{
-	char path[4096], *p;
-	struct stat sb;
-
-	if (stat(fs->store_dir, &sb) != 0)
-		return -errno;
-	if (!(sb.st_mode & S_IXOTH)) {
-		if (sb.st_uid != geteuid() ||
-		    chmod(fs->store_dir, (sb.st_mode & 07777) | S_IXOTH) != 0)
-			return -EACCES;
-		fs_log(LOG_NOTICE, "%s: search permission for others (mode "
-		    "%o), so that readers under allow_other can follow "
-		    "bundle.pem and certs/ to %s/views; the store's files stay "
-		    "private", fs->store_dir,
-		    (unsigned)((sb.st_mode & 07777) | S_IXOTH), fs->store_dir);
-	}
-	snprintf(path, sizeof(path), "%s", fs->store_dir);
-	while ((p = strrchr(path, '/')) != NULL && p != path) {
-		*p = '\0';
-		if (stat(path, &sb) != 0 || !(sb.st_mode & S_IXOTH)) {
-			fs_log(LOG_WARNING, "%s is not searchable by others: "
-			    "bundle.pem and certs/ are served by the daemon "
-			    "(slower) so that every user of the mount can read "
-			    "them", path);
-			return -EACCES;
-		}
-	}
-	return 0;
-}
-
 static void
 vf_free(struct viewfiles *vf)
 {
 	if (vf == NULL)
 		return;
 	if (vf->dir != NULL)
-		remove_views_dir(vf->dir);
+		views_remove_dir(vf->dir);
 	if (vf->lockfd >= 0)
 		close(vf->lockfd);
 	if (vf->evfd >= 0)
@@ -864,7 +624,7 @@ vf_setup(struct fs *fs, struct viewfiles *vf)
 		return -errno;
 	if (chmod(path, 0755) != 0)
 		return -errno;
-	remove_stale(path);
+	views_remove_stale(path);
 	snprintf(path, sizeof(path), "%s/views/m.XXXXXX", fs->store_dir);
 	dir = mkdtemp(path);
 	if (dir == NULL)
@@ -939,7 +699,7 @@ views_start(struct fs *fs, struct fuse *fuse)
 	if (fs->st == NULL || (fs->store_flags & STORE_RDONLY) ||
 	    fs->singlethread || fs->views_memory)
 		return;
-	if (fs->allow_other && reachable(fs) != 0)
+	if (fs->allow_other && views_reachable(fs) != 0)
 		return;
 	vf = calloc(1, sizeof(*vf));
 	if (vf == NULL)

@@ -59,4 +59,33 @@ int views_link_stat(struct fs *fs, const char *name, struct stat *st);
  */
 void fs_invalidate_entry(struct fs *fs, const char *dir, const char *name);
 
+/* viewdir.c: the files of the views directory. */
+/* A certs/ entry's file: SHA256.pem, SHA256.r.pem for a CRL. */
+void views_file_name(const struct certs_ent *e, char *out, size_t len);
+/* 0 if name is such a file's name, with its SHA-256 and kind. */
+int views_parse_file(const char *name, unsigned char sha256[32], int *crl);
+int views_write_all(int fd, const char *p, size_t len);
+/* A temporary file in dir (.tmp.XXXXXX): its descriptor, its path in tmp;
+ * or -errno. */
+int views_temp(const char *dir, char *tmp, size_t len);
+/* Closes fd, written with result rc, and renames it to dir/name, 0444;
+ * removes it instead on any failure.  0 or -errno. */
+int views_commit_temp(int fd, const char *tmp, const char *dir,
+    const char *name, int rc);
+/* Removes from vdir and cdir what s does not use: older bundles,
+ * certificates of no root any more, temporaries of a failed write. */
+void views_gc(const char *vdir, const char *cdir, const struct snapshot *s);
+/* Removes a views directory: its files, c/, itself. */
+void views_remove_dir(const char *dir);
+/* Removes the directories under base of daemons that are gone (killed:
+ * their lock is free). */
+void views_remove_stale(const char *base);
+/*
+ * -o allow_other: every user the mount lets in must reach the files.  The
+ * store directory (ours) gets the search bit for others; a directory
+ * above it that others cannot search means the links would not work for
+ * them: 0 if they can reach it, else -EACCES.
+ */
+int views_reachable(struct fs *fs);
+
 #endif
