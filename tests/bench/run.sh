@@ -117,6 +117,25 @@ SMALL=/etc/ssl/certs/ca-certificates.crt
 nsmall=$(grep -c 'BEGIN CERTIFICATE' "$SMALL")
 fstype=$(df --output=fstype "$T" | tail -1)
 
+# read_rows TITLE FILE: a row per line of bench_read's output, the title
+# with the file's size.
+read_rows() {
+	local l med lo hi b r w bytes
+	bytes=$(awk '$1 == "file" { print $5 }' "$2")
+	while read -r l med lo hi b r; do
+		case $l in
+		file) w="regular file on $fstype" ;;
+		hello) w="FUSE floor (bench_hello, 1 s timeouts)" ;;
+		hellok) w="FUSE floor, page cache kept" ;;
+		hellol) w="FUSE floor, cached link to a regular file" ;;
+		tfs) w="trustfs (cached link to STORE/views)" ;;
+		tfss) w="trustfs -s (from memory, through FUSE)" ;;
+		esac
+		row "$1 ($bytes B)" "$w" "$med" "$lo" "$hi" "$r" "µs"
+	done <"$2"
+	: "$b"
+}
+
 # (a) warm open+read+close of bundle.pem and of one certs/HASH.N, in one
 # process.
 # read_set NAME BUNDLE OPS: one store with BUNDLE imported, served by
@@ -147,38 +166,18 @@ read_set() {
 		"file=$d/bundle.copy" "hello=$d/hello/bundle.pem" \
 		"hellok=$d/hello-k/bundle.pem" "hellol=$d/hello-l/bundle.pem" \
 		"tfs=$d/mnt/bundle.pem" "tfss=$d/mnt-s/bundle.pem" >"$d/read.out"
-	local bytes
-	bytes=$(awk '$1 == "file" { print $5 }' "$d/read.out")
-	while read -r l med lo hi b r; do
-		case $l in
-		file) w="regular file on $fstype" ;;
-		hello) w="FUSE floor (bench_hello, 1 s timeouts)" ;;
-		hellok) w="FUSE floor, page cache kept" ;;
-		hellol) w="FUSE floor, cached link to a regular file" ;;
-		tfs) w="trustfs (cached link to STORE/views)" ;;
-		tfss) w="trustfs -s (from memory, through FUSE)" ;;
-		esac
-		row "a: open+read+close bundle.pem, $n roots ($bytes B)" "$w" "$med" "$lo" "$hi" "$r" "µs"
-	done <"$d/read.out"
+	read_rows "a: open+read+close bundle.pem, $n roots" "$d/read.out"
 	# One certs/HASH.N file, against the same bytes in a regular file.
 	local c
 	c=$(ls "$d/mnt/certs" | head -1)
 	cp "$d/mnt/certs/$c" "$d/cert.copy"
 	"$BT/bench_read" -n 200 -r "$RUNS" -w 3 "file=$d/cert.copy" \
 		"tfs=$d/mnt/certs/$c" "tfss=$d/mnt-s/certs/$c" >"$d/cert.out"
-	while read -r l med lo hi b r; do
-		case $l in
-		file) w="regular file on $fstype" ;;
-		tfs) w="trustfs (cached link to STORE/views)" ;;
-		tfss) w="trustfs -s (from memory, through FUSE)" ;;
-		esac
-		row "a: open+read+close certs/$c, $n roots ($b B)" "$w" "$med" "$lo" "$hi" "$r" "µs"
-	done <"$d/cert.out"
+	read_rows "a: open+read+close certs/$c, $n roots" "$d/cert.out"
 	umount_one "$d/hello"; umount_one "$d/hello-k"; umount_one "$d/hello-l"; umount_one "$d/mnt-s"
 	rm -rf "$d/store-s"
 	# The trustfs mount stays for the large set's other rows.
-	[ "$name" = small ] && umount_one "$d/mnt"
-	: "$b"
+	if [ "$name" = small ]; then umount_one "$d/mnt"; fi
 }
 echo "# (a) bundle.pem reads, $nsmall roots" >&2
 read_set small "$SMALL" 50
