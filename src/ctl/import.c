@@ -38,6 +38,7 @@
 #include "cms.h"
 #include "ctl.h"
 #include "entry.h"
+#include "handle.h"
 #include "netcmd.h"
 #include "import.h"
 #include "json.h"
@@ -187,24 +188,16 @@ fetch_progress(size_t got, size_t total, void *arg)
 
 /* The bundle at a URL, with the store's trust for https. */
 static int
-fetch_input(struct imp *im, const char *store_dir, struct buf *b,
+fetch_input(struct imp *im, struct trustfs *t, struct buf *b,
     struct tf_error *e)
 {
 	struct net_opts no = { 0 };
-	struct trustfs *t = NULL;
 	char ctype[128];
 	int rc;
 
-	if (strncasecmp(im->arg, "https://", 8) == 0) {
-		t = trustfs_open(store_dir);
-		if (t == NULL || trustfs_error(t) != NULL) {
-			rc = tf_error_setx(e, -EIO, "%s", t ? trustfs_error(t)
-			    : "out of memory");
-			goto out;
-		}
-		if ((rc = nettrust_init(t, &no, e)) != 0)
-			goto out;
-	}
+	if (strncasecmp(im->arg, "https://", 8) == 0 &&
+	    (rc = nettrust_init(t, &no, e)) != 0)
+		goto out;
 	no.max_bytes = CERT_INPUT_MAX_BUNDLE;
 	no.timeout = im->timeout;
 	no.ctypes = net_bundle_types;
@@ -221,7 +214,6 @@ fetch_input(struct imp *im, const char *store_dir, struct buf *b,
 	}
 out:
 	nettrust_done(&no);
-	trustfs_free(t);
 	return rc;
 }
 
@@ -363,9 +355,10 @@ exit_for(int rc)
 /* Fetch or read, check the signature and the expected certificate, then
  * import.  0, or a negative errno with e saying why. */
 static int
-run(struct imp *im, const char *store_dir, struct store *st,
-    struct import_result *a, struct tf_error *e)
+run(struct imp *im, struct trustfs *t, struct import_result *a,
+    struct tf_error *e)
 {
+	struct store *st = t->st;
 	struct entry_actor who = { getuid(), getpid(), "trustctl" };
 	STACK_OF(X509) *certs = NULL;
 	struct buf in = { 0 }, content = { 0 }, *use = &in;
@@ -378,7 +371,7 @@ run(struct imp *im, const char *store_dir, struct store *st,
 	    (rc = read_signer(im->signer_file, &signer, e)) != 0)
 		goto out;
 	if (net_is_url(im->arg))
-		rc = fetch_input(im, store_dir, &in, e);
+		rc = fetch_input(im, t, &in, e);
 	else
 		rc = read_input(im->arg, &im->prog, &in, e);
 	if (rc != 0 || (rc = source_name(im, e)) != 0)
@@ -418,7 +411,7 @@ run(struct imp *im, const char *store_dir, struct store *st,
 		tf_error_setx(e, rc, "%s: %s", what, ie.msg);
 	else if (rc != 0)
 		tf_error_setx(e, rc, "import into %s: %s; nothing was changed",
-		    store_dir, ie.msg[0] ? ie.msg : strerror(-rc));
+		    store_path(st), ie.msg[0] ? ie.msg : strerror(-rc));
 out:
 	X509_free(signer);
 	sk_X509_pop_free(certs, X509_free);
@@ -443,7 +436,7 @@ ctl_import(const char *store_dir, int argc, char **argv)
 	};
 	struct import_result a = { 0 };
 	struct imp im = { 0 };
-	struct store *st = NULL;
+	struct trustfs *t = NULL;
 	struct tf_error e = { 0 };
 	int c, json = 0, quiet = 0, rc = EXIT_ERROR;
 
@@ -497,11 +490,16 @@ ctl_import(const char *store_dir, int argc, char **argv)
 	}
 	progress_init(&im.prog, quiet);
 	/* The store first: a mistyped --store fails before a long read. */
-	if ((c = store_open(store_dir, STORE_NOCREATE, &st, &e)) != 0) {
+	/* One handle, one LMDB environment for the import and the HTTPS
+	 * server's check alike (lmdb.h: never two on a store in a process). */
+	t = trustfs_open_flags(store_dir, STORE_NOCREATE);
+	if (t == NULL || trustfs_error(t) != NULL) {
+		tf_error_setx(&e, -EIO, "%s", t ? trustfs_error(t) :
+		    "out of memory");
 		rc = EXIT_ERROR;
 		goto out;
 	}
-	if ((c = run(&im, store_dir, st, &a, &e)) != 0) {
+	if ((c = run(&im, t, &a, &e)) != 0) {
 		rc = exit_for(c);
 		goto out;
 	}
@@ -529,6 +527,6 @@ out:
 		fprintf(stderr, "trustctl: %s\n", tf_error_msg(&e));
 	import_result_free(&a);
 	free(im.source);
-	store_close(st);
+	trustfs_free(t);
 	return rc;
 }
