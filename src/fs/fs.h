@@ -11,6 +11,9 @@
  *   early.c    what a write() can be refused for before the close
  *   entries.c  pinned/, rejected/, roots/, distrusted/, chains/
  *   certs.c    bundle.pem and certs/: snapshots of roots/
+ *   viewfiles.c  the snapshots as files in STORE/views behind cached
+ *              links, and the thread that keeps them and the kernel's
+ *              cache current (viewfiles.h); viewdir.c their directory
  *   top.c      the top-level files: policy, import, status, metrics,
  *              audit.log, and temporaries renamed over them
  *   report.c   the text of status and metrics
