@@ -7,7 +7,7 @@ mount_fs
 IDT=$TESTDATA/identrust-commercial-root-ca-1.pem
 
 check_eq "the top level" "$(ls "$MNT" | tr '\n' ' ')" \
-	"audit.log bundle.pem certs chains crls distrusted import metrics pinned policy rejected roots status "
+	"audit.log bundle.pem certs chains crls distrusted import metrics p11-kit pinned policy rejected roots sources status truststore.p12 "
 check "empty store lists no pins" test -z "$(ls "$MNT/pinned")"
 
 # Roots: cp, cat (inspect), xattrs.
