@@ -94,6 +94,9 @@ index_ready(struct fs *fs)
 		store_txn_abort(txn);
 		if (ready && unknown == 0)
 			return 1;
+		/* -o ro writes nothing, this bookkeeping included. */
+		if (fs->ro)
+			break;
 		if (pass == 0 && expiry_rebuild(fs->st, NULL, &err) != 0) {
 			if (err.msg[0] && -err.code != EROFS)
 				fs_log(LOG_WARNING, "the expiry index: %s",

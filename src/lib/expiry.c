@@ -19,6 +19,10 @@ expiry_validity(X509 *x, struct store_validity *out)
 {
 	out->not_before = (int64_t)cert_not_before(x);
 	out->not_after = (int64_t)cert_not_after(x);
+	/* A notAfter that does not convert is 0 (cert_asn1_time): long
+	 * expired, as status always showed it, and not "not given". */
+	if (out->not_after == 0)
+		out->not_after = 1;
 }
 
 /* The certificates of the record being sized, decoded already: the
@@ -188,8 +192,9 @@ refile(struct rebuild *r, enum store_db db, const char *name,
 	int rc;
 
 	rc = expiry_fill_stored(r->txn, db, name, &copy, val);
-	if (rc != 0 || copy.validity == NULL)
-		return 0;	/* stays unknown: its reader parses it */
+	if (rc != 0 || copy.validity == NULL)	/* not decodable, or more
+						 * certificates than kept */
+		return store_expiry_forget(r->txn, db, name);
 	rc = store_expiry_set(r->txn, db, name, copy.validity, copy.nkeys,
 	    copy.text_base);
 	if (rc == 0)

@@ -2056,6 +2056,19 @@ info_from(const struct store_validity *val, size_t nkeys,
 }
 
 int
+store_expiry_forget(struct store_txn *t, enum store_db db, const char *name)
+{
+	struct store_info old;
+
+	if (!t->write)
+		return -EROFS;
+	if ((unsigned)db >= STORE_NDBS || strlen(name) > STORE_NAME_MAX)
+		return -EINVAL;
+	return map_err(t, expiry_drop(t, db, name, &old),
+	    "writing the expiry index");
+}
+
+int
 store_expiry_set(struct store_txn *t, enum store_db db, const char *name,
     const struct store_validity *val, size_t n, uint32_t text_base)
 {

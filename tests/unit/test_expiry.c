@@ -282,6 +282,11 @@ put_bare(struct store_txn *txn, void *arg)
 	r.der_len = len;
 	rc = store_put(txn, STORE_PINNED, "bare.test_443", &r);
 	free(der);
+	/* And one that does not decode: in no list once rebuilt. */
+	r.der = (const unsigned char *)"\x30\x03\x02\x01\x01";
+	r.der_len = 5;
+	if (rc == 0)
+		rc = store_put(txn, STORE_PINNED, "junk.test_443", &r);
 	return rc;
 }
 
@@ -298,7 +303,7 @@ START_TEST(test_unknown_rebuilt)
 	txn = txn_begin(0);
 	ck_assert_int_eq(store_expiry_state(txn, &ready, &unknown), 0);
 	ck_assert_int_eq(ready, 1);
-	ck_assert_uint_eq(unknown, 1);
+	ck_assert_uint_eq(unknown, 2);
 	ck_assert_int_eq(store_info_get(txn, STORE_PINNED, "bare.test_443",
 	    &info), -ENOENT);
 	store_txn_abort(txn);
@@ -307,6 +312,8 @@ START_TEST(test_unknown_rebuilt)
 	txn = txn_begin(0);
 	ck_assert_int_eq(store_expiry_state(txn, &ready, &unknown), 0);
 	ck_assert_uint_eq(unknown, 0);
+	ck_assert_int_eq(store_info_get(txn, STORE_PINNED, "junk.test_443",
+	    &info), -ENOENT);
 	check_size(txn, STORE_PINNED, "bare.test_443");
 	store_txn_abort(txn);
 	/* Removing it leaves nothing behind. */
