@@ -123,6 +123,35 @@ views_parse_file(const char *name, unsigned char sha256[32], int *crl)
 	return 0;
 }
 
+/*
+ * Written in place, without a temporary and a rename (six times faster for
+ * thousands of certificates): no link names the file before the snapshot
+ * that uses it is complete, the directory is this daemon's alone (a crash
+ * leaves it to the next mount to remove), and a failed write removes what
+ * it wrote.  A file of that name is already the same bytes.
+ */
+int
+views_write_new(const char *dir, const char *name, const char *data,
+    size_t len)
+{
+	char path[4096];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0444);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	rc = views_write_all(fd, data, len);
+	if (rc == 0 && fchmod(fd, 0444) != 0)	/* whatever the umask */
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc != 0)
+		(void)unlink(path);
+	return rc;
+}
+
 void
 views_gc(const char *vdir, const char *cdir, const struct snapshot *s)
 {

@@ -4,10 +4,11 @@
  * The daemon writes the views into STORE/views/m.XXXXXX/ (one directory
  * per running daemon, locked with flock while it runs): bundle.SEQ.pem, a
  * new name for every change, and c/SHA256.pem (c/SHA256.r.pem for a CRL),
- * one file per certificate named by its content.  Each file is written
- * under a temporary name and renamed into place, and a name never gets
- * other bytes: a reader that opened one reads it whole, and the page cache
- * of a name can never hold another version.  The mount shows bundle.pem
+ * one file per certificate named by its content.  The bundle is written
+ * under a temporary name and renamed into place; a certificate's file is
+ * written in place before any link names it (views_write_new).  A name
+ * never gets other bytes: a reader that opened one reads it whole, and
+ * the page cache of a name can never hold another version.  The mount shows bundle.pem
  * and certs/HASH.N as symbolic links to them, which the kernel caches
  * (long entry timeouts, FUSE_CAP_CACHE_SYMLINKS): a warm open + read +
  * close of bundle.pem never reaches the daemon.
@@ -88,21 +89,14 @@ static int
 sink_file(void *arg, struct snapshot *s, struct certs_ent *e)
 {
 	struct sink_ctx *k = arg;
-	char name[80], path[4096], tmp[4096];
-	int rc = 0, fd;
+	char name[80];
+	int rc;
 
 	views_file_name(e, name, sizeof(name));
-	snprintf(path, sizeof(path), "%s/%s", k->vf->cdir, name);
-	/* Named by its content: there already is the same file. */
-	if (access(path, F_OK) != 0) {
-		fd = views_temp(k->vf->cdir, tmp, sizeof(tmp));
-		if (fd < 0)
-			return fd;
-		rc = views_commit_temp(fd, tmp, k->vf->cdir, name,
-		    views_write_all(fd, s->bundle.data + e->off, e->len));
-		if (rc != 0)
-			return rc;
-	}
+	rc = views_write_new(k->vf->cdir, name, s->bundle.data + e->off,
+	    e->len);
+	if (rc != 0)
+		return rc;
 	if (e->crl)	/* not part of bundle.pem */
 		s->bundle.len = e->off;
 	else if (s->bundle.len >= VIEWS_FLUSH) {
@@ -292,6 +286,27 @@ invalidate_views(struct viewfiles *vf, const struct snapshot *old,
 	}
 }
 
+static void wake(struct viewfiles *vf);
+
+/*
+ * A build writes the certificates' files in place (views_write_new), and
+ * inotify reports those writes like anybody's: what is queued when the
+ * build is done is thrown away, so that only what others do afterwards
+ * counts as damage.  A commit reported meanwhile is looked at again.
+ */
+static void
+discard_inotify(struct fs *fs, struct viewfiles *vf)
+{
+	char buf[8192];
+
+	if (vf->infd < 0)
+		return;
+	while (read(vf->infd, buf, sizeof(buf)) > 0)
+		;
+	if (store_generation(fs->st) != vf->seen_gen)
+		wake(vf);
+}
+
 /*
  * The thread's work: when the store moved, the views follow (rebuilt only
  * when what they depend on changed, or force) and the kernel is told.
@@ -318,8 +333,10 @@ refresh(struct fs *fs, struct viewfiles *vf, int force, int prune)
 		ask_prune(vf);		/* an entry changed: not the views */
 		return;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		rc = build_files(fs, vf, gen, &s);
+		discard_inotify(fs, vf);
+	}
 	if (rc != 0 && rc != -ENOMEM) {
 		/* A full disk: served from memory until a build works. */
 		fs_log(LOG_ERR, "writing bundle.pem and certs/ into %s: %s; "
@@ -337,6 +354,8 @@ refresh(struct fs *fs, struct viewfiles *vf, int force, int prune)
 	vf->seen_gen = gen;
 	vf->roots_gen = rg;
 	memcpy(vf->crl_sum, sum, 32);
+	if (store_generation(fs->st) != gen)
+		wake(vf);	/* a commit during the build */
 	pthread_mutex_lock(&fs->lock);
 	old = fs->views;
 	fs->views = s;
@@ -663,6 +682,7 @@ vf_setup(struct fs *fs, struct viewfiles *vf)
 		rc = build_files(fs, vf, vf->seen_gen, &s);
 	if (rc != 0)
 		return rc;
+	discard_inotify(fs, vf);
 	vf->done_gen = vf->seen_gen;
 	pthread_mutex_lock(&fs->lock);
 	old = fs->views;

@@ -72,6 +72,10 @@ int views_temp(const char *dir, char *tmp, size_t len);
  * removes it instead on any failure.  0 or -errno. */
 int views_commit_temp(int fd, const char *tmp, const char *dir,
     const char *name, int rc);
+/* dir/name with data, unless it exists (content-named: the same bytes).
+ * 0 or -errno. */
+int views_write_new(const char *dir, const char *name, const char *data,
+    size_t len);
 /* Removes from vdir and cdir what s does not use: older bundles,
  * certificates of no root any more, temporaries of a failed write. */
 void views_gc(const char *vdir, const char *cdir, const struct snapshot *s);
