@@ -31,7 +31,7 @@ struct options {
 	struct sync_opts cluster;	/* the fleet: SYNC_FUSE_OPTS */
 };
 
-enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_ALLOW_OTHER };
+enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_ALLOW_OTHER, KEY_CLUSTER };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
 static const struct fuse_opt option_spec[] = {
@@ -47,7 +47,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--views=%s", views),
 	OPT("--views %s", views),
 	OPT("views=%s", views),
-	SYNC_FUSE_OPTS(struct options, cluster),
+	SYNC_FUSE_OPTS(struct options, cluster, KEY_CLUSTER),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -94,6 +94,8 @@ opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 		/* Noted for viewfiles.c, and passed on. */
 		fs_get()->allow_other = 1;
 		return 1;
+	case KEY_CLUSTER:
+		return sync_opt_cluster(&o->cluster, arg);
 	case FUSE_OPT_KEY_OPT:
 		/* -o cluster=URL1,URL2: -o splits at commas. */
 		return sync_opt_url(&o->cluster, arg);
