@@ -544,10 +544,48 @@ out:
 	return rc;
 }
 
+/* Every local key once: those in the outbox already are not added. */
 struct enq {
 	struct store_txn *txn;
 	const char *dir;
+	char **have;		/* the outbox's keys, sorted */
+	size_t n, cap;
 };
+
+static int
+have_cb(uint64_t seq, const char *key, void *arg)
+{
+	struct enq *q = arg;
+	char **v;
+
+	(void)seq;
+	if (q->n == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 64;
+		v = realloc(q->have, q->cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		q->have = v;
+	}
+	if ((q->have[q->n] = strdup(key)) == NULL)
+		return -ENOMEM;
+	q->n++;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+enqueue_key(struct enq *q, const char *key)
+{
+	if (q->n > 0 && bsearch(&key, q->have, q->n, sizeof(*q->have),
+	    cmp_str) != NULL)
+		return 0;
+	return store_outbox_add(q->txn, key);
+}
 
 static int
 enqueue_cb(const char *name, const struct store_rec *rec, void *arg)
@@ -557,23 +595,29 @@ enqueue_cb(const char *name, const struct store_rec *rec, void *arg)
 
 	(void)rec;
 	snprintf(key, sizeof(key), "%s/%s", q->dir, name);
-	return store_outbox_add(q->txn, key);
+	return enqueue_key(q, key);
 }
 
 int
 sync_enqueue_all(struct store_txn *txn)
 {
-	struct enq q = { txn, NULL };
+	struct enq q = { txn, NULL, NULL, 0, 0 };
 	char *pol = NULL;
-	size_t len;
-	int rc = 0, db;
+	size_t len, i;
+	int rc, db;
 
+	rc = store_outbox_foreach(txn, have_cb, &q);
+	if (rc == 0 && q.n > 1)
+		qsort(q.have, q.n, sizeof(*q.have), cmp_str);
 	for (db = 0; rc == 0 && db < STORE_NDBS; db++) {
 		q.dir = entry_db_dir((enum store_db)db);
 		rc = store_foreach(txn, (enum store_db)db, enqueue_cb, &q);
 	}
 	if (rc == 0 && store_meta_get(txn, POLICY_KEY, &pol, &len) == 0)
-		rc = store_outbox_add(txn, POLICY_KEY);
+		rc = enqueue_key(&q, POLICY_KEY);
 	free(pol);
+	for (i = 0; i < q.n; i++)
+		free(q.have[i]);
+	free(q.have);
 	return rc;
 }

@@ -922,6 +922,20 @@ sync_opt_url(struct sync_opts *o, const char *arg)
 }
 
 int
+sync_opt_cluster(struct sync_opts *o, const char *arg)
+{
+	const char *v = arg + strlen("--cluster");
+
+	/* "--cluster-key" and "--cluster=URLS" are other templates'. */
+	if (strncmp(arg, "--cluster", strlen("--cluster")) != 0 ||
+	    *v == '-' || *v == '=' || *v == '\0')
+		return 0;
+	free((char *)o->urls);
+	o->urls = strdup(v);
+	return o->urls != NULL ? 0 : -1;
+}
+
+int
 sync_opts_check(const struct sync_opts *o, int ro, struct tf_error *e)
 {
 	if (o->urls == NULL) {

@@ -31,12 +31,12 @@ struct sync;
 
 /* The daemon's options (struct fuse_opt entries for the struct `type'
  * with a struct sync_opts `m'): --cluster, --node-name, ... and the same
- * as -o cluster=,node=,cluster_prefix=,... for fstab. */
+ * as -o cluster=,node=,cluster_prefix=,... for fstab.  fuse_opt runs
+ * every template that matches, and "--cluster %s" matches any argument
+ * that begins with --cluster (--cluster-key...): it is a key, handed to
+ * sync_opt_cluster(). */
 #define SYNC_OPT_(t, type, m, f) { t, offsetof(type, m.f), 1 }
-#define SYNC_FUSE_OPTS(type, m) \
-	SYNC_OPT_("--cluster=%s", type, m, urls), \
-	SYNC_OPT_("--cluster %s", type, m, urls), \
-	SYNC_OPT_("cluster=%s", type, m, urls), \
+#define SYNC_FUSE_OPTS(type, m, k) \
 	SYNC_OPT_("--node-name=%s", type, m, node), \
 	SYNC_OPT_("--node-name %s", type, m, node), \
 	SYNC_OPT_("node=%s", type, m, node), \
@@ -57,12 +57,19 @@ struct sync;
 	SYNC_OPT_("cluster_user=%s", type, m, user), \
 	SYNC_OPT_("--cluster-password-file=%s", type, m, password_file), \
 	SYNC_OPT_("--cluster-password-file %s", type, m, password_file), \
-	SYNC_OPT_("cluster_password_file=%s", type, m, password_file)
+	SYNC_OPT_("cluster_password_file=%s", type, m, password_file), \
+	SYNC_OPT_("--cluster=%s", type, m, urls), \
+	FUSE_OPT_KEY("--cluster %s", k), \
+	SYNC_OPT_("cluster=%s", type, m, urls)
 
 /* An -o option the table did not take: a URL after cluster= (-o splits
  * URLS at its commas) is added to o->urls and 0 returned (consumed);
  * anything else 1 (kept for FUSE), -1 out of memory. */
 int sync_opt_url(struct sync_opts *o, const char *arg);
+/* "--cluster URLS" as fuse_opt hands it to the key of SYNC_FUSE_OPTS:
+ * "--cluster" and URLS run together; "--cluster-..." and "--cluster=..."
+ * are other templates' and ignored.  0, or -1 out of memory. */
+int sync_opt_cluster(struct sync_opts *o, const char *arg);
 /* The options as parsed: 0, or -EINVAL with e saying why (a node name
  * without --cluster, --cluster with -o ro, a bad URL...). */
 int sync_opts_check(const struct sync_opts *o, int ro, struct tf_error *e);
