@@ -98,6 +98,22 @@ build_cb(const char *name, const struct store_rec *rec, void *arg)
 
 /* Base64 lines of 64 characters, as PEM has them. */
 static int
+crl_pem_body(struct buf *out, const unsigned char *der, size_t len);
+
+int
+views_crl_pem(struct buf *out, const unsigned char *der, size_t len)
+{
+	int rc;
+
+	rc = buf_puts(out, "-----BEGIN X509 CRL-----\n");
+	if (rc == 0)
+		rc = crl_pem_body(out, der, len);
+	if (rc == 0)
+		rc = buf_puts(out, "-----END X509 CRL-----\n");
+	return rc;
+}
+
+static int
 crl_pem_body(struct buf *out, const unsigned char *der, size_t len)
 {
 	unsigned char line[65];
@@ -157,11 +173,7 @@ crl_build_cb(const char *name, const struct store_crl *c, void *arg)
 		cb->hashes = nh;
 	}
 	cb->hashes[cb->n++] = h;
-	b->rc = buf_puts(&s->bundle, "-----BEGIN X509 CRL-----\n");
-	if (b->rc == 0)
-		b->rc = crl_pem_body(&s->bundle, c->der, c->der_len);
-	if (b->rc == 0)
-		b->rc = buf_puts(&s->bundle, "-----END X509 CRL-----\n");
+	b->rc = views_crl_pem(&s->bundle, c->der, c->der_len);
 	if (b->rc != 0)
 		return 1;
 	if (add_ent(b, off, h, "r", slot) != 0)

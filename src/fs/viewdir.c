@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "cert.h"
 #include "fs.h"
 #include "viewfiles.h"
 
@@ -123,33 +126,83 @@ views_parse_file(const char *name, unsigned char sha256[32], int *crl)
 	return 0;
 }
 
-/*
- * Written in place, without a temporary and a rename (six times faster for
- * thousands of certificates): no link names the file before the snapshot
- * that uses it is complete, the directory is this daemon's alone (a crash
- * leaves it to the next mount to remove), and a failed write removes what
- * it wrote.  A file of that name is already the same bytes.
- */
-int
-views_write_new(const char *dir, const char *name, const char *data,
-    size_t len)
-{
-	char path[4096];
-	int fd, rc;
+/* Finding the bytes of a certs/ entry in the store by its SHA-256. */
+struct find_ctx {
+	const unsigned char *sha256;
+	char name[STORE_NAME_MAX + 1];
+	struct buf *out;
+	int found, rc;
+};
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0444);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : -errno;
-	rc = views_write_all(fd, data, len);
-	if (rc == 0 && fchmod(fd, 0444) != 0)	/* whatever the umask */
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc != 0)
-		(void)unlink(path);
-	return rc;
+static int
+find_root_cb(enum store_db db, const char *name, void *arg)
+{
+	struct find_ctx *k = arg;
+
+	if (db != STORE_ROOTS)
+		return 0;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->found = 1;
+	return 1;
+}
+
+static int
+find_crl_cb(const char *name, const struct store_crl *c, void *arg)
+{
+	struct find_ctx *k = arg;
+	unsigned char sha[32];
+
+	(void)name;
+	if (EVP_Digest(c->der, c->der_len, sha, NULL, EVP_sha256(),
+	    NULL) != 1 || memcmp(sha, k->sha256, 32) != 0)
+		return 0;
+	k->rc = views_crl_pem(k->out, c->der, c->der_len);
+	k->found = 1;
+	return 1;
+}
+
+int
+views_materialize(struct fs *fs, const char *cdir,
+    const struct certs_ent *e)
+{
+	struct find_ctx k = { e->sha256, "", NULL, 0, 0 };
+	struct store_txn *txn = NULL;
+	struct store_rec rec;
+	struct buf out = { 0 };
+	char name[80], path[4096], tmp[4096];
+	int rc, fd;
+
+	views_file_name(e, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", cdir, name);
+	if (access(path, F_OK) == 0)
+		return 0;
+	k.out = &out;
+	rc = store_txn_begin(fs->st, 0, &txn, NULL);
+	if (rc == 0 && !e->crl) {
+		rc = store_find_sha256(txn, e->sha256, find_root_cb, &k);
+		if (rc > 0)
+			rc = 0;
+		if (rc == 0 && k.found)
+			rc = store_get(txn, STORE_ROOTS, k.name, &rec);
+		if (rc == 0 && k.found)
+			rc = cert_pem_der(&out, rec.der, rec.der_len);
+	} else if (rc == 0) {
+		rc = store_crl_foreach(txn, find_crl_cb, &k);
+		if (rc > 0)
+			rc = k.rc;
+	}
+	store_txn_abort(txn);
+	if (rc == 0 && !k.found)
+		rc = -ENOENT;	/* gone meanwhile: the link goes too */
+	if (rc == 0) {
+		/* A temporary and a rename: a concurrent reader never sees
+		 * part of it, and inotify's reports name the temporary. */
+		fd = views_temp(cdir, tmp, sizeof(tmp));
+		rc = fd < 0 ? fd : views_commit_temp(fd, tmp, cdir, name,
+		    views_write_all(fd, out.data, out.len));
+	}
+	buf_free(&out);
+	return rc < 0 ? rc : 0;
 }
 
 void

@@ -4,11 +4,12 @@
  * The daemon writes the views into STORE/views/m.XXXXXX/ (one directory
  * per running daemon, locked with flock while it runs): bundle.SEQ.pem, a
  * new name for every change, and c/SHA256.pem (c/SHA256.r.pem for a CRL),
- * one file per certificate named by its content.  The bundle is written
- * under a temporary name and renamed into place; a certificate's file is
- * written in place before any link names it (views_write_new).  A name
- * never gets other bytes: a reader that opened one reads it whole, and
- * the page cache of a name can never hold another version.  The mount shows bundle.pem
+ * one file per certificate named by its content, written when its name
+ * is first read (views_materialize: a mount at 100,000 roots writes one
+ * file, not 100,001).  Each is written under a temporary name and renamed
+ * into place, and a name never gets other bytes: a reader that opened one
+ * reads it whole, and the page cache of a name can never hold another
+ * version.  The mount shows bundle.pem
  * and certs/HASH.N as symbolic links to them, which the kernel caches
  * (long entry timeouts, FUSE_CAP_CACHE_SYMLINKS): a warm open + read +
  * close of bundle.pem never reaches the daemon.
@@ -89,14 +90,9 @@ static int
 sink_file(void *arg, struct snapshot *s, struct certs_ent *e)
 {
 	struct sink_ctx *k = arg;
-	char name[80];
-	int rc;
+	int rc = 0;
 
-	views_file_name(e, name, sizeof(name));
-	rc = views_write_new(k->vf->cdir, name, s->bundle.data + e->off,
-	    e->len);
-	if (rc != 0)
-		return rc;
+	/* Its own file waits for the first reader (views_readlink). */
 	if (e->crl)	/* not part of bundle.pem */
 		s->bundle.len = e->off;
 	else if (s->bundle.len >= VIEWS_FLUSH) {
@@ -289,25 +285,6 @@ invalidate_views(struct viewfiles *vf, const struct snapshot *old,
 static void wake(struct viewfiles *vf);
 
 /*
- * A build writes the certificates' files in place (views_write_new), and
- * inotify reports those writes like anybody's: what is queued when the
- * build is done is thrown away, so that only what others do afterwards
- * counts as damage.  A commit reported meanwhile is looked at again.
- */
-static void
-discard_inotify(struct fs *fs, struct viewfiles *vf)
-{
-	char buf[8192];
-
-	if (vf->infd < 0)
-		return;
-	while (read(vf->infd, buf, sizeof(buf)) > 0)
-		;
-	if (store_generation(fs->st) != vf->seen_gen)
-		wake(vf);
-}
-
-/*
  * The thread's work: when the store moved, the views follow (rebuilt only
  * when what they depend on changed, or force) and the kernel is told.
  */
@@ -333,10 +310,8 @@ refresh(struct fs *fs, struct viewfiles *vf, int force, int prune)
 		ask_prune(vf);		/* an entry changed: not the views */
 		return;
 	}
-	if (rc == 0) {
+	if (rc == 0)
 		rc = build_files(fs, vf, gen, &s);
-		discard_inotify(fs, vf);
-	}
 	if (rc != 0 && rc != -ENOMEM) {
 		/* A full disk: served from memory until a build works. */
 		fs_log(LOG_ERR, "writing bundle.pem and certs/ into %s: %s; "
@@ -376,13 +351,11 @@ refresh(struct fs *fs, struct viewfiles *vf, int force, int prune)
 static int
 damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 {
+	unsigned char sha[32];
 	struct snapshot *s;
-	struct {
-		unsigned char sha256[32];
-		int crl;
-	} r;
+	char path[4096];
 	size_t i;
-	int hit = 0;
+	int crl, hit = 0;
 
 	if (ev->len == 0 || strncmp(ev->name, ".tmp.", 5) == 0)
 		return 0;
@@ -390,24 +363,29 @@ damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 		return 0;
 	if (ev->wd == vf->wd_dir)
 		hit = strcmp(ev->name, s->bundle_file) == 0;
-	else if (strlen(ev->name) > 64 && views_parse_file(ev->name, r.sha256, &r.crl) == 0)
-		for (i = 0; i < s->n && !hit; i++)
-			hit = memcmp(s->ents[i].sha256, r.sha256, 32) == 0 &&
-			    s->ents[i].crl == r.crl;
+	else if (views_parse_file(ev->name, sha, &crl) == 0)
+		/* A certificate's file: removed, and its names dropped from
+		 * the kernel's cache; the next readlink writes it again. */
+		for (i = 0; i < s->n; i++) {
+			if (memcmp(s->ents[i].sha256, sha, 32) != 0 ||
+			    s->ents[i].crl != crl)
+				continue;
+			if (!hit) {
+				snprintf(path, sizeof(path), "%s/%s",
+				    vf->cdir, ev->name);
+				(void)unlink(path);
+			}
+			hit = 1;
+			snprintf(path, sizeof(path), "/certs/%s",
+			    s->ents[i].name);
+			(void)fuse_invalidate_path(vf->fuse, path);
+		}
 	views_put(fs, s);
-	if (hit) {
+	if (hit)
 		fs_log(LOG_WARNING, "%s/%s was changed behind trustfs's back: "
 		    "written again", ev->wd == vf->wd_dir ? vf->dir :
 		    vf->cdir, ev->name);
-		if (ev->wd == vf->wd_c) {
-			char path[4096];
-
-			snprintf(path, sizeof(path), "%s/%s", vf->cdir,
-			    ev->name);
-			(void)unlink(path);
-		}
-	}
-	return hit;
+	return hit && ev->wd == vf->wd_dir;
 }
 
 /* Reads what inotify has: 1 if one of our files was damaged. */
@@ -564,6 +542,7 @@ int
 views_readlink(const char *path, char *buf, size_t size)
 {
 	struct fs *fs = fs_get();
+	struct certs_ent ent;
 	struct node n;
 	int rc;
 
@@ -578,7 +557,17 @@ views_readlink(const char *path, char *buf, size_t size)
 	pthread_mutex_lock(&fs->lock);
 	rc = link_target(fs, n.type == NODE_CERTSFILE ? n.name : NULL, buf,
 	    size);
+	if (rc == 0 && n.type == NODE_CERTSFILE)
+		ent = *views_find(fs->views, n.name);
 	pthread_mutex_unlock(&fs->lock);
+	/* A certificate's file is written when its name is first read. */
+	if (rc == 0 && n.type == NODE_CERTSFILE &&
+	    (rc = views_materialize(fs, fs->vf->cdir, &ent)) != 0 &&
+	    rc != -ENOENT) {
+		fs_log(LOG_ERR, "writing %s for certs/%s: %s", fs->vf->cdir,
+		    n.name, strerror(-rc));
+		rc = -EIO;
+	}
 	return rc;
 }
 
@@ -682,7 +671,6 @@ vf_setup(struct fs *fs, struct viewfiles *vf)
 		rc = build_files(fs, vf, vf->seen_gen, &s);
 	if (rc != 0)
 		return rc;
-	discard_inotify(fs, vf);
 	vf->done_gen = vf->seen_gen;
 	pthread_mutex_lock(&fs->lock);
 	old = fs->views;

@@ -20,6 +20,8 @@ struct views_sink {
 	void *arg;
 };
 
+/* certs.c: a CRL in PEM. */
+int views_crl_pem(struct buf *out, const unsigned char *der, size_t len);
 /* certs.c: a snapshot of roots/ and crls/; with a sink, as files. */
 int views_build(struct fs *fs, uint64_t gen, const struct views_sink *sink,
     struct snapshot **out);
@@ -72,10 +74,14 @@ int views_temp(const char *dir, char *tmp, size_t len);
  * removes it instead on any failure.  0 or -errno. */
 int views_commit_temp(int fd, const char *tmp, const char *dir,
     const char *name, int rc);
-/* dir/name with data, unless it exists (content-named: the same bytes).
- * 0 or -errno. */
-int views_write_new(const char *dir, const char *name, const char *data,
-    size_t len);
+/*
+ * certs/ entry e's file in cdir, written from the store if it is not
+ * there yet (the first readlink of a name: a mount at 100,000 roots does
+ * not write 100,000 files, nor does any rebuild).  0, -ENOENT if the
+ * store no longer holds it, or -errno.
+ */
+int views_materialize(struct fs *fs, const char *cdir,
+    const struct certs_ent *e);
 /* Removes from vdir and cdir what s does not use: older bundles,
  * certificates of no root any more, temporaries of a failed write. */
 void views_gc(const char *vdir, const char *cdir, const struct snapshot *s);

@@ -181,7 +181,8 @@ kill $SERVER 2>/dev/null
 sleep 3
 vd=$(views_dir)
 check_eq "one bundle file left" "$(ls "$vd" | grep -c '^bundle\.')" 1
-check_eq "one certificate file per certs/ name" "$(ls "$vd/c" | wc -l)" "$(ls "$MNT/certs" | wc -l)"
+check "read every certs/ file" sh -c "cat '$MNT'/certs/* >/dev/null"
+check_eq "one certificate file per certs/ name (written when first read)" "$(ls "$vd/c" | wc -l)" "$(ls "$MNT/certs" | wc -l)"
 check_eq "no temporaries left" "$(ls -A "$vd" "$vd/c" | grep -c '^\.tmp')" 0
 
 # Written behind the daemon's back (root can write a 0444 file through the
@@ -189,6 +190,10 @@ check_eq "no temporaries left" "$(ls -A "$vd" "$vd/c" | grep -c '^\.tmp')" 0
 n=$(ncerts "$MNT/bundle.pem")
 check "root writes through the link" sh -c "echo garbage > '$MNT/bundle.pem'"
 until_eq "bundle.pem is whole again" "$n" ncerts "$MNT/bundle.pem"
+c1=$(ls "$MNT/certs" | head -1)
+want1=$(fp <"$MNT/certs/$c1")
+check "root writes through a certs/ link" sh -c "echo garbage > '$MNT/certs/$c1'"
+until_eq "certs/$c1 is whole again" "$want1" sh -c "openssl x509 -noout -fingerprint -sha256 -in '$MNT/certs/$c1' | cut -d= -f2"
 
 # The views are read-only in the mount.
 check_fails "create in certs/" "Read-only file system" cp "$CERTS/root.pem" "$MNT/certs/new.0"
@@ -206,6 +211,8 @@ old=$(views_dir)
 pid=$(pgrep -f "trustfs --store $STORE" | head -1)
 kill -KILL "$pid"
 fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT"
+# Its lock goes with the process (a later mount keeps a running daemon's).
+for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 check "a killed daemon leaves its views" test -d "$old"
 TC import --quiet "$CERTS/root2.pem" >/dev/null
 want=$(ncerts <(TC export 2>/dev/null))
