@@ -355,7 +355,7 @@ damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 	struct snapshot *s;
 	char path[4096];
 	size_t i;
-	int crl, hit = 0;
+	int crl, hit = 0, gone = 0;
 
 	if (ev->len == 0 || strncmp(ev->name, ".tmp.", 5) == 0)
 		return 0;
@@ -373,7 +373,7 @@ damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 			if (!hit) {
 				snprintf(path, sizeof(path), "%s/%s",
 				    vf->cdir, ev->name);
-				(void)unlink(path);
+				gone = unlink(path) == 0;
 			}
 			hit = 1;
 			snprintf(path, sizeof(path), "/certs/%s",
@@ -381,7 +381,8 @@ damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 			(void)fuse_invalidate_path(vf->fuse, path);
 		}
 	views_put(fs, s);
-	if (hit)
+	/* Once per damage: our own unlink reports too. */
+	if (hit && (ev->wd == vf->wd_dir || gone))
 		fs_log(LOG_WARNING, "%s/%s was changed behind trustfs's back: "
 		    "written again", ev->wd == vf->wd_dir ? vf->dir :
 		    vf->cdir, ev->name);
