@@ -553,13 +553,13 @@ expiries_metrics(struct fs *fs, time_t now, struct buf *out)
 		    "# TYPE trustfs_expiring_entries gauge\n");
 	for (db = 0; rc == 0 && db < STORE_NDBS; db++) {
 		for (i = 0; rc == 0 && i < NBUCKETS; i++)
-			rc = buf_printf(out, "trustfs_expiring_entries{dir=\"%s\","
-			    "within=\"%s\"} %llu\n",
+			rc = buf_printf(out, "trustfs_expiring_entries"
+			    "{dir=\"%s\",within=\"%s\"} %llu\n",
 			    entry_db_dir((enum store_db)db), buckets[i].within,
 			    (unsigned long long)counts[i][db]);
 		if (rc == 0)
-			rc = buf_printf(out, "trustfs_expiring_entries{dir=\"%s\","
-			    "within=\"+Inf\"} %zu\n",
+			rc = buf_printf(out, "trustfs_expiring_entries"
+			    "{dir=\"%s\",within=\"+Inf\"} %zu\n",
 			    entry_db_dir((enum store_db)db), total[db]);
 	}
 	free(series.e);

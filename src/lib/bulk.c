@@ -58,7 +58,8 @@ bulk_one(struct store_txn *txn, struct bulk *b, struct trustfs_pin_item *it)
 		return 0;
 	}
 	if (rc == -EINVAL || rc == -ENAMETOOLONG) {
-		it->error = -rc;	/* nothing written: the next one goes on */
+		/* Nothing written for it: the next one goes on. */
+		it->error = -rc;
 		return 0;
 	}
 	if (rc != 0) {
