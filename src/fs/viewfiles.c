@@ -73,8 +73,7 @@ struct viewfiles {
 	pthread_mutex_t mu;
 	pthread_cond_t done, prune_cv;
 	int stop;
-	int prune;		/* drop the store directories' names */
-	int prune_pending;	/* for the pruner thread */
+	unsigned long prunes_asked, prunes_done;	/* the pruner's work */
 	unsigned long asked, served;
 	uint64_t done_gen;	/* the generation the views and the kernel
 				 * follow */
@@ -209,15 +208,20 @@ inval_top(struct viewfiles *vf, const char *name)
  * process, or a side effect such as a distrust taking a root out of
  * roots/).  Dropping a name takes the lock of the directory above it, the
  * top one here, which a process may hold while it waits for the daemon:
- * so nobody ever waits for this thread.
+ * so the views thread never waits for this one.  A refused close does
+ * (views_changed), for a moment: that process gets a worker thread.
+ * Returns the ticket that prunes_done reaches when it is done.
  */
-static void
+static unsigned long
 ask_prune(struct viewfiles *vf)
 {
+	unsigned long ticket;
+
 	pthread_mutex_lock(&vf->mu);
-	vf->prune_pending = 1;
+	ticket = ++vf->prunes_asked;
 	pthread_cond_signal(&vf->prune_cv);
 	pthread_mutex_unlock(&vf->mu);
+	return ticket;
 }
 
 static void *
@@ -226,19 +230,23 @@ prune_main(void *arg)
 	struct viewfiles *vf = arg;
 	int i;
 
+	unsigned long target;
+
 	pthread_mutex_lock(&vf->mu);
 	for (;;) {
-		while (!vf->prune_pending && !vf->stop)
+		while (vf->prunes_done == vf->prunes_asked && !vf->stop)
 			pthread_cond_wait(&vf->prune_cv, &vf->mu);
 		if (vf->stop)
 			break;
-		vf->prune_pending = 0;
+		target = vf->prunes_asked;
 		pthread_mutex_unlock(&vf->mu);
 		inval_top(vf, "certs");
 		for (i = 0; i < STORE_NDBS; i++)
 			inval_top(vf, entry_db_dir((enum store_db)i));
 		inval_top(vf, "crls");
 		pthread_mutex_lock(&vf->mu);
+		vf->prunes_done = target;
+		pthread_cond_broadcast(&vf->done);
 	}
 	pthread_mutex_unlock(&vf->mu);
 	return NULL;
@@ -289,25 +297,22 @@ static void wake(struct viewfiles *vf);
  * when what they depend on changed, or force) and the kernel is told.
  */
 static void
-refresh(struct fs *fs, struct viewfiles *vf, int force, int prune)
+refresh(struct fs *fs, struct viewfiles *vf, int force)
 {
 	struct snapshot *s, *old;
 	unsigned char sum[32];
 	uint64_t gen = store_generation(fs->st), rg = 0;
 	int rc;
 
-	if (gen == vf->seen_gen && !force) {
-		if (prune)
-			ask_prune(vf);
+	if (gen == vf->seen_gen && !force)
 		return;
-	}
 	/* From here on, gen is what the key was read at (the store may be
 	 * ahead: looked at again next time). */
 	rc = views_key(fs, &gen, &rg, sum);
 	if (rc == 0 && !force && rg == vf->roots_gen &&
 	    memcmp(sum, vf->crl_sum, 32) == 0) {
 		vf->seen_gen = gen;
-		ask_prune(vf);		/* an entry changed: not the views */
+		(void)ask_prune(vf);	/* an entry changed, not the views */
 		return;
 	}
 	if (rc == 0)
@@ -336,7 +341,7 @@ refresh(struct fs *fs, struct viewfiles *vf, int force, int prune)
 	fs->views = s;
 	pthread_mutex_unlock(&fs->lock);
 	invalidate_views(vf, old, s);
-	ask_prune(vf);
+	(void)ask_prune(vf);
 	views_put(fs, old);
 	vf->gc_at = time(NULL) + VIEWS_GRACE;
 }
@@ -419,7 +424,7 @@ views_main(void *arg)
 	unsigned long target;
 	uint64_t v;
 	time_t now;
-	int timeout, force, prune;
+	int timeout, force;
 
 	for (;;) {
 		timeout = 1000;
@@ -436,11 +441,9 @@ views_main(void *arg)
 			break;
 		}
 		target = vf->asked;
-		prune = vf->prune;
-		vf->prune = 0;
 		pthread_mutex_unlock(&vf->mu);
 
-		refresh(fs, vf, force, prune);
+		refresh(fs, vf, force);
 
 		pthread_mutex_lock(&vf->mu);
 		vf->served = target;
@@ -473,7 +476,7 @@ void
 views_changed(struct fs *fs, int wait, int prune)
 {
 	struct viewfiles *vf = fs->vf;
-	unsigned long ticket;
+	unsigned long ticket, pticket;
 	struct timespec until;
 	uint64_t gen;
 
@@ -486,15 +489,16 @@ views_changed(struct fs *fs, int wait, int prune)
 		return;
 	}
 	ticket = ++vf->asked;
-	vf->prune |= prune;
 	pthread_mutex_unlock(&vf->mu);
 	wake(vf);
+	pticket = prune ? ask_prune(vf) : 0;
 	if (!wait)
 		return;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += VIEWS_WAIT;
 	pthread_mutex_lock(&vf->mu);
-	while (!vf->stop && (long)(vf->served - ticket) < 0)
+	while (!vf->stop && ((long)(vf->served - ticket) < 0 ||
+	    (long)(vf->prunes_done - pticket) < 0))
 		if (pthread_cond_timedwait(&vf->done, &vf->mu, &until) != 0)
 			break;
 	pthread_mutex_unlock(&vf->mu);
@@ -510,10 +514,7 @@ fs_invalidate_entry(struct fs *fs, const char *dir, const char *name)
 		return;
 	snprintf(path, sizeof(path), "/%s/%s", dir, name);
 	(void)fuse_invalidate_path(vf->fuse, path);
-	pthread_mutex_lock(&vf->mu);
-	vf->prune = 1;
-	pthread_mutex_unlock(&vf->mu);
-	wake(vf);
+	(void)ask_prune(vf);
 }
 
 /* The target of bundle.pem (name NULL) or certs/NAME into out; 0 or

@@ -89,6 +89,13 @@ check "import through the mount" cp "$CERTS/other.pem" "$MNT/import"
 check_eq "bundle.pem follows the import at once" "$(ncerts "$MNT/bundle.pem")" "4"
 check "rm roots/Other_Root.pem" sh -c "rm '$MNT'/roots/Other*"
 
+# Names are cached for long: a refused file leaves no name behind that
+# would turn the next cp of the same name into an open of a missing file.
+printf 'not a certificate\n' >"$T/junk.pem"
+check_fails "a refused cp" "Invalid argument" cp "$T/junk.pem" "$MNT/roots/Same.pem"
+check "the same name, a good certificate" cp "$CERTS/other.pem" "$MNT/roots/Same.pem"
+check "rm it" rm "$MNT/roots/Same.pem"
+
 # Changes by other processes (trustctl, the library): bundle.pem and
 # certs/ follow without a reader asking.
 cat "$MNT/bundle.pem" >/dev/null	# the kernel caches the link now
