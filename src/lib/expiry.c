@@ -175,10 +175,20 @@ expiry_text_size(struct store_txn *txn, enum store_db db, const char *name,
 
 /* --- bringing a store's index up to date ---------------------------- */
 
+/* Records refiled per write transaction when a whole store is indexed:
+ * other writers (a TLS client's first use) wait for one batch at most. */
+#define REBUILD_BATCH 5000
+
 struct rebuild {
 	struct store_txn *txn;
 	enum store_db db;	/* the directory being walked */
-	size_t done;
+	char from[STORE_NAME_MAX + 1];	/* and the name to go on from */
+	enum store_db batch_db;	/* where this batch began (a transaction
+				 * run again after the map grew) */
+	char batch_from[STORE_NAME_MAX + 1];
+	size_t in_batch;
+	int more;		/* a batch ended before the last record */
+	size_t done, batch_done;
 	char **names;		/* unknown entries: "D" + name, D the db */
 	size_t n, cap;
 };
@@ -207,6 +217,11 @@ rebuild_cb(const char *name, const struct store_rec *rec, void *arg)
 {
 	struct rebuild *r = arg;
 
+	if (r->in_batch++ >= REBUILD_BATCH) {
+		snprintf(r->from, sizeof(r->from), "%s", name);
+		r->more = 1;
+		return 1;	/* the next transaction goes on here */
+	}
 	return refile(r, r->db, name, rec);
 }
 
@@ -242,12 +257,22 @@ rebuild_txn(struct store_txn *txn, void *arg)
 	int rc, ready, db;
 
 	r->txn = txn;
-	r->done = 0;
+	r->done = r->batch_done;
+	r->in_batch = 0;
+	r->more = 0;
+	r->db = r->batch_db;
+	snprintf(r->from, sizeof(r->from), "%s", r->batch_from);
 	rc = store_expiry_state(txn, &ready, &unknown);
 	if (rc == 0 && !ready) {
-		for (db = 0; rc == 0 && db < STORE_NDBS; db++) {
+		/* Records changed behind the walk were filed by store_put's
+		 * hook, so batches may commit one by one. */
+		for (db = r->db; rc == 0 && db < STORE_NDBS; db++) {
 			r->db = (enum store_db)db;
-			rc = store_foreach(txn, r->db, rebuild_cb, r);
+			rc = store_foreach_from(txn, r->db, db == (int)r->batch_db ?
+			    r->from : "", rebuild_cb, r);
+			if (rc == 1)
+				return 0;	/* commit this batch */
+			r->from[0] = '\0';
 		}
 		if (rc == 0)
 			rc = store_expiry_set_ready(txn);
@@ -278,7 +303,13 @@ expiry_rebuild(struct store *st, size_t *done, struct tf_error *e)
 	size_t i;
 	int rc;
 
-	rc = store_write(st, rebuild_txn, &r, e);
+	do {
+		rc = store_write(st, rebuild_txn, &r, e);
+		/* Committed: the next batch begins where this one ended. */
+		r.batch_db = r.db;
+		snprintf(r.batch_from, sizeof(r.batch_from), "%s", r.from);
+		r.batch_done = r.done;
+	} while (rc == 0 && r.more);
 	if (done != NULL)
 		*done = rc == 0 ? r.done : 0;
 	for (i = 0; i < r.n; i++)

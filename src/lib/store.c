@@ -2354,6 +2354,15 @@ store_expiry_set_ready(struct store_txn *t)
 	    strlen(EXP_READY_KEY), "1", 1), "writing the expiry index");
 }
 
+int
+store_expiry_unready(struct store_txn *t)
+{
+	if (!t->write)
+		return -EROFS;
+	return map_err(t, meta_del_raw(t, EXP_READY_KEY,
+	    strlen(EXP_READY_KEY)), "writing the expiry index");
+}
+
 uint64_t
 store_roots_gen(struct store_txn *t)
 {
@@ -2501,6 +2510,39 @@ uint64_t
 store_txn_generation(struct store_txn *t)
 {
 	return (uint64_t)mdb_txn_id(t->txn);
+}
+
+int
+store_foreach_from(struct store_txn *t, enum store_db db, const char *from,
+    store_iter_fn fn, void *arg)
+{
+	char name[STORE_NAME_MAX + 1];
+	struct store_rec rec;
+	MDB_cursor *c;
+	MDB_val k = { strlen(from), (void *)from }, v;
+	int rc, op = *from ? MDB_SET_RANGE : MDB_FIRST, ret = 0;
+
+	if ((unsigned)db >= STORE_NDBS || k.mv_size > STORE_NAME_MAX)
+		return -EINVAL;
+	rc = mdb_cursor_open(t->txn, t->st->dbs[db], &c);
+	if (rc != 0)
+		return map_err(t, rc, "listing");
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size > STORE_NAME_MAX)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		ret = decode(t, &v, &rec);
+		if (ret == 0)
+			ret = fn(name, &rec, arg);
+		if (ret != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (ret != 0)
+		return ret;
+	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "listing");
 }
 
 /* The mapping of /proc/self/maps that holds p: LMDB does not tell where

@@ -282,10 +282,16 @@ int store_expiry_days(struct store_txn *txn, store_day_fn fn, void *arg);
 int store_expiry_state(struct store_txn *txn, int *ready, uint64_t *unknown);
 int store_expiry_unknown(struct store_txn *txn, store_ref_fn fn, void *arg);
 int store_expiry_set_ready(struct store_txn *txn);
+/* The index is to be built again from every record (expiry_rebuild):
+ * for a store whose index is in doubt, and for tests. */
+int store_expiry_unready(struct store_txn *txn);
 /* Drops whatever is filed for an entry (a record that cannot be decoded
  * is then in no list, as a walk would skip it).  0 or a store error. */
 int store_expiry_forget(struct store_txn *txn, enum store_db db,
     const char *name);
+/* store_foreach from the first name at or after `from' ("" for all). */
+int store_foreach_from(struct store_txn *txn, enum store_db db,
+    const char *from, store_iter_fn fn, void *arg);
 /* Changes with every change to roots/ or distrusted/ (not with a pin's
  * sightings): what the strict rules on roots/ depend on. */
 uint64_t store_roots_gen(struct store_txn *txn);

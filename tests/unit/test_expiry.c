@@ -326,6 +326,83 @@ START_TEST(test_unknown_rebuilt)
 }
 END_TEST
 
+/* A store written before the index: 12,000 records with nothing filed
+ * (more than two rebuild batches), indexed by expiry_rebuild, which then
+ * marks the store ready; a put between batches is filed by its hook. */
+#define LEGACY_N 12000
+
+static int
+put_legacy(struct store_txn *txn, void *arg)
+{
+	struct store_key key = { { 0 }, 0 };
+	struct store_rec r = { 0 };
+	unsigned char *der = NULL;
+	char name[64];
+	size_t len;
+	int i, rc = 0;
+
+	(void)arg;
+	ck_assert_int_eq(cert_der(leaf, &der, &len), 0);
+	cert_sha256(leaf, key.sha256);
+	key.subject_hash = cert_subject_hash(leaf);
+	r.keys = &key;
+	r.nkeys = 1;
+	r.der = der;
+	r.der_len = len;
+	for (i = 0; rc == 0 && i < LEGACY_N; i++) {
+		snprintf(name, sizeof(name), "h%05d.test_443", i);
+		rc = store_put(txn, STORE_PINNED, name, &r);
+		/* As an older trustfs left it: nothing filed at all. */
+		if (rc == 0)
+			rc = store_expiry_forget(txn, STORE_PINNED, name);
+	}
+	if (rc == 0)
+		rc = store_expiry_unready(txn);
+	free(der);
+	return rc;
+}
+
+static int
+count_cb(enum store_db db, const char *name, int64_t when, void *arg)
+{
+	(void)db;
+	(void)name;
+	(void)when;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+START_TEST(test_legacy_store)
+{
+	struct store_txn *txn;
+	struct tf_error e = { 0 };
+	uint64_t unknown;
+	size_t done = 0, n = 0;
+	int ready;
+
+	ck_assert_int_eq(store_write(st, put_legacy, NULL, &e), 0);
+	txn = txn_begin(0);
+	ck_assert_int_eq(store_expiry_state(txn, &ready, &unknown), 0);
+	ck_assert_int_eq(ready, 0);
+	ck_assert_uint_eq(unknown, 0);
+	ck_assert_int_eq(store_expiry_range(txn, INT64_MIN, INT64_MAX,
+	    count_cb, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	store_txn_abort(txn);
+
+	ck_assert_int_eq(expiry_rebuild(st, &done, &e), 0);
+	ck_assert_uint_eq(done, LEGACY_N);
+	txn = txn_begin(0);
+	ck_assert_int_eq(store_expiry_state(txn, &ready, &unknown), 0);
+	ck_assert_int_eq(ready, 1);
+	ck_assert_int_eq(store_expiry_range(txn, INT64_MIN, INT64_MAX,
+	    count_cb, &n), 0);
+	ck_assert_uint_eq(n, LEGACY_N);
+	check_size(txn, STORE_PINNED, "h11999.test_443");
+	store_txn_abort(txn);
+}
+END_TEST
+
 /* Garbage where the index keeps an entry's validity is "not in the
  * index" (rendered), never a crash or a wrong size. */
 START_TEST(test_damaged_entry)
@@ -352,11 +429,13 @@ main(void)
 
 	make_certs();
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_lists);
 	tcase_add_test(tc, test_days_and_moves);
 	tcase_add_test(tc, test_unknown_rebuilt);
 	tcase_add_test(tc, test_damaged_entry);
+	tcase_add_test(tc, test_legacy_store);
 	rc = tu_run("expiry", tc, 1);
 	X509_free(root_a);
 	X509_free(root_b);
