@@ -22,6 +22,7 @@
 #include "chain.h"
 #include "crl.h"
 #include "entry.h"
+#include "expiry.h"
 #include "handle.h"
 #include "names.h"
 #include "pins.h"
@@ -92,6 +93,24 @@ pin_first_sha(const struct store_rec *rec, const unsigned char *dflt,
  * only notes what it found, starting afresh each run, and the verdict is
  * made from the run that committed (issue 8).
  */
+/* The expiry index's fields of a pin or rejected record of one leaf
+ * (issue 9), so that status and ls -l know it without decoding it.  Out
+ * of memory, the record is stored unindexed and indexed at the next
+ * status read: never a failed handshake for it. */
+static void
+fill_index(struct store_txn *txn, enum store_db db, const char *name,
+    struct store_rec *rec, X509 *leaf, STACK_OF(X509) **one,
+    struct store_validity val[STORE_INFO_CERTS])
+{
+	if (*one == NULL && (*one = sk_X509_new_null()) != NULL &&
+	    !sk_X509_push(*one, leaf)) {
+		sk_X509_free(*one);
+		*one = NULL;
+	}
+	if (*one != NULL)
+		expiry_fill_rec(txn, db, name, rec, *one, val);
+}
+
 static int
 tofu_write(struct store_txn *txn, void *arg)
 {
@@ -105,6 +124,8 @@ tofu_write(struct store_txn *txn, void *arg)
 	enum pin_match m;
 	size_t len, idx = 0;
 	time_t now = time(NULL);
+	struct store_validity val[STORE_INFO_CERTS];
+	STACK_OF(X509) *one = NULL;
 	int rc, had;
 
 	a->outcome = TOFU_NONE;
@@ -133,6 +154,8 @@ tofu_write(struct store_txn *txn, void *arg)
 			/* Kept so that the admin can accept it with `mv
 			 * rejected/H pinned/H' instead of fetching it by hand
 			 * (issue 10); other_sha256 stays zero: no pin. */
+			fill_index(txn, STORE_REJECTED, a->hp, &nrec, a->leaf,
+			    &one, val);
 			rc = store_put(txn, STORE_REJECTED, a->hp, &nrec);
 			snprintf(path, sizeof(path), "rejected/%s", a->hp);
 			if (rc == 0)
@@ -144,6 +167,8 @@ tofu_write(struct store_txn *txn, void *arg)
 		}
 		/* No pin, or one whose expiry has passed (known_hosts):
 		 * first use either way. */
+		fill_index(txn, STORE_PINNED, a->hp, &nrec, a->leaf, &one,
+		    val);
 		rc = store_put(txn, STORE_PINNED, a->hp, &nrec);
 		snprintf(path, sizeof(path), "pinned/%s", a->hp);
 		/* A host pinned to what rejected/ holds is not rejected. */
@@ -175,6 +200,7 @@ tofu_write(struct store_txn *txn, void *arg)
 	pin_first_sha(&rec, a->sha, pin_sha);
 	memcpy(nrec.other_sha256, pin_sha, 32);
 	nrec.seen_count = 1;
+	fill_index(txn, STORE_REJECTED, a->hp, &nrec, a->leaf, &one, val);
 	rc = store_put(txn, STORE_REJECTED, a->hp, &nrec);
 	snprintf(path, sizeof(path), "rejected/%s", a->hp);
 	if (rc == 0)
@@ -185,6 +211,7 @@ tofu_write(struct store_txn *txn, void *arg)
 	if (rc == 0)
 		a->outcome = TOFU_MISMATCH;
 out:
+	sk_X509_free(one);
 	free(der);
 	return rc;
 }
