@@ -108,7 +108,8 @@ views_parse_file(const char *name, unsigned char sha256[32], int *crl)
 	int i;
 
 	for (i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)name[i]) || isupper((unsigned char)name[i]))
+		if (!isxdigit((unsigned char)name[i]) ||
+		    isupper((unsigned char)name[i]))
 			return -1;
 	for (i = 0; i < 32; i++) {
 		if (sscanf(name + 2 * i, "%2x", &v) != 1)

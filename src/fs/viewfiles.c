@@ -398,7 +398,8 @@ damaged(struct fs *fs, struct viewfiles *vf, const struct inotify_event *ev)
 static int
 drain_inotify(struct fs *fs, struct viewfiles *vf)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *p;
@@ -731,8 +732,9 @@ views_start(struct fs *fs, struct fuse *fuse)
 		vf->started = rc == 0;
 	}
 	if (rc != 0) {
-		fs_log(LOG_ERR, "bundle.pem and certs/ as files in %s/views: %s; "
-		    "served from memory instead", fs->store_dir, strerror(-rc));
+		fs_log(LOG_ERR, "bundle.pem and certs/ as files in %s/views: "
+		    "%s; served from memory instead", fs->store_dir,
+		    strerror(-rc));
 		stop_threads(vf);
 		pthread_mutex_lock(&fs->lock);
 		if (fs->views != NULL && fs->views->links) {
