@@ -21,7 +21,7 @@
 #include "sync.h"
 
 #define REV_KEY ":revision"	/* crev of the watch: last revision applied */
-#define PAGE 1000		/* keys per range request when joining */
+#define PAGE 5000		/* keys per range request when joining */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define PUSH_POLL_MS 10		/* how often the pusher looks for changes */
@@ -269,7 +269,9 @@ full_sync(struct sync *s, struct etcd *et, int join, int64_t *rev,
 			from[n + 1] = '\0';
 		}
 		b.rev = more ? 0 : at;
+		dbg("range: %zu keys read", b.n);
 		rc = batch_apply(&b, e);
+		dbg("range: %zu keys applied", b.n);
 		batch_clear(&b);
 	}
 	*rev = at;
