@@ -28,13 +28,14 @@ int views_build(struct fs *fs, uint64_t gen, const struct views_sink *sink,
 
 /*
  * At init: the views directory, the first snapshot written as files, and
- * the thread that follows the store.  When the files cannot serve every
- * reader (a read-only store, -o allow_other with a directory others
- * cannot search), nothing is started and fs->vf stays NULL: the views are
- * served from memory as before.
+ * the threads that follow the store and prune the kernel's names.  When
+ * the files cannot serve every reader (-s, --views memory, a read-only
+ * store, -o allow_other with a directory others cannot search, a failed
+ * write), nothing is started and fs->vf stays NULL: the views are served
+ * from memory through FUSE.
  */
 void views_start(struct fs *fs, struct fuse *fuse);
-/* At destroy: the thread stopped, this mount's files removed. */
+/* At destroy: the threads stopped, this mount's files removed. */
 void views_stop(struct fs *fs);
 /*
  * After an operation through the mount that may have changed the store (a
@@ -53,11 +54,12 @@ int views_readlink(const char *path, char *buf, size_t size);
 int views_link_stat(struct fs *fs, const char *name, struct stat *st);
 
 /*
- * The kernel caches names for a long time (fs_init); whoever changes an
- * entry as a side effect of another operation calls this.  The entry's
+ * The kernel caches names for an hour (fs_init); whoever changes an entry
+ * as a side effect of another operation calls this.  The entry's
  * attributes are dropped at once; the names of the store directories
- * shortly after, by the views thread (a handler may hold a lock that
- * dropping names needs).  Any thread, no lock held.
+ * moments later, by the pruner thread (a handler may hold a lock that
+ * dropping names needs; every change to the store prunes them anyway).
+ * Any thread, no lock held.
  */
 void fs_invalidate_entry(struct fs *fs, const char *dir, const char *name);
 
