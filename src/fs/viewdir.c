@@ -226,8 +226,9 @@ views_gc(const char *vdir, const char *cdir, const struct snapshot *s)
 	qsort(refs, n, sizeof(*refs), ref_cmp);
 	dir = opendir(cdir);
 	while (dir != NULL && (d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.' && (d->d_name[1] == '\0' ||
-		    strcmp(d->d_name, "..") == 0))
+		/* A temporary here may be a reader's file being written
+		 * (views_materialize, which removes it if it fails). */
+		if (d->d_name[0] == '.')
 			continue;
 		keep = views_parse_file(d->d_name, key.sha256, &key.crl) == 0 &&
 		    bsearch(&key, refs, n, sizeof(*refs), ref_cmp) != NULL;

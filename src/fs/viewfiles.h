@@ -85,7 +85,8 @@ int views_commit_temp(int fd, const char *tmp, const char *dir,
 int views_materialize(struct fs *fs, const char *cdir,
     const struct certs_ent *e);
 /* Removes from vdir and cdir what s does not use: older bundles,
- * certificates of no root any more, temporaries of a failed write. */
+ * certificates of no root any more, a failed build's temporary (those
+ * of c/ are readers' files being written: kept). */
 void views_gc(const char *vdir, const char *cdir, const struct snapshot *s);
 /* Removes a views directory: its files, c/, itself. */
 void views_remove_dir(const char *dir);
