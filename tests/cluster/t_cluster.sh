@@ -108,6 +108,8 @@ ectl put /trustfs/roots/Bad.pem 'not json at all' >/dev/null || not_ok "etcdctl 
 ectl put /trustfs/roots/Bad2.pem '{"node":"evil","pem":"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}' >/dev/null
 ectl put /trustfs/roots/Leaf.pem "$(printf '{"node":"evil","pem":"%s"}' "$(awk '{printf "%s\\n", $0}' "$CERTS/eeleaf.pem")")" >/dev/null
 ectl put /trustfs/whatever/x 'x' >/dev/null
+ectl put /trustfs/roots/Cut.pem '{"node":"evil","pem":"-----BEGIN CERT' >/dev/null
+ectl put /trustfs/roots/Who.pem '{"node":"../../etc passwd","deleted":true}' >/dev/null
 ectl put '/trustfs/pinned/NOT A HOST' '{"node":"evil","deleted":true}' >/dev/null
 for n in A B C; do
 	wait_for "$n refuses and audits a value that is not JSON" 10 audit_has $n "action=sync path=roots/Bad.pem .*refused=the%20value%20is%20not%20a%20JSON%20object"
@@ -115,6 +117,8 @@ for n in A B C; do
 	wait_for "$n refuses an end-entity certificate in roots/" 10 audit_has $n "action=sync path=roots/Leaf.pem .*refused="
 	wait_for "$n refuses a key trustfs does not write" 10 audit_has $n "action=sync path=whatever/x"
 	wait_for "$n refuses a bad HOST_PORT" 10 audit_has $n "action=sync path=pinned/NOT%20A%20HOST"
+	wait_for "$n refuses a truncated value" 10 audit_has $n "action=sync path=roots/Cut.pem .*refused=the%20value%20is%20not%20a%20JSON%20object"
+	wait_for "$n refuses a hostile node name" 10 audit_has $n "action=sync path=roots/Who.pem .*refused=no%20valid%20%22node%22"
 	gone $n roots/Bad.pem && gone $n roots/Bad2.pem && gone $n roots/Leaf.pem &&
 		ok "$n applied none of them" || not_ok "$n applied a malformed value"
 done
@@ -230,5 +234,12 @@ wait_for "merge: E's own root reaches A" 20 bundle_has A "$CERTS/Echo.pem"
 wait_for "merge: E takes the fleet's pin" 10 same E "pinned/127.0.0.1_$PORT" "$CERTS/tls1.pem"
 wait_for "merge: E's own pin goes to rejected/" 10 same E "rejected/127.0.0.1_$PORT" "$CERTS/epin.pem"
 
-for n in A B C D E; do node_stop $n; done
+# SIGTERM stops a node as cleanly as an unmount (its threads end, nothing
+# leaks: the sanitizer build checks).
+kill -TERM "${NPID[E]}"
+rc=0; wait "${NPID[E]}" || rc=$?
+NPID[E]=""
+check_eq "SIGTERM stops a node cleanly" "$rc" 0
+fusermount3 -uz "${NMNT[E]}" 2>/dev/null
+for n in A B C D; do node_stop $n; done
 finish
