@@ -737,6 +737,21 @@ set_txn(struct store_txn *txn, void *arg)
 	return store_cluster_set(txn, arg);
 }
 
+/* Leaving cluster mode: no outbox from now on, and the next --cluster
+ * mount joins again (its entries merged under the conflict rules), since
+ * changes made meanwhile are in no outbox. */
+static int
+leave_txn(struct store_txn *txn, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	rc = store_cluster_set(txn, NULL);
+	if (rc == 0)
+		rc = store_cluster_rev_put(txn, REV_KEY, 0);
+	return rc;
+}
+
 int
 sync_leave(struct store *st, struct tf_error *e)
 {
@@ -753,7 +768,7 @@ sync_leave(struct store *st, struct tf_error *e)
 	free(v);
 	if (rc == -ENOENT)
 		return 0;
-	return store_write(st, set_txn, NULL, e);
+	return store_write(st, leave_txn, NULL, e);
 }
 
 static void

@@ -234,6 +234,20 @@ wait_for "merge: E's own root reaches A" 20 bundle_has A "$CERTS/Echo.pem"
 wait_for "merge: E takes the fleet's pin" 10 same E "pinned/127.0.0.1_$PORT" "$CERTS/tls1.pem"
 wait_for "merge: E's own pin goes to rejected/" 10 same E "rejected/127.0.0.1_$PORT" "$CERTS/epin.pem"
 
+# A node mounted once without --cluster leaves the fleet; what it changed
+# meanwhile is merged when it comes back.
+node_stop D
+"$TRUSTFS_BIN" --store "${NSTORE[D]}" "${NMNT[D]}" 2>>"$T/node-D.log" || not_ok "D alone"
+for i in $(seq 50); do mountpoint -q "${NMNT[D]}" && break; sleep 0.1; done
+grep -q "^Cluster" "${NMNT[D]}/status" && not_ok "D alone still says Cluster" || ok "without --cluster, status has no Cluster lines"
+mkroot Golf
+cp "$CERTS/Golf.pem" "${NMNT[D]}/roots/" || not_ok "cp on D alone"
+fusermount3 -u "${NMNT[D]}"
+for i in $(seq 50); do pgrep -f "store ${NSTORE[D]}" >/dev/null || break; sleep 0.1; done
+still "a change made outside the fleet stays there" 1 sh -c "[ ! -e '$(M A)/roots/Golf.pem' ]"
+node_start D
+wait_for "back in the fleet, D's change is merged" 20 bundle_has A "$CERTS/Golf.pem"
+
 # SIGTERM stops a node as cleanly as an unmount (its threads end, nothing
 # leaks: the sanitizer build checks).
 kill -TERM "${NPID[E]}"
