@@ -23,6 +23,7 @@
 #include "apply.h"
 #include "cert.h"
 #include "entry.h"
+#include "origin.h"
 #include "policy.h"
 
 #define POLICY_KEY "policy"
@@ -458,6 +459,15 @@ apply_entry(struct store_txn *txn, const char *key, enum store_db db,
 	}
 	memcpy(winner, res.sha256, 32);
 	*out = pending ? SYNC_CONFLICT : SYNC_APPLIED;
+	/* DESIGN section 8: the entry says it came from the fleet. */
+	if (res.outcome != ENTRY_UNCHANGED) {
+		char src[80];
+
+		snprintf(src, sizeof(src), "fleet %s", v->node);
+		rc = origin_set(txn, db, res.name, src);
+		if (rc != 0)
+			goto out;
+	}
 	if (db == STORE_REJECTED && v->has_pinned &&
 	    store_get(txn, db, name, &rec) == 0 && rec.nkeys > 0) {
 		struct store_key k = rec.keys[0];

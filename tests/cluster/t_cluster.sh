@@ -37,6 +37,9 @@ for n in B C; do
 	wait_for "cp root on A: in bundle.pem of $n" 10 bundle_has $n "$CERTS/Alpha.pem"
 done
 wait_for "B's audit.log names the origin" 5 audit_has B "action=add path=roots/Alpha.pem .* origin=A"
+check_eq "C's root says it came from node A (user.trustfs.source)" \
+	"$(getfattr --only-values -n user.trustfs.source "$(M C)/roots/Alpha.pem" 2>/dev/null)" "fleet A"
+grep -q "^Source: fleet A" "$(M C)/roots/Alpha.pem" && ok "and its inspect text (Source:)" || not_ok "Source: line"
 wait_for "etcd holds the root as JSON with its PEM" 5 \
 	sh -c "ETCDCTL_API=3 $ETCDCTL --endpoints=$ENDPOINTS get --print-value-only /trustfs/roots/Alpha.pem | grep -q '\"node\":\"A\".*BEGIN CERTIFICATE'"
 
