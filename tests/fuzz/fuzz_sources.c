@@ -87,7 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(source_due(x, &st, 1000000000) == 0);
 		source_origin(x, origin, sizeof(origin));
 		FUZZ_CHECK(memchr(origin, '\0', sizeof(origin)) != NULL);
-		FUZZ_CHECK(strstr(origin, x->url) != NULL);
+		/* The URL as written, unless it names a user: the Source
+		 * shows no user or password (net_url_public). */
+		if (strchr(x->url, '@') == NULL)
+			FUZZ_CHECK(strstr(origin, x->url) != NULL);
 	}
 	FUZZ_CHECK(sources_parse(text, size, &again, &e) == 0);
 	FUZZ_CHECK(again != NULL && again->n == s->n);
