@@ -104,6 +104,21 @@ mkcerts() {
 		die "could not generate test certificates"
 }
 
+# wait_server: $SERVER, an openssl s_server started in the background with
+# its output in $T/server.log, accepts on 127.0.0.1:$PORT (5 s at most).
+wait_server() {
+	local i
+	for i in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "openssl s_server did not start: $(tail -3 "$T/server.log")"
+}
+stop_server() {
+	if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; fi
+	SERVER=
+}
+
 finish() {
 	echo "$PASS passed, $FAIL failed"
 	# A failure shows what the daemon said (a sanitizer's report, say).

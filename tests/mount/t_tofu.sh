@@ -15,16 +15,7 @@ start_server() { # start_server CERT KEY [CHAIN]
 	openssl s_server -accept "127.0.0.1:$PORT" -cert "$1" -key "$2" \
 		${3:+-cert_chain "$3"} ${S_OPTS:-} -quiet -naccept 1000 </dev/null >>"$T/server.log" 2>&1 &
 	SERVER=$!
-	local i
-	for i in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "openssl s_server did not start: $(tail -3 "$T/server.log")"
-}
-stop_server() {
-	if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; fi
-	SERVER=
+	wait_server
 }
 trap 'stop_server; cleanup' EXIT
 H=127.0.0.1_$PORT
