@@ -88,6 +88,19 @@ seen_str(uint64_t t, char *out, size_t outlen)
 		ctl_iso_time((time_t)t, out, outlen);
 }
 
+/* A pin's counters, as numbers and as the columns show them. */
+static void
+row_seen(struct row *r, const struct store_rec *rec)
+{
+	r->first_seen = rec->first_seen;
+	r->last_seen = rec->last_seen;
+	r->seen_count = rec->seen_count;
+	seen_str(rec->first_seen, r->first, sizeof(r->first));
+	seen_str(rec->last_seen, r->last, sizeof(r->last));
+	snprintf(r->count, sizeof(r->count), "%llu",
+	    (unsigned long long)rec->seen_count);
+}
+
 /* Copies one record into a row: the transaction's memory is gone after
  * the walk. */
 static int
@@ -131,13 +144,7 @@ collect_cb(const char *name, const struct store_rec *rec, void *arg)
 		snprintf(r->name, sizeof(r->name), "%s", name);
 		memcpy(r->sha256, "key:", 4);
 		cert_hex(rec->other_sha256, 32, ':', r->sha256 + 4);
-		r->first_seen = rec->first_seen;
-		r->last_seen = rec->last_seen;
-		r->seen_count = rec->seen_count;
-		seen_str(rec->first_seen, r->first, sizeof(r->first));
-		seen_str(rec->last_seen, r->last, sizeof(r->last));
-		snprintf(r->count, sizeof(r->count), "%llu",
-		    (unsigned long long)rec->seen_count);
+		row_seen(r, rec);
 		return 0;
 	}
 	r->subject = cert_name_str(X509_get_subject_name(sk_X509_value(sk, 0)));
@@ -149,13 +156,7 @@ collect_cb(const char *name, const struct store_rec *rec, void *arg)
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	cert_sha256(sk_X509_value(sk, 0), sha);
 	cert_hex(sha, 32, ':', r->sha256);
-	r->first_seen = rec->first_seen;
-	r->last_seen = rec->last_seen;
-	r->seen_count = rec->seen_count;
-	seen_str(rec->first_seen, r->first, sizeof(r->first));
-	seen_str(rec->last_seen, r->last, sizeof(r->last));
-	snprintf(r->count, sizeof(r->count), "%llu",
-	    (unsigned long long)rec->seen_count);
+	row_seen(r, rec);
 	memcpy(r->other, rec->other_sha256, 32);
 	r->ncerts = sk_X509_num(sk);
 	/* A chain is good until the first of its certificates expires. */
