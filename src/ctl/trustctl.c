@@ -498,6 +498,34 @@ parse_time(const char *s, time_t *out)
 	return *out >= 0 ? 0 : -1;
 }
 
+/* The words an option takes, and what each stands for. */
+struct word {
+	const char *name;
+	int value;
+};
+static const struct word purposes[] = {
+	{ "sslserver", TRUSTFS_PURPOSE_SSL_SERVER },
+	{ "sslclient", TRUSTFS_PURPOSE_SSL_CLIENT },
+	{ "any", TRUSTFS_PURPOSE_ANY },
+	{ NULL, 0 }
+};
+static const struct word revocations[] = {
+	{ "off", TRUSTFS_REVOCATION_OFF },
+	{ "prefer", TRUSTFS_REVOCATION_PREFER },
+	{ "require", TRUSTFS_REVOCATION_REQUIRE },
+	{ NULL, 0 }
+};
+
+/* arg's value in w, or -1 if it is none of its words. */
+static int
+word_value(const struct word *w, const char *arg)
+{
+	for (; w->name != NULL; w++)
+		if (strcmp(w->name, arg) == 0)
+			return w->value;
+	return -1;
+}
+
 /* The verify options from the command line into o; 0, or -1 with e. */
 static int
 verify_option(struct trustfs_verify_opts *o, int c, const char *arg,
@@ -506,7 +534,7 @@ verify_option(struct trustfs_verify_opts *o, int c, const char *arg,
 	time_t when;
 	long n;
 	char *end;
-	int rc = 0;
+	int rc = 0, v;
 
 	switch (c) {
 	case 'a':
@@ -516,18 +544,11 @@ verify_option(struct trustfs_verify_opts *o, int c, const char *arg,
 		rc = trustfs_verify_opts_set_time(o, when);
 		break;
 	case 'p':
-		if (strcmp(arg, "sslserver") == 0)
-			rc = trustfs_verify_opts_set_purpose(o,
-			    TRUSTFS_PURPOSE_SSL_SERVER);
-		else if (strcmp(arg, "sslclient") == 0)
-			rc = trustfs_verify_opts_set_purpose(o,
-			    TRUSTFS_PURPOSE_SSL_CLIENT);
-		else if (strcmp(arg, "any") == 0)
-			rc = trustfs_verify_opts_set_purpose(o,
-			    TRUSTFS_PURPOSE_ANY);
-		else
+		if ((v = word_value(purposes, arg)) < 0)
 			return tf_error_setx(e, -EINVAL, "--purpose '%s': "
 			    "sslserver, sslclient or any", arg);
+		rc = trustfs_verify_opts_set_purpose(o,
+		    (enum trustfs_purpose)v);
 		break;
 	case 'd':
 		errno = 0;
@@ -544,18 +565,11 @@ verify_option(struct trustfs_verify_opts *o, int c, const char *arg,
 		rc = trustfs_verify_opts_add_crl_file(o, arg);
 		break;
 	case 'r':
-		if (strcmp(arg, "off") == 0)
-			rc = trustfs_verify_opts_set_revocation(o,
-			    TRUSTFS_REVOCATION_OFF);
-		else if (strcmp(arg, "prefer") == 0)
-			rc = trustfs_verify_opts_set_revocation(o,
-			    TRUSTFS_REVOCATION_PREFER);
-		else if (strcmp(arg, "require") == 0)
-			rc = trustfs_verify_opts_set_revocation(o,
-			    TRUSTFS_REVOCATION_REQUIRE);
-		else
+		if ((v = word_value(revocations, arg)) < 0)
 			return tf_error_setx(e, -EINVAL, "--revocation '%s': "
 			    "off, prefer or require", arg);
+		rc = trustfs_verify_opts_set_revocation(o,
+		    (enum trustfs_revocation)v);
 		break;
 	case 'N':
 		trustfs_verify_opts_set_insecure_nonstrict(o);
