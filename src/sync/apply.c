@@ -324,6 +324,10 @@ pin_loser(struct store_txn *txn, const char *host, const unsigned char *der,
 	rc = cert_decode_der(der, der_len, &sk);
 	if (rc != 0)
 		return 0;
+	/* rejected/ holds one certificate: of a losing pin of several, the
+	 * first (the record below keeps one key for one certificate). */
+	while (sk_X509_num(sk) > 1)
+		X509_free(sk_X509_pop(sk));
 	rc = entry_add(txn, STORE_REJECTED, host, sk, ENTRY_REPLACE,
 	    sync_actor(), &res, &e);
 	if (rc == 0)
@@ -439,6 +443,11 @@ apply_entry(struct store_txn *txn, const char *key, enum store_db db,
 	if (rc != 0) {
 		rc = is_store_error(rc) && rc != -EIO ? rc :
 		    refuse(txn, key, e.msg[0] ? e.msg : "no certificate", out);
+		goto out;
+	}
+	/* rejected/ holds what a host presented: one certificate. */
+	if (db == STORE_REJECTED && sk_X509_num(sk) != 1) {
+		rc = refuse(txn, key, "rejected/ holds one certificate", out);
 		goto out;
 	}
 	if (have && der_len == local_len && memcmp(der, local, der_len) == 0) {

@@ -127,6 +127,22 @@ for n in A B C; do
 done
 grep -q "refused" "$(M A)/status" && ok "status counts the refusals" || not_ok "status refusals"
 
+# 6b. A pin of two certificates (an HA pair behind one address) reaches the
+# other nodes whole; rejected/ holds one certificate, so a value of two
+# there is refused.
+mkleaf ha1
+mkleaf ha2
+cat "$CERTS/ha1.pem" "$CERTS/ha2.pem" >"$T/ha.pem"
+cp "$T/ha.pem" "$(M A)/pinned/ha.test_443" || not_ok "cp of a two-certificate pin on A"
+two_certs() { [ "$(grep -c '^SHA256 Fingerprint:' "$(M $1)/pinned/ha.test_443" 2>/dev/null)" = 2 ]; }
+for n in B C; do
+	wait_for "a pin of two certificates reaches $n whole" 10 two_certs $n
+done
+ectl put /trustfs/rejected/two.test_443 "$(printf '{"node":"evil","pem":"%s"}' "$(awk '{printf "%s\\n", $0}' "$T/ha.pem")")" >/dev/null
+for n in A B C; do
+	wait_for "$n refuses a rejected/ value of two certificates" 10 audit_has $n "action=sync path=rejected/two.test_443 .*refused=rejected/%20holds%20one%20certificate"
+done
+
 # 7. One etcd member killed: everything still replicates.
 etcd_kill 1
 mkroot Bravo
