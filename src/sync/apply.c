@@ -24,6 +24,7 @@
 #include "cert.h"
 #include "entry.h"
 #include "origin.h"
+#include "pins.h"
 #include "policy.h"
 
 #define POLICY_KEY "policy"
@@ -35,6 +36,9 @@ struct val {
 	int deleted;
 	int has_pinned;
 	unsigned char pinned_sha[32];
+	int has_key;			/* a key-only pin (known_hosts) */
+	unsigned char key_sha[32];
+	int64_t expires;		/* its expiry, 0: never */
 };
 
 static void
@@ -158,9 +162,26 @@ val_parse(const struct etcd_kv *kv, struct val *v, struct tf_error *e)
 		}
 		v->has_pinned = 1;
 	}
+	if (json_object_object_get_ex(j, "key_sha256", &f)) {
+		if (!json_object_is_type(f, json_type_string) ||
+		    hex_to_sha(json_object_get_string(f), v->key_sha) != 0) {
+			tf_error_setx(e, -EINVAL, "\"key_sha256\" is not a "
+			    "SHA-256 in hex");
+			goto out;
+		}
+		v->has_key = 1;
+		n++;
+		if (json_object_object_get_ex(j, "expires", &f) &&
+		    (!json_object_is_type(f, json_type_int) ||
+		    (v->expires = json_object_get_int64(f)) < 0)) {
+			tf_error_setx(e, -EINVAL, "\"expires\" is not a time");
+			goto out;
+		}
+	}
 	if (n != 1) {
 		tf_error_setx(e, -EINVAL, "the value holds %s of \"pem\", "
-		    "\"policy\" and \"deleted\"", n ? "more than one" : "none");
+		    "\"key_sha256\", \"policy\" and \"deleted\"",
+		    n ? "more than one" : "none");
 		goto out;
 	}
 	if (v->node == NULL || (json_object_object_get_ex(j, "pem", &f) &&
@@ -233,6 +254,16 @@ sync_value_local(struct store_txn *txn, const char *key, const char *node,
 			    json_object_new_string_len(pol, (int)len));
 	} else if (rc == 0) {
 		rc = store_get(txn, db, name, &rec);
+		if (rc == 0 && db == STORE_PINNED && pin_is_key_only(&rec)) {
+			/* A key pin has no certificate: its key's SHA-256
+			 * and its expiry go instead. */
+			cert_hex(rec.other_sha256, 32, 0, hex);
+			json_object_object_add(j, "key_sha256",
+			    json_object_new_string(hex));
+			json_object_object_add(j, "expires",
+			    json_object_new_int64((int64_t)rec.slot));
+			rc = 1;
+		}
 		if (rc == 0)
 			rc = entry_certs(&rec, &sk);
 		for (i = 0; rc == 0 && i < sk_X509_num(sk); i++)
@@ -251,6 +282,8 @@ sync_value_local(struct store_txn *txn, const char *key, const char *node,
 		json_object_object_add(j, "deleted", json_object_new_boolean(1));
 		rc = 0;
 	}
+	if (rc == 1)
+		rc = 0;
 	buf_reset(out);
 	if (rc == 0)
 		rc = buf_puts(out, json_object_to_json_string_ext(j,
@@ -401,6 +434,45 @@ apply_policy(struct store_txn *txn, const struct val *v, int pending,
 	return rc;
 }
 
+/* A key-only pin from another node (trustctl import-known-hosts there):
+ * in pinned/ only; it takes the place of what the host had here, as any
+ * newer value does, unless our own change waits to be pushed. */
+static int
+apply_key_pin(struct store_txn *txn, const char *key, enum store_db db,
+    const char *name, const struct val *v, const char *self, int pending,
+    const struct store_rec *have, enum sync_outcome *out)
+{
+	enum pin_key_outcome ko;
+	char src[80];
+	int rc;
+
+	if (db != STORE_PINNED)
+		return refuse(txn, key, "a key pin belongs in pinned/", out);
+	if (have != NULL && pin_is_key_only(have) &&
+	    memcmp(have->other_sha256, v->key_sha, 32) == 0 &&
+	    (int64_t)have->slot == v->expires) {
+		*out = SYNC_SAME;
+		return 0;
+	}
+	if (pending && strcmp(v->node, self) == 0) {
+		*out = SYNC_KEPT;
+		return 0;
+	}
+	if (have != NULL && (rc = store_del(txn, STORE_PINNED, name)) != 0)
+		return rc;
+	rc = pin_key_add(txn, name, v->key_sha, (time_t)v->expires,
+	    sync_actor(), &ko);
+	if (rc != 0)
+		return rc;
+	if (ko == PIN_KEY_EXPIRED) {
+		*out = SYNC_SAME;	/* expired on the way: nothing to keep */
+		return 0;
+	}
+	*out = pending ? SYNC_CONFLICT : SYNC_APPLIED;
+	snprintf(src, sizeof(src), "fleet %s", v->node);
+	return origin_set(txn, db, name, src);
+}
+
 static int
 apply_entry(struct store_txn *txn, const char *key, enum store_db db,
     const char *name, const struct val *v, int pending, const char *self,
@@ -435,6 +507,11 @@ apply_entry(struct store_txn *txn, const char *key, enum store_db db,
 			rc = entry_remove(txn, db, name, sync_actor());
 			*out = pending ? SYNC_CONFLICT : SYNC_APPLIED;
 		}
+		goto out;
+	}
+	if (v->has_key) {
+		rc = apply_key_pin(txn, key, db, name, v, self, pending, have ?
+		    &rec : NULL, out);
 		goto out;
 	}
 	rc = cert_parse(v->pem, strlen(v->pem), CERT_INPUT_MAX_ONE, &sk, &e);

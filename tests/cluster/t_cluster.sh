@@ -143,6 +143,19 @@ for n in A B C; do
 	wait_for "$n refuses a rejected/ value of two certificates" 10 audit_has $n "action=sync path=rejected/two.test_443 .*refused=rejected/%20holds%20one%20certificate"
 done
 
+# 6c. A key pin (trustctl import-known-hosts on A) reaches B and C as a key
+# pin: no certificate, the same key.
+mkleaf khost
+spki=$(openssl x509 -in "$CERTS/khost.pem" -pubkey -noout | openssl pkey -pubin -outform DER | base64 -w0)
+printf '|g0|kh.test|443|0|%s\n' "$spki" >"$T/known_hosts"
+"$TRUSTCTL_BIN" --store "${NSTORE[A]}" import-known-hosts "$T/known_hosts" >"$T/out" 2>&1 ||
+	not_ok "import-known-hosts on A: $(cat "$T/out")"
+keyfp=$(openssl x509 -in "$CERTS/khost.pem" -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | od -An -tx1 | tr -d ' \n' | tr a-f A-F | sed 's/../&:/g; s/:$//')
+key_pin() { grep -qx "Pinned Key SHA256: $keyfp" "$(M $1)/pinned/kh.test_443" && grep -q '^Certificate: none yet' "$(M $1)/pinned/kh.test_443"; }
+for n in B C; do
+	wait_for "a key pin made on A reaches $n as a key pin" 10 key_pin $n
+done
+
 # 7. One etcd member killed: everything still replicates.
 etcd_kill 1
 mkroot Bravo
