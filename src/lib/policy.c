@@ -91,9 +91,34 @@ split_words(char *line, char **w, int max)
 }
 
 int
-policy_words(char *line, char **w, int max)
+policy_lines(const char *text, size_t len, int max, const char *what,
+    policy_line_fn fn, void *arg, struct tf_error *e)
 {
-	return split_words(line, w, max);
+	char *copy, *line, *next, *hash, *w[POLICY_LINE_WORDS + 1];
+	int lineno = 0, n, rc = 0;
+
+	if (max > POLICY_LINE_WORDS)
+		return tf_error_setx(e, -EINVAL, "%d words a line", max);
+	copy = malloc(len + 1);
+	if (copy == NULL)
+		return tf_error_set(e, -ENOMEM, "reading %s", what);
+	if (len > 0)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (line = copy; line != NULL && rc == 0; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		n = split_words(line, w, max);
+		if (n > 0)
+			rc = fn(w, n, lineno, arg, e);
+	}
+	free(copy);
+	return rc;
 }
 
 /*
@@ -158,14 +183,54 @@ pattern_ok(const char *pat)
 	return 1;
 }
 
+/* One line of the policy into the rules of p (policy_lines' fn). */
+static int
+parse_rule(char **w, int n, int lineno, void *arg, struct tf_error *e)
+{
+	struct policy *p = arg;
+	struct policy_line opt;
+	unsigned seen = 0;
+	int i, mode, rc = 0;
+
+	if (n < 2 || n > POLICY_MAX_WORDS)
+		return tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN "
+		    "MODE [OPTION...]', found %s", lineno, n == 1 ?
+		    "one word" : "more than four options (strict, revocation, "
+		    "aia and pin, each once)");
+	if (!pattern_ok(w[0]))
+		return tf_error_setx(e, -EINVAL, "line %d: bad pattern "
+		    "'%.64s' (a glob over HOST_PORT names)", lineno, w[0]);
+	mode = policy_mode_from_name(w[1]);
+	if (mode < 0)
+		return tf_error_setx(e, -EINVAL, "line %d: unknown mode "
+		    "'%.32s' (tofu, chain, chain-or-tofu or pinned)", lineno,
+		    w[1]);
+	opt = (struct policy_line){ .mode = (enum trustfs_mode)mode,
+	    .strict = 1, .revocation = TRUSTFS_REVOCATION_PREFER,
+	    .line = lineno };
+	for (i = 2; i < n && rc == 0; i++)
+		rc = parse_option(w[i], lineno, &opt, &seen, e);
+	if (rc != 0)
+		return rc;
+	if (p->n % 16 == 0) {
+		struct rule *r = realloc(p->rules, (p->n + 16) * sizeof(*r));
+
+		if (r == NULL)
+			return -ENOMEM;
+		p->rules = r;
+	}
+	p->rules[p->n].pattern = strdup(w[0]);
+	if (p->rules[p->n].pattern == NULL)
+		return -ENOMEM;
+	p->rules[p->n++].opt = opt;
+	return 0;
+}
+
 int
 policy_parse(const char *text, size_t len, struct policy **out, struct tf_error *e)
 {
 	struct policy *p;
-	char *copy, *line, *next, *hash, *w[POLICY_MAX_WORDS];
-	struct policy_line opt;
-	unsigned seen;
-	int lineno = 0, n, i, mode, rc = 0;
+	int rc;
 
 	*out = NULL;
 	if (len == 0)
@@ -175,73 +240,10 @@ policy_parse(const char *text, size_t len, struct policy **out, struct tf_error 
 		return -EINVAL;
 	}
 	p = calloc(1, sizeof(*p));
-	copy = malloc(len + 1);
-	if (p == NULL || copy == NULL) {
-		rc = tf_error_set(e, -ENOMEM, "reading the policy");
-		goto out;
-	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	for (line = copy; line != NULL && rc == 0; line = next) {
-		lineno++;
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		hash = strchr(line, '#');
-		if (hash != NULL)
-			*hash = '\0';
-		n = split_words(line, w, POLICY_MAX_WORDS);
-		if (n == 0)
-			continue;
-		if (n < 2 || n > POLICY_MAX_WORDS) {
-			tf_error_setx(e, -EINVAL, "line %d: expected 'PATTERN "
-			    "MODE [OPTION...]', found %s", lineno, n == 1 ?
-			    "one word" : "more than four options (strict, revocation, "
-			    "aia and pin, each once)");
-			rc = -EINVAL;
-			break;
-		}
-		if (!pattern_ok(w[0])) {
-			tf_error_setx(e, -EINVAL, "line %d: bad pattern '%.64s' "
-			    "(a glob over HOST_PORT names)", lineno, w[0]);
-			rc = -EINVAL;
-			break;
-		}
-		mode = policy_mode_from_name(w[1]);
-		if (mode < 0) {
-			tf_error_setx(e, -EINVAL, "line %d: unknown mode '%.32s' "
-			    "(tofu, chain, chain-or-tofu or pinned)", lineno,
-			    w[1]);
-			rc = -EINVAL;
-			break;
-		}
-		opt = (struct policy_line){ .mode = (enum trustfs_mode)mode,
-		    .strict = 1, .revocation = TRUSTFS_REVOCATION_PREFER,
-		    .line = lineno };
-		seen = 0;
-		for (i = 2; i < n && rc == 0; i++)
-			rc = parse_option(w[i], lineno, &opt, &seen, e);
-		if (rc != 0)
-			break;
-		if (p->n % 16 == 0) {
-			struct rule *r = realloc(p->rules,
-			    (p->n + 16) * sizeof(*r));
-
-			if (r == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			p->rules = r;
-		}
-		p->rules[p->n].pattern = strdup(w[0]);
-		if (p->rules[p->n].pattern == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		p->rules[p->n++].opt = opt;
-	}
-out:
-	free(copy);
+	if (p == NULL)
+		return tf_error_set(e, -ENOMEM, "reading the policy");
+	rc = policy_lines(text, len, POLICY_MAX_WORDS, "the policy",
+	    parse_rule, p, e);
 	if (rc != 0)
 		policy_free(p);
 	else

@@ -63,10 +63,19 @@ enum trustfs_mode policy_mode(const struct policy *p, const char *host_port);
 struct buf;
 int policy_shadowed(const struct policy *p, struct buf *out);
 
-/* Splits one line in place into at most max whitespace-separated words
- * (w[0..n)); returns n, or max + 1 when there are more.  The line
- * format's tokenizer, shared with the sources file (sources.c). */
-int policy_words(char *line, char **w, int max);
+/*
+ * The line format, shared with the sources file (sources.c): calls fn for
+ * each line of text (len bytes, no NUL: the caller refuses those) that
+ * holds words once a '#' comment is cut, with the line split in place
+ * into at most max whitespace-separated words w[0..n) (n is max + 1 when
+ * there are more; max at most POLICY_LINE_WORDS).  Returns 0, the first
+ * non-zero return of fn, or -ENOMEM with e saying "reading WHAT".
+ */
+#define POLICY_LINE_WORDS 16
+typedef int (*policy_line_fn)(char **w, int n, int lineno, void *arg,
+    struct tf_error *e);
+int policy_lines(const char *text, size_t len, int max, const char *what,
+    policy_line_fn fn, void *arg, struct tf_error *e);
 
 /* Mode names as the policy file spells them; -1 if unknown. */
 int policy_mode_from_name(const char *name);

@@ -275,13 +275,19 @@ parse_line(char **w, int n, int lineno, struct sources *out,
 	return 0;
 }
 
+/* policy_lines' fn: parse_line with the sources as its argument. */
+static int
+source_line(char **w, int n, int lineno, void *arg, struct tf_error *e)
+{
+	return parse_line(w, n, lineno, arg, e);
+}
+
 int
 sources_parse(const char *text, size_t len, struct sources **out,
     struct tf_error *e)
 {
-	struct sources *s = NULL;
-	char *copy = NULL, *line, *next, *hash, *w[SOURCES_MAX_WORDS];
-	int lineno = 0, n, rc = 0;
+	struct sources *s;
+	int rc;
 
 	*out = NULL;
 	if (len > SOURCES_TEXT_MAX)
@@ -292,27 +298,10 @@ sources_parse(const char *text, size_t len, struct sources **out,
 	if (memchr(text, '\0', len) != NULL)
 		return tf_error_setx(e, -EINVAL, "the sources hold a NUL byte");
 	s = calloc(1, sizeof(*s));
-	copy = malloc(len + 1);
-	if (s == NULL || copy == NULL) {
-		rc = tf_error_set(e, -ENOMEM, "reading the sources");
-		goto out;
-	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	for (line = copy; line != NULL && rc == 0; line = next) {
-		lineno++;
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		hash = strchr(line, '#');
-		if (hash != NULL)
-			*hash = '\0';
-		n = policy_words(line, w, SOURCES_MAX_WORDS);
-		if (n > 0)
-			rc = parse_line(w, n, lineno, s, e);
-	}
-out:
-	free(copy);
+	if (s == NULL)
+		return tf_error_set(e, -ENOMEM, "reading the sources");
+	rc = policy_lines(text, len, SOURCES_MAX_WORDS, "the sources",
+	    source_line, s, e);
 	if (rc != 0)
 		sources_free(s);
 	else

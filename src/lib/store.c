@@ -796,34 +796,7 @@ int
 store_foreach(struct store_txn *t, enum store_db db, store_iter_fn fn,
     void *arg)
 {
-	char name[STORE_NAME_MAX + 1];
-	struct store_rec rec;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc, op = MDB_FIRST, ret = 0;
-
-	if ((unsigned)db >= STORE_NDBS)
-		return -EINVAL;
-	rc = mdb_cursor_open(t->txn, t->st->dbs[db], &c);
-	if (rc != 0)
-		return map_err(t, rc, "listing");
-	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (k.mv_size > STORE_NAME_MAX)
-			continue;
-		memcpy(name, k.mv_data, k.mv_size);
-		name[k.mv_size] = '\0';
-		ret = decode(t, &v, &rec);
-		if (ret != 0)
-			break;
-		ret = fn(name, &rec, arg);
-		if (ret != 0)
-			break;
-	}
-	mdb_cursor_close(c);
-	if (ret != 0)
-		return ret;
-	return rc == MDB_NOTFOUND ? 0 : map_err(t, rc, "listing");
+	return store_foreach_from(t, db, "", fn, arg);	/* from the first */
 }
 
 static int
