@@ -38,45 +38,10 @@ TFS=$build/trustfs
 CTL=$build/trustctl
 BT=$build/tests
 
-T=$(mktemp -d /tmp/trustfs-scale.XXXXXX)
-MOUNTS=()
-cleanup() {
-	local m
-	for m in "${MOUNTS[@]}"; do
-		mountpoint -q "$m" && { fusermount3 -u "$m" 2>/dev/null || umount -l "$m"; }
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-OUT=$T/table
-: >"$OUT"
-
-wait_mount() {
-	local i
-	for i in $(seq 100); do
-		mountpoint -q "$1" && return 0
-		sleep 0.1
-	done
-	echo "bench_scale.sh: $1 did not mount" >&2
-	exit 1
-}
-mount_tfs() {
-	mkdir -p "$2"
-	"$TFS" --store "$1" "$2"
-	MOUNTS+=("$2")
-	wait_mount "$2"
-}
-stats() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		n = NR; if (n == 0) { print "- - - 0"; exit }
-		m = v[int((n + 1) / 2)]
-		if (n >= 10) { lo = v[int(n * 0.1 + 0.999)]; hi = v[int(n * 0.9 + 0.999)] }
-		else { lo = v[1]; hi = v[n] }
-		printf "%s %s %s %d\n", m, lo, hi, n }'
-}
+. "$(dirname "$0")/lib.sh"
+bench_setup scale
 # row GROUP WHAT MEDIAN LO HI N UNIT
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUT"; }
-now_ns() { date +%s%N; }
 ms_since() { awk -v s="$1" -v e="$(now_ns)" 'BEGIN { printf "%.3f\n", (e - s) / 1e6 }'; }
 # pair GROUP LABEL_A LABEL_B CMD_A -- CMD_B: interleaved runs, one row each.
 pair() {
@@ -98,7 +63,6 @@ pair() {
 	read -r m lo hi n < <(stats <"$T/b.ms"); row "$g" "$lb" "$m" "$lo" "$hi" "$n" ms
 }
 fstype=$(df --output=fstype "$T" | tail -1)
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 mem() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$pid/status"; }
 
 # (1) P pins through trustfs_pin_bulk (certificates made outside the timing).

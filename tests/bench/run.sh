@@ -35,54 +35,14 @@ TFS=${TRUSTFS_BIN:-$build/trustfs}
 CTL=$build/trustctl
 BT=$build/tests
 
-T=$(mktemp -d /tmp/trustfs-bench.XXXXXX)
-MOUNTS=()
-cleanup() {
-	local m
-	for m in "${MOUNTS[@]}"; do
-		mountpoint -q "$m" && { fusermount3 -u "$m" 2>/dev/null || umount -l "$m"; }
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-OUT=$T/table
-: >"$OUT"
-
-wait_mount() {
-	local i
-	for i in $(seq 100); do
-		mountpoint -q "$1" && return 0
-		sleep 0.1
-	done
-	echo "run.sh: $1 did not mount" >&2
-	exit 1
-}
-# mount_tfs STORE MNT [ARGS...]
-mount_tfs() {
-	local s=$1 m=$2
-	shift 2
-	mkdir -p "$m"
-	"$TFS" --store "$s" "$@" "$m"
-	MOUNTS+=("$m")
-	wait_mount "$m"
-}
+. "$(dirname "$0")/lib.sh"
+bench_setup bench
 umount_one() { fusermount3 -u "$1"; }
 daemon_pid() { pgrep -f -- "--store $1 .*$2\$" | head -1; }
 
-# stats: read samples (one a line) on stdin, print "median lo hi n":
-# p10 and p90 from ten samples up, else min and max.
-stats() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		n = NR; if (n == 0) { print "- - - 0"; exit }
-		m = v[int((n + 1) / 2)]
-		if (n >= 10) { lo = v[int(n * 0.1 + 0.999)]; hi = v[int(n * 0.9 + 0.999)] }
-		else { lo = v[1]; hi = v[n] }
-		printf "%s %s %s %d\n", m, lo, hi, n }'
-}
 # row GOAL WHAT MEDIAN LO HI N UNIT [NOTE]
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUT"; }
 
-now_ns() { date +%s%N; }
 # elapsed START_NS END_NS DIVISOR: the difference in ms (1000000) or s.
 elapsed() { awk -v s="$1" -v e="$2" -v d="$3" 'BEGIN { printf "%.3f\n", (e - s) / d }'; }
 # slow_pair LABEL_A CMD_A -- LABEL_B CMD_B: interleaved runs of two commands
@@ -248,7 +208,6 @@ rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 bsize=$(stat -c %s "$B/bundle.copy")
 msize=$(du -k "$B/store" | awk 'END { print $1 }')
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 row "d: daemon memory, $N roots + $N pins" "RSS after mount" "$(mb "$rss_idle")" - - 1 MB
 row "d: daemon memory, $N roots + $N pins" "RSS after b, c and a bundle.pem read" "$(mb "$rss")" - - 1 MB
 row "d: daemon memory, $N roots + $N pins" "peak RSS (VmHWM)" "$(mb "$hwm")" - - 1 MB
